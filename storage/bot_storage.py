@@ -1,0 +1,162 @@
+"""Adapter from a KeyValueStore to the SDK's Storage; the only storage module using botbuilder."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from botbuilder.core import Storage
+from jsonpickle import errors, tags
+from jsonpickle.pickler import Pickler
+from jsonpickle.unpickler import Unpickler
+
+from storage.errors import CorruptStoreError, ETagConflictError
+from storage.kv import KeyValueStore
+
+# Modules whose classes may be rebuilt from stored state; anything else could run code on load.
+DEFAULT_ALLOWED_MODULES: tuple[str, ...] = (
+    "botbuilder.",
+    "botframework.",
+    "datetime.",
+    "decimal.",
+    "uuid.",
+    "collections.",
+    "bot.",
+    "dialogs.",
+    "storage.",
+    "knowledge.",
+)
+_CLASS_TAGS = (tags.OBJECT, tags.TYPE, tags.FUNCTION, tags.MODULE)
+_LOCK_STRIPES = 256
+ENVELOPE_ETAG = "e_tag"
+ENVELOPE_ITEM = "item"
+
+
+def _item_etag(item: object) -> Any:
+    """Read an item's eTag the way MemoryStorage does (dict key or attribute)."""
+    if isinstance(item, dict):
+        return item.get("e_tag", None)
+    return getattr(item, "e_tag", None)
+
+
+class KeyValueBotStorage(Storage):
+    """botbuilder Storage over a KeyValueStore, with exactly MemoryStorage's eTag rules."""
+
+    def __init__(
+        self,
+        store: KeyValueStore,
+        *,
+        allowed_modules: Iterable[str] = DEFAULT_ALLOWED_MODULES,
+    ) -> None:
+        """Wrap `store`; `allowed_modules` are prefixes of classes that may be restored."""
+        super().__init__()
+        self.store = store
+        self._allowed = tuple(allowed_modules)
+        # Check-then-write per key must not interleave; stripes bound memory for many keys.
+        self._locks = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
+
+    def _lock_for(self, key: str) -> asyncio.Lock:
+        """The lock stripe guarding `key`."""
+        digest = hashlib.blake2b(key.encode("utf-8"), digest_size=4).digest()
+        return self._locks[int.from_bytes(digest, "big") % _LOCK_STRIPES]
+
+    def _check_classes(self, flat: Any, key: str, action: str) -> None:
+        """Refuse classes outside the allow-list and py/repr (it evaluates code)."""
+        stack = [flat]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if tags.REPR in node:
+                    raise self._refusal(key, action, "a py/repr value")
+                for tag in _CLASS_TAGS:
+                    name = node.get(tag)
+                    if isinstance(name, str) and not name.replace("/", ".").startswith(
+                        self._allowed
+                    ):
+                        raise self._refusal(key, action, f"class {name}")
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+
+    @staticmethod
+    def _refusal(key: str, action: str, what: str) -> Exception:
+        """Error for a value outside the allow-list: TypeError on write, corruption on read."""
+        if action == "write":
+            return TypeError(f"cannot store {key!r}: {what} is not allowed in bot state")
+        return CorruptStoreError(f"stored item {key!r} contains {what}, which is not allowed")
+
+    def _flatten(self, key: str, item: object) -> dict[str, Any]:
+        """Turn an item into JSON the way the SDK's persistent stores do (jsonpickle)."""
+        # SDK finding: state holds live DialogState/Activity objects; Blob/Cosmos stores jsonpickle.
+        flat = Pickler().flatten(item)
+        self._check_classes(flat, key, "write")
+        return {ENVELOPE_ETAG: _item_etag(item), ENVELOPE_ITEM: flat}
+
+    def _restore(self, key: str, envelope: dict[str, Any]) -> object:
+        """Rebuild the stored object; a missing class is reported, not turned into a dict."""
+        flat = envelope.get(ENVELOPE_ITEM)
+        self._check_classes(flat, key, "read")
+        try:
+            return Unpickler(safe=True, on_missing="error").restore(flat)
+        # ClassNotFoundError derives from BaseException, not Exception.
+        except (Exception, errors.ClassNotFoundError) as error:
+            raise CorruptStoreError(f"stored item {key!r} cannot be restored: {error}") from error
+
+    async def read(self, keys: list[str]) -> dict[str, object]:
+        """Return the stored items found for `keys` (an empty or None list gives {})."""
+        if not keys:
+            return {}
+        keys = list(keys)
+        envelopes = await self.store.read(keys)
+        return {key: self._restore(key, envelope) for key, envelope in envelopes.items()}
+
+    async def write(self, changes: Mapping[str, object]) -> None:
+        """Write items in order; a stale eTag raises ETagConflictError (a KeyError)."""
+        if changes is None:
+            raise ValueError("Changes are required when writing")
+        if not changes:
+            return
+        for key, change in changes.items():
+            new_etag = _item_etag(change)
+            if new_etag == "":
+                raise ValueError("KeyValueBotStorage.write(): etag missing")
+            async with self._lock_for(key):
+                stored = await self.store.read([key])
+                old_etag = stored[key].get(ENVELOPE_ETAG) if key in stored else None
+                if (
+                    old_etag is not None
+                    and new_etag is not None
+                    and new_etag != "*"
+                    and new_etag != old_etag
+                ):
+                    raise ETagConflictError(
+                        f"Etag conflict.\nOriginal: {new_etag}\r\nCurrent: {old_etag}"
+                    )
+                item = change
+                # MemoryStorage rule: an item stored without an eTag never gets one.
+                if old_etag:
+                    # Random, not MemoryStorage's counter: a counter restarts with the process
+                    # and a stale eTag from before a restart could match again.
+                    item = _with_etag(change, uuid.uuid4().hex)
+                await self.store.write({key: self._flatten(key, item)})
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        """Remove the keys; unknown keys are fine (BotState passes a set)."""
+        await self.store.delete(list(keys))
+
+    async def close(self) -> None:
+        """Close the underlying store."""
+        await self.store.close()
+
+
+def _with_etag(item: object, etag: str) -> object:
+    """Copy of `item` carrying a new eTag; the caller's object is left as it was."""
+    if isinstance(item, dict):
+        return {**item, "e_tag": etag}
+    stamped = copy.copy(item)
+    stamped.e_tag = etag  # type: ignore[attr-defined]
+    return stamped
