@@ -1,0 +1,577 @@
+"""The Swedish knowledge base: loading, indexing and answering staff questions."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from knowledge.errors import KnowledgeDataError
+from knowledge.malbild import FACTOR_IDS, load_malbild
+from knowledge.text import STOPWORDS, normalize, split_compound, stem
+
+DATA_DIR = Path(__file__).parent / "data"
+DEFAULT_ENTRIES_PATH = DATA_DIR / "entries.json"
+DEFAULT_TARGET_GROUPS_PATH = DATA_DIR / "target_groups.json"
+
+SOURCES = frozenset(
+    {
+        "Målbild Omtanke Halland",
+        "Färdplan för god och nära vård och omsorg i Halland",
+        "Yttrande över granskningen av omställningen till nära vård (förslag)",
+        "Målgruppslista (konfiguration, ej fastställd)",
+    }
+)
+DECLINE_REASONS = ("empty", "low_confidence", "out_of_scope", "sensitive")
+MAX_QUESTION_CHARS = 500
+_ID_PATTERN = re.compile(r"^[a-z0-9_]+$")
+
+# Calibrated on knowledge/eval/dev.jsonl: the lowest in-scope scores sit well above
+# this while chit-chat and unrelated questions fall below it.
+THRESHOLD = 0.45
+# Field weights: a hit in the title or the curated vocabulary says more than one in prose.
+_FIELD_WEIGHTS = {"title": 3.0, "keywords": 2.5, "phrasings": 2.0, "answer": 0.5, "extra": 0.4}
+_BM25_K1 = 1.2
+_BM25_B = 0.5
+_LEXICAL_SHARE = 0.8
+# An unknown word in the question counts against every entry, but less than a known one
+# counts for it: staff wrap real questions in words the KB has never seen.
+_UNKNOWN_WEIGHT = 0.45
+_TYPO_CUTOFF = 84.0
+
+# Questions that must never get KB text, whatever they share with an entry. Patterns run
+# on folded, synonym-mapped text. Medicine, patients, HR and IT are "sensitive": the user
+# should go to a person; weather, other regions and small talk are "out_of_scope".
+_SENSITIVE_PATTERNS = (
+    # medicine, dosage, symptoms, treatment and diagnosis
+    r"\bdos(?:en|er|erna|ering|eringen)?\b",
+    r"\b\d+\s?(?:mg|ml|mikrogram|milligram|e)\b",
+    r"\b(?:mg|milligram|dosage|dose|overdose)\b",
+    r"\b(?:alvedon|panodil|paracetamol|ipren|ibuprofen|treo|morfin|oxikodon|insulin|waran"
+    r"|warfarin|kortison|penicillin|antibiotik\w*|lakemedel\w*|medicin\w*|tablett\w*)\b",
+    r"\b(?:behandl\w*|diagnos\w*|symtom\w*|symptom\w*|feber|hosta|smart\w*|ont i|blodtryck"
+    r"|blodsocker|puls|covid\w*|corona|infektion\w*|lunginflammation|uvi|urinvagsinfektion"
+    r"|utslag|kateter\w*|biverkn\w*|vaccin\w*|provsvar|treatment|diagnose|symptoms?|fever"
+    r"|medication|medicine|drug|drugs)\b",
+    # a specific patient or person, journals and personal identity numbers
+    r"\b(?:19|20)?\d{6}\s?[-+]?\s?\d{4}\b",
+    r"\bpersonnummer\b",
+    r"\bjournal\w*\b",
+    r"\b(?:min|mina|var|den har|en viss) patient\w*\b",
+    r"\bpatient\w* i rum\b",
+    r"\brum \d+\b",
+    # HR and pay
+    r"\b(?:lon|lonen|loner|lonerna|loneutbetalning\w*|lonesamtal|loneniva|tjanar|salary"
+    r"|semester\w*|tjanstledig\w*|sjukskriv\w*|foraldraledig\w*|vab|overtid|schema\w*"
+    r"|passet|pass\w* |vikarie\w*|anstallning\w*|uppsagning\w*|vacation|holiday|sick leave)\b",
+    r"\bmin chef (?:ar|har)\b",
+    # IT support
+    r"\b(?:losenord\w*|password\w*|inlogg\w*|logga in|vpn|datorn?|datorer\w*|skrivare\w*"
+    r"|wifi|natverk\w*|cosmic|outlook|krasch\w*|kraschar|it support|it supporten|servicedesk"
+    r"|reset|login|log in|printer|computer)\b",
+)
+_OUT_OF_SCOPE_PATTERNS = (
+    r"\b(?:vader|vadret|vaderprognos\w*|regn\w*|sno|snoar|temperatur\w*|grader ute"
+    r"|weather|rain|raining|snow|forecast)\b",
+    # Other regions and countries: the knowledge is about Halland only.
+    r"\b(?:region )?(?:skane|stockholm|uppsala|sormland|ostergotland|jonkoping\w*|kronoberg"
+    r"|kalmar|gotland|blekinge|vastra gotaland\w*|vastra gotalandsregionen|vgr|varmland|orebro"
+    r"|vastmanland|dalarna|gavleborg|vasternorrland|jamtland|vasterbotten|norrbotten|goteborg"
+    r"|gothenburg|malmo|norge|danmark|finland|norway|denmark)\b",
+    r"\bandra regioner\w*\b",
+    # Tasks the assistant does not perform for anyone.
+    r"\bkan du (?:skriva|oversatta|boka|ringa|kolla|fixa)\b",
+    r"\b(?:hur manga|antal) (?:invanare|bor|anstallda)\b",
+    # Small talk and everyday errands.
+    r"\b(?:skamt|vits|joke|recept\w*|laga mat|lagar man|kottbullar|kladdkaka|fotboll\w*"
+    r"|allsvensk\w*|hockey|buss\w*|tag(?:et)? till|parkering\w*|parkera|statsminister\w*"
+    r"|huvudstad\w*|oversatt\w*|translate|paskafton|julafton|midsommar\w*|konferensrum\w*"
+    r"|boka rum)\b",
+)
+
+# Words that tell an English question from a Swedish one (folded).
+_ENGLISH_WORDS = frozenset(
+    "what how who which why when where does do is are the can could should my our your "
+    "about mean means explain tell please there".split()
+)
+_SWEDISH_WORDS = frozenset(
+    "vad hur vilka vilken vilket varfor nar vem var ar och att det som for med pa jag kan "
+    "far finns ska maste den en ett om".split()
+)
+_QUESTION_STARTS = frozenset(
+    """
+    vad vilka vilken vilket varfor nar vem vems var vart hur kan far ar finns ska maste
+    behover gar galler stammer hjalp beratta forklara
+    what how which who whom whose why when where can could is are does do did should may
+    will would tell explain
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One knowledge entry: a question label, a short answer and where it comes from."""
+
+    id: str
+    title: str
+    answer: str
+    source: str
+    related: tuple[str, ...]
+    answer_en: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The result of asking the knowledge base; declined answers carry a reason."""
+
+    answered: bool
+    text: str
+    topic: str | None
+    score: float
+    source: str | None
+    related: tuple[tuple[str, str], ...]
+    reason: str | None = None
+
+
+@dataclass
+class _IndexedEntry:
+    """An entry's weighted term frequencies and its strings for fuzzy matching."""
+
+    tf: dict[str, float]
+    length: float
+    fuzzy_strings: list[str] = field(default_factory=list)
+
+
+def _fail(path: Path, entry: str | None, problem: str) -> KnowledgeDataError:
+    """Build the typed error for a malformed entry."""
+    return KnowledgeDataError(path, entry, problem)
+
+
+def _str_field(path: Path, entry_id: str, raw: Mapping[str, Any], key: str) -> str:
+    """Return a required non-empty string field."""
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, entry_id, f"fältet {key!r} saknas eller är inte en text")
+    return value.strip()
+
+
+def _str_list(path: Path, entry_id: str, raw: Mapping[str, Any], key: str) -> list[str]:
+    """Return an optional list of strings (missing means empty)."""
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(path, entry_id, f"fältet {key!r} ska vara en lista med texter")
+    return [v.strip() for v in value if v.strip()]
+
+
+def _read_json(path: Path) -> Any:
+    """Read JSON, turning I/O and syntax errors into KnowledgeDataError."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise _fail(path, None, f"kan inte läsas ({exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise _fail(path, None, f"ogiltig JSON ({exc})") from exc
+
+
+def load_target_groups_file(path: Path) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Read target groups as (id, name, aliases); accepts a plain list or {"groups": [...]}."""
+    raw = _read_json(path)
+    items = raw.get("groups") if isinstance(raw, dict) else raw
+    if not isinstance(items, list):
+        raise _fail(path, None, "ska vara en lista med målgrupper eller ett objekt med 'groups'")
+    groups: list[tuple[str, str, tuple[str, ...]]] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise _fail(path, f"#{i}", "ska vara ett objekt med 'id' och 'name'")
+        label = str(item.get("id") or f"#{i}")
+        aliases = _str_list(path, label, item, "aliases")
+        groups.append((_str_field(path, label, item, "id"), _str_field(path, label, item, "name"),
+                       tuple(aliases)))
+    return groups
+
+
+def _target_groups_unconfirmed(path: Path) -> bool:
+    """True when the default file marks the list as not yet confirmed."""
+    raw = _read_json(path)
+    return isinstance(raw, dict) and str(raw.get("status", "")).strip() != "fastställd"
+
+
+def looks_like_question(text: str) -> bool:
+    """Whether free text reads as a question (ends with '?' or starts with a question word)."""
+    stripped = text.strip()
+    if not stripped:
+        return False
+    if stripped.endswith("?"):
+        return True
+    words = normalize(stripped[:MAX_QUESTION_CHARS]).split()
+    return bool(words) and words[0] in _QUESTION_STARTS
+
+
+def _is_english(normalized_words: Sequence[str]) -> bool:
+    """Guess whether the question is English from its function words."""
+    en = sum(1 for w in normalized_words if w in _ENGLISH_WORDS)
+    sv = sum(1 for w in normalized_words if w in _SWEDISH_WORDS)
+    return en > sv
+
+
+class KnowledgeBase:
+    """Entries plus an index built once at load; answering is pure and synchronous."""
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        index_texts: Mapping[str, Mapping[str, Sequence[str]]],
+        declines: Mapping[str, Mapping[str, str]],
+    ) -> None:
+        """Index the entries; index_texts maps entry id → field → texts to index."""
+        self._entries = tuple(entries)
+        self._by_id = {e.id: e for e in self._entries}
+        self._declines = {lang: dict(texts) for lang, texts in declines.items()}
+        self._sensitive = [re.compile(p) for p in _SENSITIVE_PATTERNS]
+        self._out_of_scope = [re.compile(p) for p in _OUT_OF_SCOPE_PATTERNS]
+        self._typo_cache: dict[str, str | None] = {}
+        self._build_index(index_texts)
+
+    # ----- loading -------------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls,
+        entries_path: Path | None = None,
+        target_groups: Sequence[tuple[str, str]] | None = None,
+    ) -> KnowledgeBase:
+        """Load entries (and the target-group entry) from JSON; malformed → KnowledgeDataError."""
+        path = entries_path or DEFAULT_ENTRIES_PATH
+        raw = _read_json(path)
+        if isinstance(raw, list):
+            raw_entries: Any = raw
+            meta: dict[str, Any] = {}
+        elif isinstance(raw, dict):
+            raw_entries = raw.get("entries")
+            meta = raw
+        else:
+            raise _fail(path, None, "ska vara en lista med poster eller ett objekt med 'entries'")
+        if not isinstance(raw_entries, list) or not raw_entries:
+            raise _fail(path, None, "'entries' saknas eller är tom")
+
+        # Decline texts and the target-group template are user-facing text, so they live
+        # in data; a bare list (handy in tests) borrows them from the packaged file.
+        if "declines" not in meta or "target_group_entry" not in meta:
+            packaged = _read_json(DEFAULT_ENTRIES_PATH)
+            meta = {**packaged, **meta}
+        declines = cls._parse_declines(path, meta.get("declines"))
+
+        entries: list[Entry] = []
+        index_texts: dict[str, dict[str, list[str]]] = {}
+        for i, item in enumerate(raw_entries):
+            entry, texts = cls._parse_entry(path, i, item)
+            if entry.id in index_texts:
+                raise _fail(path, entry.id, "id:t förekommer mer än en gång")
+            entries.append(entry)
+            index_texts[entry.id] = texts
+
+        tg_entry, tg_texts = cls._target_group_entry(path, meta.get("target_group_entry"),
+                                                     target_groups)
+        if tg_entry.id not in index_texts:
+            entries.append(tg_entry)
+            index_texts[tg_entry.id] = tg_texts
+
+        ids = set(index_texts)
+        for entry in entries:
+            missing = [r for r in entry.related if r not in ids]
+            if missing:
+                raise _fail(path, entry.id, f"'related' pekar på okända poster: {missing}")
+
+        # The success-factor entries answer with a summary; indexing every statement lets
+        # questions phrased in the målbild's own words still find them.
+        malbild = load_malbild()
+        for factor_id in FACTOR_IDS:
+            if factor_id in index_texts:
+                factor = malbild.factor(factor_id)
+                index_texts[factor_id].setdefault("extra", []).extend(
+                    [factor.headline, *factor.individual, *factor.employee, *factor.organisation]
+                )
+        return cls(entries, index_texts, declines)
+
+    @staticmethod
+    def _parse_declines(path: Path, raw: Any) -> dict[str, dict[str, str]]:
+        """Validate the decline texts: one text per reason, Swedish and English."""
+        if not isinstance(raw, dict):
+            raise _fail(path, "declines", "saknas eller är inte ett objekt")
+        out: dict[str, dict[str, str]] = {}
+        for lang in ("sv", "en"):
+            texts = raw.get(lang)
+            if not isinstance(texts, dict):
+                raise _fail(path, "declines", f"språket {lang!r} saknas")
+            out[lang] = {r: _str_field(path, f"declines.{lang}", texts, r)
+                         for r in DECLINE_REASONS}
+        return out
+
+    @staticmethod
+    def _parse_entry(path: Path, index: int, item: Any) -> tuple[Entry, dict[str, list[str]]]:
+        """Validate one raw entry and return it with the texts to index."""
+        if not isinstance(item, dict):
+            raise _fail(path, f"#{index}", "posten ska vara ett objekt")
+        label = str(item.get("id") or f"#{index}")
+        entry_id = _str_field(path, label, item, "id")
+        if not _ID_PATTERN.match(entry_id):
+            raise _fail(path, entry_id, "id får bara innehålla a–z, 0–9 och _")
+        source = _str_field(path, entry_id, item, "source")
+        if source not in SOURCES:
+            raise _fail(path, entry_id, f"okänd källa {source!r}")
+        answer_en = item.get("answer_en")
+        if answer_en is not None and (not isinstance(answer_en, str) or not answer_en.strip()):
+            raise _fail(path, entry_id, "fältet 'answer_en' ska vara en text")
+        related = _str_list(path, entry_id, item, "related")
+        entry = Entry(
+            id=entry_id,
+            title=_str_field(path, entry_id, item, "title"),
+            answer=_str_field(path, entry_id, item, "answer"),
+            source=source,
+            related=tuple(related),
+            answer_en=answer_en.strip() if isinstance(answer_en, str) else None,
+        )
+        texts = {
+            "title": [entry.title],
+            "keywords": _str_list(path, entry_id, item, "keywords"),
+            "phrasings": _str_list(path, entry_id, item, "phrasings"),
+            "answer": [entry.answer],
+        }
+        return entry, texts
+
+    @staticmethod
+    def _target_group_entry(
+        path: Path, template: Any, target_groups: Sequence[tuple[str, str]] | None
+    ) -> tuple[Entry, dict[str, list[str]]]:
+        """Build the entry that lists the configured target groups."""
+        if not isinstance(template, dict):
+            raise _fail(path, "target_group_entry", "saknas eller är inte ett objekt")
+        tid = "target_group_entry"
+        groups: list[tuple[str, str, tuple[str, ...]]]
+        unconfirmed = True
+        if target_groups is None:
+            if DEFAULT_TARGET_GROUPS_PATH.exists():
+                groups = load_target_groups_file(DEFAULT_TARGET_GROUPS_PATH)
+                unconfirmed = _target_groups_unconfirmed(DEFAULT_TARGET_GROUPS_PATH)
+            else:
+                groups = []
+        else:
+            groups = [(gid, name, ()) for gid, name in target_groups]
+        names = [name for _, name, _ in groups]
+        if names:
+            intro = _str_field(path, tid, template, "intro_unconfirmed" if unconfirmed else "intro")
+            bullets = "\n".join(f"• {n}" for n in names)
+            answer = f"{intro}\n{bullets}\n{_str_field(path, tid, template, 'outro')}"
+            answer_en: str | None = (
+                f"{_str_field(path, tid, template, 'intro_en')}\n{bullets}\n"
+                f"{_str_field(path, tid, template, 'outro_en')}"
+            )
+        else:
+            answer = _str_field(path, tid, template, "empty")
+            answer_en = None
+        entry = Entry(
+            id=_str_field(path, tid, template, "id"),
+            title=_str_field(path, tid, template, "title"),
+            answer=answer,
+            source=_str_field(path, tid, template, "source"),
+            related=tuple(_str_list(path, tid, template, "related")),
+            answer_en=answer_en,
+        )
+        aliases = [a for _, _, als in groups for a in als]
+        texts = {
+            "title": [entry.title],
+            "keywords": _str_list(path, tid, template, "keywords"),
+            "phrasings": _str_list(path, tid, template, "phrasings"),
+            "answer": [entry.answer],
+            "extra": [*names, *aliases],
+        }
+        return entry, texts
+
+    # ----- index ---------------------------------------------------------------------
+
+    def _build_index(self, index_texts: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
+        """Build weighted term frequencies, document frequencies and fuzzy strings."""
+        base_vocab: set[str] = set()
+        for fields in index_texts.values():
+            for texts in fields.values():
+                for text in texts:
+                    base_vocab.update(self._raw_stems(text))
+        self._vocab_base = frozenset(base_vocab)
+
+        self._docs: dict[str, _IndexedEntry] = {}
+        for entry_id, fields in index_texts.items():
+            tf: dict[str, float] = {}
+            fuzzy_strings: list[str] = []
+            for field_name, texts in fields.items():
+                weight = _FIELD_WEIGHTS.get(field_name, 1.0)
+                for text in texts:
+                    for term in self._expand(self._raw_stems(text)):
+                        tf[term] = tf.get(term, 0.0) + weight
+                    if field_name in ("title", "keywords", "phrasings"):
+                        fuzzy_strings.append(self._fuzzy_form(text))
+            self._docs[entry_id] = _IndexedEntry(tf, sum(tf.values()), fuzzy_strings)
+
+        df: Counter[str] = Counter()
+        for doc in self._docs.values():
+            df.update(doc.tf.keys())
+        n = len(self._docs)
+        self._idf = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self._unknown_idf = math.log(1.0 + (n - 0.5) / 1.5) * _UNKNOWN_WEIGHT
+        self._avg_len = sum(d.length for d in self._docs.values()) / max(n, 1)
+        self._vocab_list = sorted(self._idf)
+        # Flattened choices let one rapidfuzz call score every entry's strings at once.
+        self._fuzzy_choices: list[str] = []
+        self._fuzzy_owner: list[str] = []
+        for entry_id, doc in self._docs.items():
+            for s in doc.fuzzy_strings:
+                self._fuzzy_choices.append(s)
+                self._fuzzy_owner.append(entry_id)
+
+    @staticmethod
+    def _raw_stems(text: str) -> list[str]:
+        """Stems of the content words of text (no compound parts)."""
+        return [stem(w) for w in normalize(text).split() if w not in STOPWORDS and len(w) > 1]
+
+    def _expand(self, stems: Iterable[str]) -> list[str]:
+        """Add compound parts to stems, using the KB's own vocabulary to validate splits."""
+        out: list[str] = []
+        for s in stems:
+            out.append(s)
+            out.extend(p for p in split_compound(s, self._vocab_base) if p != s)
+        return out
+
+    @staticmethod
+    def _fuzzy_form(text: str) -> str:
+        """Folded text without stop words, for rapidfuzz comparison."""
+        return " ".join(w for w in normalize(text).split() if w not in STOPWORDS)
+
+    def _correct(self, term: str) -> str | None:
+        """Map an unknown stem to the nearest vocabulary stem (typos), or None."""
+        if term in self._typo_cache:
+            return self._typo_cache[term]
+        found: str | None = None
+        if len(term) >= 4:
+            match = process.extractOne(
+                term, self._vocab_list, scorer=fuzz.ratio, score_cutoff=_TYPO_CUTOFF
+            )
+            if match is not None:
+                found = match[0]
+        self._typo_cache[term] = found
+        return found
+
+    # ----- answering -----------------------------------------------------------------
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        """All entries, including the one built from the target-group list."""
+        return self._entries
+
+    def entry(self, entry_id: str) -> Entry:
+        """Return the entry with this id; KeyError if unknown."""
+        return self._by_id[entry_id]
+
+    def answer(self, question: str, locale: str = "sv") -> Answer:
+        """Answer a staff question from the KB, or decline politely with a reason."""
+        text = (question or "")[:MAX_QUESTION_CHARS]
+        normalized = normalize(text)
+        words = normalized.split()
+        lang = "en" if locale.lower().startswith("en") or _is_english(words) else "sv"
+        if not words:
+            return self._decline("empty", lang, 0.0)
+        padded = f" {normalized} "
+        if any(p.search(padded) for p in self._sensitive):
+            return self._decline("sensitive", lang, 0.0)
+        if any(p.search(padded) for p in self._out_of_scope):
+            return self._decline("out_of_scope", lang, 0.0)
+
+        best_id, score = self._rank(words)
+        if best_id is None or score < THRESHOLD:
+            return self._decline("low_confidence", lang, score)
+        return self._answer_with(self._by_id[best_id], lang, score)
+
+    def answer_topic(self, entry_id: str, locale: str = "sv") -> Answer | None:
+        """The answer of one entry, for a related-question button; None if the id is unknown."""
+        entry = self._by_id.get(entry_id)
+        if entry is None:
+            return None
+        return self._answer_with(entry, "en" if locale.lower().startswith("en") else "sv", 1.0)
+
+    def _answer_with(self, entry: Entry, lang: str, score: float) -> Answer:
+        """The answer of an entry in a language, with its related questions."""
+        body = entry.answer_en if lang == "en" and entry.answer_en else entry.answer
+        related = tuple((r, self._by_id[r].title) for r in entry.related[:3])
+        return Answer(True, body, entry.id, round(score, 3), entry.source, related)
+
+    def _rank(self, words: Sequence[str]) -> tuple[str | None, float]:
+        """Score every entry for the question; return the best id and its score."""
+        content = [w for w in words if w not in STOPWORDS and len(w) > 1]
+        if not content:
+            return None, 0.0
+        terms: list[str] = []
+        unknown_weight = 0.0
+        # Only unknown compounds are split: a known one already matches as a whole, and its
+        # parts ("mal" in "malbild") would pull towards unrelated entries.
+        stems = [stem(w) for w in content]
+        for s in [s for s in stems if s in self._idf] + self._expand(
+            s for s in stems if s not in self._idf
+        ):
+            if s in self._idf:
+                terms.append(s)
+                continue
+            corrected = self._correct(s)
+            if corrected is not None:
+                terms.append(corrected)
+            else:
+                unknown_weight += self._unknown_idf
+        if not terms:
+            return None, 0.0
+        unique = list(dict.fromkeys(terms))
+        max_total = sum(self._idf[t] for t in unique) + unknown_weight
+
+        lexical: dict[str, float] = {}
+        for entry_id, doc in self._docs.items():
+            norm = _BM25_K1 * (1.0 - _BM25_B + _BM25_B * doc.length / self._avg_len)
+            total = 0.0
+            for t in unique:
+                tf = doc.tf.get(t)
+                if tf:
+                    total += self._idf[t] * tf * (_BM25_K1 + 1.0) / (tf + norm) / (_BM25_K1 + 1.0)
+            if total:
+                lexical[entry_id] = total / max_total
+        if not lexical:
+            return None, 0.0
+
+        query = " ".join(content)
+        fuzzy: dict[str, float] = {}
+        for _, ratio, idx in process.extract(
+            query, self._fuzzy_choices, scorer=fuzz.token_set_ratio, limit=None, score_cutoff=50
+        ):
+            owner = self._fuzzy_owner[idx]
+            fuzzy[owner] = max(fuzzy.get(owner, 0.0), ratio / 100.0)
+
+        best_id, best = None, 0.0
+        for entry_id, lex in lexical.items():
+            combined = _LEXICAL_SHARE * lex + (1.0 - _LEXICAL_SHARE) * fuzzy.get(entry_id, 0.0)
+            if combined > best:
+                best_id, best = entry_id, combined
+        return best_id, best
+
+    def _decline(self, reason: str, lang: str, score: float) -> Answer:
+        """A polite decline that offers to pass the question on to the coordinators."""
+        return Answer(
+            answered=False,
+            text=self._declines[lang][reason],
+            topic=None,
+            score=round(score, 3),
+            source=None,
+            related=(),
+            reason=reason,
+        )
+

@@ -1,0 +1,206 @@
+"""Tests for the knowledge package: målbild model, Swedish text handling and answering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from knowledge.errors import KnowledgeDataError
+from knowledge.kb import DEFAULT_ENTRIES_PATH, KnowledgeBase, looks_like_question
+from knowledge.malbild import DEFAULT_MALBILD_PATH, load_malbild
+from knowledge.text import fold, split_compound, stem, terms, tokenize
+
+PROMISE = (
+    "Oavsett vem jag är, var jag bor eller hur gammal jag är så utformas vård och "
+    "omsorg för mig och mina individuella förutsättningar."
+)
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    """The packaged knowledge base, loaded once for the module."""
+    return KnowledgeBase.load()
+
+
+# ----- målbild ---------------------------------------------------------------------
+
+
+def test_malbild_has_goal_properties_promise_and_four_factors() -> None:
+    malbild = load_malbild()
+    assert malbild.promise == PROMISE
+    assert [p.id for p in malbild.goal_properties] == ["personcentrerad", "sammanhallen", "nara"]
+    assert [f.id for f in malbild.factors] == ["halsoframjande", "enkel", "gemensam", "trygg"]
+    assert malbild.factor("trygg").headline == (
+        "I Halland bygger vård och omsorg på kompetens och tillit."
+    )
+    assert malbild.goal_property("sammanhallen").name == "Sammanhållen"
+
+
+def test_malbild_statements_are_assigned_to_their_factor() -> None:
+    malbild = load_malbild()
+    assert malbild.factor("halsoframjande").individual == (
+        "Jag får kunskap och stöd för att ta hand om mig och min hälsa när jag behöver det.",
+    )
+    assert malbild.factor("enkel").individual[0].startswith("När jag behöver hjälp")
+    for factor in malbild.factors:
+        assert all(s.startswith("När jag") for s in factor.employee)
+        assert all(s.startswith("När") for s in factor.organisation)
+        assert len(factor.employee) >= 4 and len(factor.organisation) >= 4
+
+
+def test_malbild_unknown_id_raises_key_error() -> None:
+    with pytest.raises(KeyError):
+        load_malbild().factor("snabb")
+
+
+def test_malformed_malbild_names_file_and_entry(tmp_path: Path) -> None:
+    raw = json.loads(DEFAULT_MALBILD_PATH.read_text(encoding="utf-8"))
+    del raw["factors"][2]["headline"]
+    path = tmp_path / "malbild.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(KnowledgeDataError) as err:
+        load_malbild(path)
+    assert str(path) in str(err.value)
+    assert "gemensam" in str(err.value)
+
+
+# ----- text ------------------------------------------------------------------------
+
+
+def test_fold_removes_diacritics_and_lowercases() -> None:
+    assert fold("Hälsofrämjande Öppettider Idé") == "halsoframjande oppettider ide"
+
+
+def test_stem_meets_with_and_without_diacritics() -> None:
+    assert stem(fold("framgångsfaktorerna")) == "framgangsfaktor"
+    assert stem(fold("vården")) == stem("varden") == "vard"
+    assert stem(fold("vårdnivå")) == stem("vardniva")
+
+
+def test_compound_splitting_and_synonyms() -> None:
+    assert split_compound("hemsjukvard", set()) == ("hem", "sjukvard")
+    assert "sjukvard" in terms("hemsjukvården")
+    assert tokenize("What is close care?") == ["what", "is", "nara", "vard"]
+    assert "fardplan" in tokenize("the roadmap")
+    assert "skallkrav" in tokenize("ska-krav")
+
+
+# ----- loading ---------------------------------------------------------------------
+
+
+def test_load_builds_target_group_entry(kb: KnowledgeBase) -> None:
+    entry = kb.entry("malgrupper")
+    assert entry.source == "Målgruppslista (konfiguration, ej fastställd)"
+    assert "samordnarna" in entry.answer
+
+
+def test_target_groups_override_is_listed(tmp_path: Path) -> None:
+    kb = KnowledgeBase.load(target_groups=[("a", "Äldre med stora behov")])
+    assert "• Äldre med stora behov" in kb.entry("malgrupper").answer
+
+
+def test_every_entry_has_known_related_and_no_personal_addresses(kb: KnowledgeBase) -> None:
+    ids = {e.id for e in kb.entries}
+    for entry in kb.entries:
+        assert 2 <= len(entry.related) <= 3, entry.id
+        assert set(entry.related) <= ids
+        addresses = [w for w in entry.answer.split() if "@" in w]
+        assert all("omtankehalland@regionhalland.se" in a for a in addresses), entry.id
+
+
+def test_malformed_entries_file_names_file_and_entry(tmp_path: Path) -> None:
+    raw = json.loads(DEFAULT_ENTRIES_PATH.read_text(encoding="utf-8"))
+    raw["entries"][3]["source"] = "Någon blogg"
+    bad_id = raw["entries"][3]["id"]
+    path = tmp_path / "entries.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(KnowledgeDataError) as err:
+        KnowledgeBase.load(path)
+    assert str(path) in str(err.value)
+    assert bad_id in str(err.value)
+
+
+def test_broken_json_names_file(tmp_path: Path) -> None:
+    path = tmp_path / "entries.json"
+    path.write_text("{ inte json", encoding="utf-8")
+    with pytest.raises(KnowledgeDataError, match=r"entries\.json"):
+        KnowledgeBase.load(path)
+
+
+def test_plain_list_entries_file_loads(tmp_path: Path) -> None:
+    raw = json.loads(DEFAULT_ENTRIES_PATH.read_text(encoding="utf-8"))
+    path = tmp_path / "entries.json"
+    path.write_text(json.dumps(raw["entries"]), encoding="utf-8")
+    assert KnowledgeBase.load(path).answer("Vad är RUG?").topic == "rug"
+
+
+# ----- answering -------------------------------------------------------------------
+
+
+def test_answers_what_nara_vard_is_with_source(kb: KnowledgeBase) -> None:
+    answer = kb.answer("vad är nära vård?")
+    assert (answer.answered, answer.topic) == (True, "nara_vard")
+    assert answer.source == "Färdplan för god och nära vård och omsorg i Halland"
+    assert "personcentrerat" in answer.text
+    assert 2 <= len(answer.related) <= 3
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("vilka är skalkraven", "skallkrav"),
+        ("vad ar fardplanen", "fardplan"),
+        ("hur skickar jag in en ide", "skicka_in"),
+        ("vad står RUG för", "rug"),
+    ],
+)
+def test_typos_and_missing_diacritics(kb: KnowledgeBase, question: str, topic: str) -> None:
+    assert kb.answer(question).topic == topic
+
+
+def test_english_question_gets_english_answer(kb: KnowledgeBase) -> None:
+    answer = kb.answer("What are the four success factors?", locale="en")
+    assert answer.topic == "framgangsfaktorer"
+    assert answer.text.startswith("Four success factors")
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("vilken dos alvedon ska jag ge?", "sensitive"),
+        ("vad blir det för väder imorgon?", "out_of_scope"),
+        ("jag har glömt mitt lösenord", "sensitive"),
+        ("hej", "low_confidence"),
+    ],
+)
+def test_declines_with_reason(kb: KnowledgeBase, question: str, reason: str) -> None:
+    answer = kb.answer(question)
+    assert (answer.answered, answer.reason, answer.topic) == (False, reason, None)
+    assert "omtankehalland@regionhalland.se" in answer.text
+
+
+def test_empty_and_huge_input_do_not_crash(kb: KnowledgeBase) -> None:
+    assert kb.answer("   ").reason == "empty"
+    assert kb.answer("").reason == "empty"
+    huge = kb.answer("vad är nära vård " * 5000)
+    assert huge.answered
+
+
+def test_decline_in_english_for_english_locale(kb: KnowledgeBase) -> None:
+    assert kb.answer("will it rain tomorrow?", locale="en").text.startswith("That is outside")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Vad är RUG", True),
+        ("hur gör jag?", True),
+        ("what is the roadmap", True),
+        ("Äldre med hemsjukvård", False),
+        ("", False),
+    ],
+)
+def test_looks_like_question(text: str, expected: bool) -> None:
+    assert looks_like_question(text) == expected
