@@ -132,6 +132,8 @@ class Proposal:
     time_plan: str = ""
     initiator: Initiator = field(default_factory=Initiator)
     rug_endorsement: Endorsement | None = None
+    # The RUG member the initiator has anchored the idea with, as they wrote or picked it.
+    rug_contact: str = ""
     id: str = ""
     status: str = Status.DRAFT
     history: list[Event] = field(default_factory=list)
@@ -169,6 +171,7 @@ class Proposal:
                 "aad_object_id": self.initiator.aad_object_id,
             },
             "rug_endorsement": _endorsement_dict(self.rug_endorsement),
+            "rug_contact": self.rug_contact,
             "decision": _decision_dict(self.decision),
             "history": [_event_dict(e) for e in self.history],
         }
@@ -198,6 +201,7 @@ class Proposal:
                 aad_object_id=_text(initiator, "aad_object_id", "initiator.aad_object_id"),
             ),
             rug_endorsement=_endorsement(d),
+            rug_contact=_text(d, "rug_contact"),
             id=_text(d, "id"),
             status=_status(d),
             history=_history(d),

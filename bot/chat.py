@@ -1,0 +1,242 @@
+"""`omtanke chat`: the very same bot in the terminal, through an in-process adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationReference,
+    ResourceResponse,
+)
+
+from bot.adapter import make_error_handler
+from bot.card_text import CardButton, CardInput, RenderedCard, format_card, render_card
+from bot.services import Services, open_services
+from bot.settings import Settings
+from bot.teams_bot import OmtankeBot
+from dialogs.factory import build_root_dialog
+
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+BOT_ACCOUNT = ChannelAccount(id="omtanke-bot", name="Omtanke")
+QUIT_WORDS = ("/quit", "/exit", "/sluta")
+
+
+class ConsoleAdapter(BotAdapter):
+    """Delivers the bot's activities to a callback instead of the Bot Connector."""
+
+    def __init__(self, deliver: Callable[[Activity], None]) -> None:
+        super().__init__()
+        self._deliver = deliver
+
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
+        """Show each activity; typing indicators and traces are skipped."""
+        responses = []
+        for activity in activities:
+            if activity.type in (ActivityTypes.message, None):
+                activity.id = activity.id or str(uuid.uuid4())
+                self._deliver(activity)
+            responses.append(ResourceResponse(id=activity.id or str(uuid.uuid4())))
+        return responses
+
+    async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
+        """A card updated in place is shown again."""
+        self._deliver(activity)
+        return ResourceResponse(id=activity.id or "")
+
+    async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
+        """Nothing to delete on a terminal."""
+
+    async def process(
+        self, activity: Activity, logic: Callable[[TurnContext], Awaitable[None]]
+    ) -> None:
+        """Run one turn through the middleware pipeline."""
+        context = TurnContext(self, activity)
+        await self.run_pipeline(context, logic)
+
+    async def continue_conversation(
+        self,
+        reference: ConversationReference,
+        callback: Callable[[TurnContext], Awaitable[None]],
+        bot_id: str | None = None,
+        claims_identity: Any = None,
+        audience: str | None = None,
+    ) -> None:
+        """Proactive messages (e.g. a RUG decision) appear in the same terminal."""
+        activity = TurnContext.apply_conversation_reference(
+            Activity(type=ActivityTypes.event), reference, True
+        )
+        await self.run_pipeline(TurnContext(self, activity), callback)
+
+
+class ChatSession:
+    """One terminal user talking to the bot; keeps the last card so its buttons can be pressed."""
+
+    def __init__(
+        self, services: Services, write: Callable[[str], None], user: ChannelAccount
+    ) -> None:
+        self.services = services
+        self._write = write
+        self.user = user
+        self.adapter = ConsoleAdapter(self._show)
+        self.adapter.on_turn_error = make_error_handler(services.texts, services.conversation_state)
+        services.adapter = self.adapter
+        self.bot = OmtankeBot(services, build_root_dialog(services))
+        self.last_card: RenderedCard | None = None
+        self.conversation = ConversationAccount(
+            id=f"terminal:{user.id}", conversation_type="personal", tenant_id="local"
+        )
+
+    def _show(self, activity: Activity) -> None:
+        if activity.text:
+            self._write(f"Omtanke: {activity.text}")
+        for attachment in activity.attachments or []:
+            if attachment.content_type == CARD_TYPE and isinstance(attachment.content, dict):
+                rendered = render_card(attachment.content)
+                self.last_card = rendered
+                self._write(format_card(rendered))
+
+    def _activity(self, **fields: Any) -> Activity:
+        return Activity(
+            channel_id="msteams",
+            service_url="http://localhost/terminal",
+            conversation=self.conversation,
+            from_property=self.user,
+            recipient=BOT_ACCOUNT,
+            locale=os.environ.get("OMTANKE_CHAT_LOCALE", "sv-SE"),
+            channel_data={"tenant": {"id": "local"}},
+            id=str(uuid.uuid4()),
+            **fields,
+        )
+
+    async def start(self) -> None:
+        """Install the bot for this user: the welcome card appears."""
+        activity = self._activity(
+            type=ActivityTypes.conversation_update, members_added=[BOT_ACCOUNT, self.user]
+        )
+        await self.adapter.process(activity, self.bot.on_turn)
+
+    async def say(self, text: str) -> None:
+        """Send a typed message."""
+        await self.adapter.process(
+            self._activity(type=ActivityTypes.message, text=text), self.bot.on_turn
+        )
+
+    async def submit(self, value: dict[str, Any]) -> None:
+        """Send a card submit, as Teams does (no text, the data in value)."""
+        await self.adapter.process(
+            self._activity(type=ActivityTypes.message, value=value), self.bot.on_turn
+        )
+
+    def find_button(self, typed: str) -> CardButton | None:
+        """The last card's button a typed number or title refers to."""
+        if self.last_card is None:
+            return None
+        buttons = self.last_card.buttons
+        if typed.isdigit() and 1 <= int(typed) <= len(buttons):
+            return buttons[int(typed) - 1]
+        lowered = typed.strip().lower()
+        return next((b for b in buttons if b.title.strip().lower() == lowered), None)
+
+
+def input_value(item: CardInput, typed: str) -> str:
+    """Turn what was typed for a card input into the value Teams would send."""
+    typed = typed.strip()
+    if item.kind == "Input.Toggle":
+        return (
+            item.value_on if typed.lower() in ("ja", "j", "yes", "y", "1", "x") else item.value_off
+        )
+    if item.kind == "Input.ChoiceSet" and item.choices:
+        picked = []
+        for part in typed.replace(";", ",").split(","):
+            part = part.strip()
+            if part.isdigit() and 1 <= int(part) <= len(item.choices):
+                picked.append(item.choices[int(part) - 1][1])
+            elif part:
+                match = next(
+                    (v for t, v in item.choices if t.lower() == part.lower() or v == part), None
+                )
+                picked.append(match if match is not None else part)
+        return ",".join(picked if item.multi else picked[:1])
+    return typed
+
+
+async def run_chat(
+    settings: Settings, read: Callable[[str], str] = input, write: Callable[[str], None] = print
+) -> int:
+    """The interactive loop; returns the exit code."""
+    services = await open_services(settings)
+    name = os.environ.get("OMTANKE_CHAT_NAME") or getpass.getuser().capitalize()
+    user_id = os.environ.get("OMTANKE_CHAT_USER_ID", "terminal-user")
+    user = ChannelAccount(
+        id=user_id, name=name, aad_object_id=os.environ.get("OMTANKE_CHAT_AAD_ID", user_id)
+    )
+    session = ChatSession(services, write, user)
+    write(
+        "Omtanke i terminalen. Skriv som i Teams. Svara på ett kort med knappens "
+        "nummer. /quit avslutar.\n"
+    )
+    try:
+        await session.start()
+        while True:
+            try:
+                typed = await asyncio.to_thread(read, "\ndu> ")
+            except (EOFError, KeyboardInterrupt):
+                break
+            if typed.strip().lower() in QUIT_WORDS:
+                break
+            if not typed.strip():
+                continue
+            button = session.find_button(typed)
+            if button is None:
+                await session.say(typed)
+                continue
+            await _press(session, button, read, write)
+    finally:
+        await services.close()
+    write("Hej då!")
+    return 0
+
+
+async def _press(
+    session: ChatSession,
+    button: CardButton,
+    read: Callable[[str], str],
+    write: Callable[[str], None],
+) -> None:
+    if button.kind == "Action.OpenUrl":
+        write(f"Öppna i webbläsaren: {button.url}")
+        return
+    if button.kind == "Action.ShowCard" and button.card:
+        rendered = render_card(button.card)
+        session.last_card = rendered
+        write(format_card(rendered))
+        return
+    value = dict(button.data)
+    if button.uses_inputs and session.last_card is not None:
+        for item in session.last_card.inputs:
+            prompt = f"{item.label}" + (" (nummer, flera med komma)" if item.multi else "") + ": "
+            typed = await asyncio.to_thread(read, prompt)
+            value[item.id] = input_value(item, typed)
+    await session.submit(value)
+
+
+def main(settings: Settings) -> int:
+    """Entry point for `omtanke chat`."""
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    return asyncio.run(run_chat(settings))

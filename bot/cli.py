@@ -1,0 +1,149 @@
+"""The `omtanke` command: serve, chat, ask, check, manifest, export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.settings import Settings, SettingsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run one sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="omtanke", description="Omtanke – nära vård i Halland, i Teams."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="kör HTTP-tjänsten för Teams (POST /api/messages, GET /healthz)")
+    sub.add_parser("chat", help="prata med Omtanke i terminalen, utan Teams eller nätverk")
+    ask = sub.add_parser("ask", help="ett svar ur kunskapsbasen")
+    ask.add_argument(
+        "question", nargs="?", help="frågan; utelämnad med --json läses en fråga per rad från stdin"
+    )
+    ask.add_argument("--json", action="store_true", help="skriv ett JSON-objekt per fråga")
+    ask.add_argument("--locale", default="sv", choices=("sv", "en"))
+    check = sub.add_parser(
+        "check", help="kontrollera skallkraven för ett förslag (exportformat, JSON)"
+    )
+    check.add_argument("file", type=Path)
+    check.add_argument("--json", action="store_true")
+    manifest = sub.add_parser("manifest", help="bygg och validera Teams-appaketet")
+    manifest.add_argument("--out", type=Path, default=Path("appPackage.zip"))
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as err:
+        print(f"Fel i konfigurationen: {err}", file=sys.stderr)
+        return 2
+
+    if args.command == "serve":
+        return _serve(settings)
+    if args.command == "chat":
+        from bot.chat import main as chat_main
+
+        return chat_main(settings)
+    if args.command == "ask":
+        return _ask(settings, args.question, args.json, args.locale, sys.stdin, sys.stdout)
+    if args.command == "check":
+        return _check(settings, args.file, args.json)
+    if args.command == "manifest":
+        from manifest.build import cli_main
+
+        return cli_main(["--out", str(args.out)], dict(os.environ))
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def _serve(settings: Settings) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    logging.basicConfig(
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        app = create_app(settings)
+        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    except Exception as err:  # start-up failures (corrupt store, bad data file) end here
+        logging.getLogger("omtanke").error("could not start: %s", err)
+        return 1
+    return 0
+
+
+def _load_kb(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.services import load_directories
+    from knowledge.kb import KnowledgeBase
+
+    groups, _rug, _admins = load_directories(settings)
+    return KnowledgeBase.load(target_groups=[(g.id, g.name) for g in groups.groups])
+
+
+def _ask(
+    settings: Settings,
+    question: str | None,
+    as_json: bool,
+    locale: str,
+    stdin: TextIO,
+    stdout: TextIO,
+) -> int:
+    kb = _load_kb(settings)
+    if question is None and not as_json:
+        print('Skriv en fråga, till exempel: omtanke ask "Vad är nära vård?"', file=sys.stderr)
+        return 2
+    questions = [question] if question is not None else (line.rstrip("\n") for line in stdin)
+    for q in questions:
+        if q is None:
+            continue
+        answer = kb.answer(q, locale)
+        if as_json:
+            record = {
+                "question": q,
+                "answered": answer.answered,
+                "answer": _plain_answer(answer),
+                "topic": answer.topic if answer.answered else None,
+                "score": round(float(answer.score), 4),
+                "source": answer.source if answer.answered else None,
+            }
+            stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            stdout.flush()
+        else:
+            stdout.write(_plain_answer(answer) + "\n")
+            if answer.answered and answer.related:
+                stdout.write(
+                    "\nRelaterat: " + " · ".join(title for _id, title in answer.related) + "\n"
+                )
+    return 0
+
+
+def _plain_answer(answer) -> str:  # type: ignore[no-untyped-def]
+    if answer.answered and answer.source:
+        return f"{answer.text}\n\nKälla: {answer.source}"
+    return str(answer.text)
+
+
+def _check(settings: Settings, path: Path, as_json: bool) -> int:
+    from bot.services import load_directories
+    from knowledge.check_command import run_check
+    from knowledge.malbild import load_malbild
+    from knowledge.skallkrav import CheckContext
+
+    groups, rug, _admins = load_directories(settings)
+    code, output = run_check(
+        path, as_json, CheckContext(target_groups=groups, malbild=load_malbild(), rug=rug)
+    )
+    print(output)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The Teams activity handler: welcome, mentions, card submits, and the root dialog."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import ConversationState, TurnContext, UserState
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.dialogs import Dialog, DialogExtensions
+from botbuilder.schema import ChannelAccount
+from botbuilder.schema.teams import TeamInfo
+
+from bot.services import Services
+from dialogs.ids import DIALOG_STATE_PROPERTY
+from dialogs.replies import card_activity, locale_for
+
+logger = logging.getLogger(__name__)
+
+
+class OmtankeBot(TeamsActivityHandler):
+    """Routes every turn; all conversation logic lives in the root dialog."""
+
+    def __init__(self, services: Services, root_dialog: Dialog) -> None:
+        self._services = services
+        self._conversation_state: ConversationState = services.conversation_state
+        self._user_state: UserState = services.user_state
+        self._root = root_dialog
+        self._dialog_state = self._conversation_state.create_property(DIALOG_STATE_PROPERTY)
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """Run the turn, then persist what it changed."""
+        activity = turn_context.activity
+        if activity.channel_data is None:
+            # The SDK's Teams handler dereferences channelData on conversation updates.
+            activity.channel_data = {}
+        await super().on_turn(turn_context)
+        await self._conversation_state.save_changes(turn_context)
+        await self._user_state.save_changes(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        """Strip @mentions and hand the message (or card submit) to the root dialog."""
+        activity = turn_context.activity
+        if activity.text:
+            # In channels Teams prefixes "<at>Omtanke</at>"; the dialog should see only the words.
+            activity.text = TurnContext.remove_recipient_mention(activity).strip()
+        if not activity.text and activity.value is None:
+            # An empty message (e.g. only an image or a lone mention) has nothing to act on.
+            await turn_context.send_activity(
+                self._services.texts.get("general.empty_message", locale_for(turn_context))
+            )
+            return
+        await self._services.references.remember(turn_context)
+        await DialogExtensions.run_dialog(self._root, turn_context, self._dialog_state)
+
+    async def on_teams_members_added_dispatch(
+        self, members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext
+    ) -> None:
+        """Welcome new people without the SDK's per-member lookup call to the connector."""
+        # The SDK looks each member up with TeamsInfo.get_member (a network call per member);
+        # we only need the ids, so we skip it.
+        await self.on_members_added_activity(members_added, turn_context)
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        """Greet a user in a personal chat; introduce the bot once when it joins a team or group."""
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        bot_added = any(m.id == bot_id for m in members_added)
+        people = [m for m in members_added if m.id != bot_id]
+        conversation_type = (
+            activity.conversation.conversation_type if activity.conversation else None
+        )
+        await self._services.references.remember(turn_context)
+        if conversation_type in (None, "personal"):
+            if bot_added or people:
+                await self._send_welcome(
+                    turn_context, people[0] if people else activity.from_property
+                )
+        elif bot_added:
+            await turn_context.send_activity(
+                self._services.texts.get("welcome.team_intro", locale_for(turn_context))
+            )
+
+    async def on_installation_update(self, turn_context: TurnContext) -> None:
+        """Remember where the bot was installed, for proactive messages later."""
+        await self._services.references.remember(turn_context)
+
+    async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
+        """Ignore activity types we do not handle, politely (no reply, no error)."""
+        logger.info("ignored activity of type %r", turn_context.activity.type)
+
+    async def on_message_reaction_activity(self, turn_context: TurnContext) -> None:
+        """Reactions need no answer."""
+
+    async def _send_welcome(self, turn_context: TurnContext, member: ChannelAccount | None) -> None:
+        locale = locale_for(turn_context)
+        name = _first_name(member.name if member else None)
+        data: dict[str, Any] = {
+            "greeting": self._services.texts.get(
+                "welcome.greeting_named" if name else "welcome.greeting", locale, name=name
+            )
+        }
+        card = self._services.cards.render("welcome", data, locale)
+        await turn_context.send_activity(
+            card_activity(card, self._services.texts.get("welcome.summary", locale))
+        )
+
+
+def _first_name(full: str | None) -> str:
+    if not full:
+        return ""
+    return full.split()[0][:40]

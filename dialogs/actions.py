@@ -1,0 +1,88 @@
+"""Card submits (activity.value) parsed into typed actions at the boundary.
+
+Every card action carries ``{"action": name}``; each name declares its fields and their types.
+Anything else in the value is ignored, so a forged or stale card cannot smuggle data in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# name -> {field: (type, required)}
+_SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
+    "start_proposal": {},
+    "help": {},
+    "my_proposals": {},
+    "rug_cases": {},
+    "ask": {"topic": (str, False), "text": (str, False)},
+    "feedback": {"topic": (str, True), "helpful": (bool, True)},
+    "escalate": {"question": (str, True)},
+    # Proposal dialog: one step's inputs come as string fields named after the step.
+    "step": {
+        "step": (str, True),
+        "text": (str, False),
+        "organisations": (str, False),
+        "organisations_other": (str, False),
+        "target_groups": (str, False),
+        "target_groups_other": (str, False),
+        "goal_properties": (str, False),
+        "success_factors": (str, False),
+        "rug_member": (str, False),
+    },
+    "nav": {"nav": (str, True)},
+    "resume": {"choice": (str, True)},
+    "confirm": {"answer": (str, True), "about": (str, False)},
+    "edit": {"field": (str, True)},
+    "submit": {"draft": (str, True), "revision": (int, True)},
+    "endorse": {"proposal": (str, True), "choice": (str, True), "comment": (str, False)},
+    "decide": {"proposal": (str, True), "outcome": (str, True), "motivation": (str, False)},
+}
+MAX_FIELD_CHARS = 5000
+
+
+@dataclass(frozen=True)
+class CardAction:
+    """A validated card submit."""
+
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field of the action, or default."""
+        return self.data.get(key, default)
+
+
+@dataclass(frozen=True)
+class InvalidAction:
+    """A card submit we cannot act on; reason is for the log, never shown raw to the user."""
+
+    reason: str
+
+
+def parse_action(value: Any) -> CardAction | InvalidAction | None:
+    """Parse activity.value; None when the activity is not a card submit at all."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return InvalidAction("value is not an object")
+    name = value.get("action")
+    if not isinstance(name, str) or name not in _SCHEMAS:
+        return InvalidAction(f"unknown action {str(name)[:40]!r}")
+    data: dict[str, Any] = {}
+    for key, (kind, required) in _SCHEMAS[name].items():
+        raw = value.get(key)
+        if raw is None or (raw == "" and kind is not str):
+            if required:
+                return InvalidAction(f"{name}: missing {key}")
+            continue
+        if kind is int and isinstance(raw, str) and raw.isdigit():
+            raw = int(raw)
+        if kind is bool and isinstance(raw, str) and raw in ("true", "false"):
+            raw = raw == "true"
+        if not isinstance(raw, kind) or (kind is int and isinstance(raw, bool)):
+            return InvalidAction(f"{name}: {key} has the wrong type")
+        if isinstance(raw, str) and len(raw) > MAX_FIELD_CHARS:
+            return InvalidAction(f"{name}: {key} is too long")
+        data[key] = raw
+    return CardAction(name, data)

@@ -1,0 +1,14 @@
+"""Builds the dialog tree once per process."""
+
+from __future__ import annotations
+
+from botbuilder.dialogs import Dialog
+
+from bot.services import Services
+from dialogs.root_dialog import RootDialog
+
+
+def build_root_dialog(services: Services) -> RootDialog:
+    """The root dialog with every child dialog it can start."""
+    children: list[Dialog] = []
+    return RootDialog(services, children)

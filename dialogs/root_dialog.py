@@ -1,0 +1,139 @@
+"""The root dialog: decides what each message or card submit is for, and runs it."""
+
+from __future__ import annotations
+
+import logging
+
+from botbuilder.dialogs import (
+    ComponentDialog,
+    Dialog,
+    DialogContext,
+    DialogTurnResult,
+    DialogTurnStatus,
+)
+
+from bot.services import Services
+from dialogs.actions import CardAction, InvalidAction, parse_action
+from dialogs.answers import MAX_QUESTION_CHARS, answer_card_activity
+from dialogs.ids import PROPOSAL_DIALOG, ROOT_DIALOG
+from dialogs.intents import Intent, recognise
+from dialogs.replies import card_activity, locale_for, user_key
+from dialogs.status import my_proposals_activity
+from knowledge.personnummer import contains_identity_number
+
+logger = logging.getLogger(__name__)
+
+_DONE = DialogTurnResult(DialogTurnStatus.Complete)
+
+
+class RootDialog(ComponentDialog):
+    """Answers questions itself and starts the proposal dialog when asked to."""
+
+    def __init__(self, services: Services, children: list[Dialog]) -> None:
+        super().__init__(ROOT_DIALOG)
+        self._services = services
+        self._child_ids = set()
+        for child in children:
+            self.add_dialog(child)
+            self._child_ids.add(child.id)
+
+    async def on_begin_dialog(self, inner_dc: DialogContext, options: object) -> DialogTurnResult:
+        """Route one message or card submit that arrived while no dialog was running."""
+        activity = inner_dc.context.activity
+        locale = locale_for(inner_dc.context)
+        action = parse_action(activity.value)
+        if isinstance(action, InvalidAction):
+            logger.warning("refused card submit: %s", action.reason)
+            await inner_dc.context.send_activity(
+                self._services.texts.get("general.bad_card", locale)
+            )
+            return _DONE
+        if action is not None:
+            return await self._on_action(inner_dc, action, locale)
+        text = activity.text or ""
+        intent = recognise(text)
+        if intent == Intent.IDEA:
+            return await self._start_proposal(inner_dc)
+        if intent == Intent.HELP:
+            return await self._send_help(inner_dc, locale)
+        if intent == Intent.MY_PROPOSALS:
+            return await self._send_my_proposals(inner_dc, locale)
+        if intent == Intent.CANCEL:
+            await inner_dc.context.send_activity(
+                self._services.texts.get("general.nothing_to_cancel", locale)
+            )
+            return _DONE
+        return await self._answer(inner_dc, text, locale)
+
+    async def _on_action(
+        self, inner_dc: DialogContext, action: CardAction, locale: str
+    ) -> DialogTurnResult:
+        texts = self._services.texts
+        if action.name == "start_proposal":
+            return await self._start_proposal(inner_dc)
+        if action.name == "help":
+            return await self._send_help(inner_dc, locale)
+        if action.name == "my_proposals":
+            return await self._send_my_proposals(inner_dc, locale)
+        if action.name == "ask":
+            topic = action.get("topic")
+            if topic:
+                answer = self._services.kb.answer_topic(topic, locale)
+                if answer is not None:
+                    await inner_dc.context.send_activity(
+                        answer_card_activity(self._services, answer, answer.text, locale)
+                    )
+                    return _DONE
+            return await self._answer(inner_dc, action.get("text") or "", locale)
+        if action.name == "feedback":
+            await self._services.feedback.record(
+                user_key(inner_dc.context), action.get("topic"), bool(action.get("helpful"))
+            )
+            await inner_dc.context.send_activity(texts.get("answer.thanks_feedback", locale))
+            return _DONE
+        if action.name == "escalate":
+            question = str(action.get("question"))[:MAX_QUESTION_CHARS]
+            if contains_identity_number(question):
+                await inner_dc.context.send_activity(texts.get("general.identity_number", locale))
+                return _DONE
+            await self._services.escalations.record(user_key(inner_dc.context), question, locale)
+            await inner_dc.context.send_activity(texts.get("answer.escalated", locale))
+            return _DONE
+        # Proposal cards (steps, summary, resume) from a dialog that has ended: stale.
+        await inner_dc.context.send_activity(texts.get("general.stale_card", locale))
+        return _DONE
+
+    async def _start_proposal(self, inner_dc: DialogContext) -> DialogTurnResult:
+        if PROPOSAL_DIALOG not in self._child_ids:
+            await inner_dc.context.send_activity(
+                self._services.texts.get("general.not_available", locale_for(inner_dc.context))
+            )
+            return _DONE
+        return await inner_dc.begin_dialog(PROPOSAL_DIALOG)
+
+    async def _send_help(self, inner_dc: DialogContext, locale: str) -> DialogTurnResult:
+        card = self._services.cards.render("help", {}, locale)
+        await inner_dc.context.send_activity(
+            card_activity(card, self._services.texts.get("help.summary", locale))
+        )
+        return _DONE
+
+    async def _send_my_proposals(self, inner_dc: DialogContext, locale: str) -> DialogTurnResult:
+        await inner_dc.context.send_activity(
+            await my_proposals_activity(self._services, inner_dc.context, locale)
+        )
+        return _DONE
+
+    async def _answer(self, inner_dc: DialogContext, text: str, locale: str) -> DialogTurnResult:
+        question = text.strip()
+        if contains_identity_number(question):
+            # Never look up, log or store a question that carries a personal identity number.
+            await inner_dc.context.send_activity(
+                self._services.texts.get("general.identity_number", locale)
+            )
+            return _DONE
+        answer = self._services.kb.answer(question, locale)
+        await inner_dc.context.send_activity(
+            answer_card_activity(self._services, answer, question, locale)
+        )
+        return _DONE
