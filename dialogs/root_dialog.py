@@ -99,6 +99,16 @@ class RootDialog(ComponentDialog):
             await self._services.escalations.record(user_key(inner_dc.context), question, locale)
             await inner_dc.context.send_activity(texts.get("answer.escalated", locale))
             return _DONE
+        if action.name == "submit":
+            # A summary card clicked again after its dialog ended: never submit twice.
+            proposal = await self._services.records.proposals.submitted_for_token(
+                str(action.get("draft"))
+            )
+            if proposal is not None:
+                await inner_dc.context.send_activity(
+                    texts.get("proposal.already_submitted", locale, id=proposal.id)
+                )
+                return _DONE
         # Proposal cards (steps, summary, resume) from a dialog that has ended: stale.
         await inner_dc.context.send_activity(texts.get("general.stale_card", locale))
         return _DONE
