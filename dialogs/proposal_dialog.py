@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 # Someone who comes back after this long is asked whether to continue or start over.
 RETURN_AFTER = timedelta(hours=12)
 _STEP_INTENTS = frozenset(
-    {Intent.BACK, Intent.SKIP, Intent.CANCEL, Intent.HELP, Intent.MY_PROPOSALS}
+    {Intent.BACK, Intent.SKIP, Intent.CANCEL, Intent.HELP, Intent.MY_PROPOSALS, Intent.IDEA}
 )
 _LIST_SPLIT = re.compile(r"[,;\n]+")
 
@@ -239,6 +239,10 @@ class ProposalDialog(Dialog):
     ) -> DialogTurnResult:
         intent = recognise(text, _STEP_INTENTS)
         if intent != Intent.NONE:
+            if intent == Intent.IDEA:
+                # Already describing an idea: show where we are instead of taking it as an answer.
+                await self._prompt(dc, locale, draft, resumed=True)
+                return _waiting()
             if intent == Intent.MY_PROPOSALS:
                 await dc.context.send_activity(
                     await my_proposals_activity(self._services, dc.context, locale)
