@@ -123,6 +123,8 @@ class Draft:
     proposal: Proposal
     token: str
     revision: int = 0
+    # When the person was told the draft is about to expire (empty: not yet).
+    reminded_at: str = ""
 
 
 class ProposalRepository:
@@ -148,7 +150,12 @@ class ProposalRepository:
         doc = (await self._store.read([key])).get(key)
         if doc is None:
             return None
-        return Draft(Proposal.from_dict(doc["proposal"]), str(doc["token"]), int(doc["revision"]))
+        return Draft(
+            Proposal.from_dict(doc["proposal"]),
+            str(doc["token"]),
+            int(doc["revision"]),
+            str(doc.get("reminded_at", "")),
+        )
 
     async def new_draft(self, person: str, proposal: Proposal) -> Draft:
         """Start a new draft for a person (replacing any earlier one)."""
@@ -167,6 +174,12 @@ class ProposalRepository:
         """Store the draft after a step; its revision goes up so older summary cards go stale."""
         draft.revision += 1
         draft.proposal.updated_at = utc_now()
+        draft.reminded_at = ""
+        await self._write_draft(person, draft)
+
+    async def mark_reminded(self, person: str, draft: Draft) -> None:
+        """Note that the person was reminded; the draft itself is unchanged."""
+        draft.reminded_at = utc_now()
         await self._write_draft(person, draft)
 
     async def _write_draft(self, person: str, draft: Draft) -> None:
@@ -174,6 +187,7 @@ class ProposalRepository:
             "proposal": draft.proposal.to_dict(),
             "token": draft.token,
             "revision": draft.revision,
+            "reminded_at": draft.reminded_at,
         }
         await self._store.write({self._draft_key(person): doc})
 
