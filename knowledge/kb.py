@@ -33,14 +33,31 @@ DECLINE_REASONS = ("empty", "low_confidence", "out_of_scope", "sensitive")
 MAX_QUESTION_CHARS = 500
 _ID_PATTERN = re.compile(r"^[a-z0-9_]+$")
 
-# Calibrated on knowledge/eval/dev.jsonl: the lowest in-scope scores sit well above
-# this while chit-chat and unrelated questions fall below it.
-THRESHOLD = 0.45
+# Calibrated on knowledge/eval/dev.jsonl + dev2.jsonl (score = 0.7 lexical + 0.15 fuzzy
+# + 0.15 title coverage): the highest-scoring question that must be declined sits at
+# 0.39 and nearly all in-scope questions above 0.43.
+THRESHOLD = 0.41
 # Field weights: a hit in the title or the curated vocabulary says more than one in prose.
 _FIELD_WEIGHTS = {"title": 3.0, "keywords": 2.5, "phrasings": 2.0, "answer": 0.5, "extra": 0.4}
 _BM25_K1 = 1.2
 _BM25_B = 0.5
-_LEXICAL_SHARE = 0.8
+_LEXICAL_SHARE = 0.7
+_FUZZY_SHARE = 0.15
+# The rest of the score is title coverage: the share of the question's weight found in
+# an entry's title. Titles are the entries' questions, so between a broad entry and a
+# narrow one that both mention a term, the one whose question it is wins.
+_TITLE_SHARE = 1.0 - _LEXICAL_SHARE - _FUZZY_SHARE
+# The word a question asks about ("vilka *kommuner* är med …", "vad är *målet* …")
+# counts this much more than the words around it.
+_FOCUS_BOOST = 2.0
+_FOCUS_CUES = frozenset("vad vilka vilken vilket vem which what".split())
+_FOCUS_REACH = 3
+# Who/when/how/where: a question of the same kind as an entry's title gets this bonus.
+_KIND_BONUS = 0.04
+_QUESTION_KINDS = {
+    "vem": "who", "vems": "who", "nar": "when", "when": "when", "hur": "how", "how": "how",
+    "varfor": "why", "why": "why", "vart": "where", "where": "where", "var": "where",
+}
 # An unknown word in the question counts against every entry, but less than a known one
 # counts for it: staff wrap real questions in words the KB has never seen.
 _UNKNOWN_WEIGHT = 0.45
@@ -90,10 +107,29 @@ _OUT_OF_SCOPE_PATTERNS = (
     r"\bkan du (?:skriva|oversatta|boka|ringa|kolla|fixa)\b",
     r"\b(?:hur manga|antal) (?:invanare|bor|anstallda)\b",
     # Small talk and everyday errands.
+    r"\b(?:hur mar du|hur ar laget med dig|vem vann|melodifestival\w*|lista mig|lista om mig"
+    r"|boka (?:en )?tid|1177)\b",
     r"\b(?:skamt|vits|joke|recept\w*|laga mat|lagar man|kottbullar|kladdkaka|fotboll\w*"
     r"|allsvensk\w*|hockey|buss\w*|tag(?:et)? till|parkering\w*|parkera|statsminister\w*"
     r"|huvudstad\w*|oversatt\w*|translate|paskafton|julafton|midsommar\w*|konferensrum\w*"
     r"|boka rum)\b",
+)
+
+# Questions on the KB's own topics that ask for a detail the sources do not give: who
+# sits in a group, sums of money, fees, counts, how long things take. The KB must not
+# guess, so these are declined as "low_confidence" (the coordinators can answer them).
+_UNSUPPORTED_PATTERNS = (
+    r"\b(?:ordforande\w*|ledamot\w*|ledamoter\w*|sekreterare|sammankallande)\b",
+    r"\b(?:vilka|vem|hur manga) (?:sitter|ingar|ar med|deltar) i (?:rug|gnhh|utvecklingsgrupp\w*"
+    r"|regional utvecklingsgrupp|namnd\w*|gruppen)\b",
+    r"\bvem (?:leder|sitter i|ar chef for)\b",
+    r"\bhur manga (?:sitter|personer|ledamoter|medlemmar|deltagare|initiativ|forslag|ide|ideer"
+    r"|beslut|har)\b",
+    r"\b(?:hur mycket|vilken summa|hur stor\w*) (?:pengar|budget\w*|summa|anslag\w*|kostar)\b",
+    r"\b(?:hur mycket|vad) kostar\b",
+    r"\b(?:kronor|miljoner|miljarder|mkr|tkr|msek|sek|kr)\b",
+    r"\b(?:avgift\w*|taxa|taxan|taxor)\b",
+    r"\bhur lang tid (?:tar|drojer|droj\w*)\b",
 )
 
 # Words that tell an English question from a Swedish one (folded).
@@ -147,6 +183,8 @@ class _IndexedEntry:
     tf: dict[str, float]
     length: float
     fuzzy_strings: list[str] = field(default_factory=list)
+    title_terms: frozenset[str] = frozenset()
+    title_kind: str | None = None
 
 
 def _fail(path: Path, entry: str | None, problem: str) -> KnowledgeDataError:
@@ -214,6 +252,15 @@ def looks_like_question(text: str) -> bool:
     return bool(words) and words[0] in _QUESTION_STARTS
 
 
+def _question_kind(normalized_words: Sequence[str]) -> str | None:
+    """Who/when/how/why/where from the first question word ("var" only as first word)."""
+    for i, word in enumerate(normalized_words[:6]):
+        kind = _QUESTION_KINDS.get(word)
+        if kind is not None and (word != "var" or i == 0):
+            return kind
+    return None
+
+
 def _is_english(normalized_words: Sequence[str]) -> bool:
     """Guess whether the question is English from its function words."""
     en = sum(1 for w in normalized_words if w in _ENGLISH_WORDS)
@@ -236,6 +283,7 @@ class KnowledgeBase:
         self._declines = {lang: dict(texts) for lang, texts in declines.items()}
         self._sensitive = [re.compile(p) for p in _SENSITIVE_PATTERNS]
         self._out_of_scope = [re.compile(p) for p in _OUT_OF_SCOPE_PATTERNS]
+        self._unsupported = [re.compile(p) for p in _UNSUPPORTED_PATTERNS]
         self._typo_cache: dict[str, str | None] = {}
         self._build_index(index_texts)
 
@@ -295,8 +343,13 @@ class KnowledgeBase:
         for factor_id in FACTOR_IDS:
             if factor_id in index_texts:
                 factor = malbild.factor(factor_id)
+                # The slides' perspective headings ("Jag som medarbetare gör vård och omsorg
+                # trygg …") tie a perspective question to the factor it names.
+                name = factor.name.lower()
                 index_texts[factor_id].setdefault("extra", []).extend(
-                    [factor.headline, *factor.individual, *factor.employee, *factor.organisation]
+                    [factor.headline, *factor.individual, *factor.employee, *factor.organisation,
+                     f"Jag som medarbetare gör vård och omsorg {name}",
+                     f"Vi som organisation gör vård och omsorg {name}"]
                 )
         return cls(entries, index_texts, declines)
 
@@ -416,7 +469,12 @@ class KnowledgeBase:
                         tf[term] = tf.get(term, 0.0) + weight
                     if field_name in ("title", "keywords", "phrasings"):
                         fuzzy_strings.append(self._fuzzy_form(text))
-            self._docs[entry_id] = _IndexedEntry(tf, sum(tf.values()), fuzzy_strings)
+            titles = fields.get("title", ())
+            title_terms = frozenset(t for text in titles for t in self._raw_stems(text))
+            title_kind = _question_kind(normalize(titles[0]).split()[:1]) if titles else None
+            self._docs[entry_id] = _IndexedEntry(
+                tf, sum(tf.values()), fuzzy_strings, title_terms, title_kind
+            )
 
         df: Counter[str] = Counter()
         for doc in self._docs.values():
@@ -451,6 +509,10 @@ class KnowledgeBase:
     def _fuzzy_form(text: str) -> str:
         """Folded text without stop words, for rapidfuzz comparison."""
         return " ".join(w for w in normalize(text).split() if w not in STOPWORDS)
+
+    def _correct_known(self, term: str) -> str | None:
+        """The term itself when indexed, else its typo correction (or None)."""
+        return term if term in self._idf else self._correct(term)
 
     def _correct(self, term: str) -> str | None:
         """Map an unknown stem to the nearest vocabulary stem (typos), or None."""
@@ -490,6 +552,8 @@ class KnowledgeBase:
             return self._decline("sensitive", lang, 0.0)
         if any(p.search(padded) for p in self._out_of_scope):
             return self._decline("out_of_scope", lang, 0.0)
+        if any(p.search(padded) for p in self._unsupported):
+            return self._decline("low_confidence", lang, 0.0)
 
         best_id, score = self._rank(words)
         if best_id is None or score < THRESHOLD:
@@ -511,9 +575,32 @@ class KnowledgeBase:
 
     def _rank(self, words: Sequence[str]) -> tuple[str | None, float]:
         """Score every entry for the question; return the best id and its score."""
+        scores = self._scores(words)
+        if not scores:
+            return None, 0.0
+        best_id = max(scores, key=scores.__getitem__)
+        return best_id, scores[best_id]
+
+    @staticmethod
+    def _focus(words: Sequence[str]) -> str | None:
+        """The first content word right after a question word: what the question asks for."""
+        for i, word in enumerate(words):
+            if word not in _FOCUS_CUES:
+                continue
+            for follower in words[i + 1 : i + 1 + _FOCUS_REACH]:
+                if follower not in STOPWORDS and len(follower) > 1:
+                    return follower
+            return None
+        return None
+
+    def _scores(self, words: Sequence[str]) -> dict[str, float]:
+        """Combined lexical, fuzzy and title score of every entry sharing a term with words."""
         content = [w for w in words if w not in STOPWORDS and len(w) > 1]
         if not content:
-            return None, 0.0
+            return {}
+        focus_word = self._focus(words)
+        kind = _question_kind(words)
+        focus = self._correct_known(stem(focus_word)) if focus_word else None
         terms: list[str] = []
         unknown_weight = 0.0
         # Only unknown compounds are split: a known one already matches as a whole, and its
@@ -531,22 +618,28 @@ class KnowledgeBase:
             else:
                 unknown_weight += self._unknown_idf
         if not terms:
-            return None, 0.0
+            return {}
         unique = list(dict.fromkeys(terms))
-        max_total = sum(self._idf[t] for t in unique) + unknown_weight
+        weight = {t: self._idf[t] * (_FOCUS_BOOST if t == focus else 1.0) for t in unique}
+        max_total = sum(weight.values()) + unknown_weight
 
         lexical: dict[str, float] = {}
+        title: dict[str, float] = {}
         for entry_id, doc in self._docs.items():
             norm = _BM25_K1 * (1.0 - _BM25_B + _BM25_B * doc.length / self._avg_len)
             total = 0.0
+            in_title = 0.0
             for t in unique:
                 tf = doc.tf.get(t)
                 if tf:
-                    total += self._idf[t] * tf * (_BM25_K1 + 1.0) / (tf + norm) / (_BM25_K1 + 1.0)
+                    total += weight[t] * tf * (_BM25_K1 + 1.0) / (tf + norm) / (_BM25_K1 + 1.0)
+                    if t in doc.title_terms:
+                        in_title += weight[t]
             if total:
                 lexical[entry_id] = total / max_total
+                title[entry_id] = in_title / max_total
         if not lexical:
-            return None, 0.0
+            return {}
 
         query = " ".join(content)
         fuzzy: dict[str, float] = {}
@@ -556,12 +649,12 @@ class KnowledgeBase:
             owner = self._fuzzy_owner[idx]
             fuzzy[owner] = max(fuzzy.get(owner, 0.0), ratio / 100.0)
 
-        best_id, best = None, 0.0
-        for entry_id, lex in lexical.items():
-            combined = _LEXICAL_SHARE * lex + (1.0 - _LEXICAL_SHARE) * fuzzy.get(entry_id, 0.0)
-            if combined > best:
-                best_id, best = entry_id, combined
-        return best_id, best
+        return {
+            entry_id: _LEXICAL_SHARE * lex + _FUZZY_SHARE * fuzzy.get(entry_id, 0.0)
+            + _TITLE_SHARE * title[entry_id]
+            + (_KIND_BONUS if kind is not None and kind == self._docs[entry_id].title_kind else 0.0)
+            for entry_id, lex in lexical.items()
+        }
 
     def _decline(self, reason: str, lang: str, score: float) -> Answer:
         """A polite decline that offers to pass the question on to the coordinators."""

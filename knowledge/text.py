@@ -26,10 +26,12 @@ STOPWORDS: frozenset[str] = frozenset(
     vart vi manga mycket vid vilka vilken vilket vill vara ar era ens ert e nat typ egentligen
     alltid kanske liksom ju val hej tack snalla gang lite kort forklara berat beratta
     handlar menas betyder innebar innebara mena betyda galler sager saga
+    enligt angaende gallande kring bland just sjalva nan nansin ba assa okej ok undrar
+    fundera funderar undra egentligen hallo halla
     the an is are was were be been of to in on for and or what how which when where
     why does do did can could should would will my our your their this that these those
     it its me we you they there here about with from by as at into please tell mean means
-    explain i am
+    explain i am whats anyone s on
     """.split()
 )
 
@@ -100,7 +102,6 @@ SYNONYMS: dict[str, str] = {
     "three": "tre",
     "four": "fyra",
     "seven": "sju",
-    "steps": "steg",
     # färdplan and process
     "roadmap": "fardplan",
     "road map": "fardplan",
@@ -157,6 +158,72 @@ SYNONYMS: dict[str, str] = {
     "ppt": "powerpoint",
     "arbetsplatstraff": "apt",
     "challenge": "utmaning",
+    # The målbild's own name stands for the målbild: "Omtanke Halland" and "målbilden"
+    # are one concept to the reader.
+    "omtanke halland": "malbild",
+    "omtanke hallands": "malbild",
+    "omtanke": "malbild",
+    "omtanke och respekt": "omtanke och respekt",
+    # Swedish phrasings of the process vocabulary.
+    "mailar": "mejl",
+    "mejlar": "mejl",
+    "mailade": "mejl",
+    "mejlade": "mejl",
+    "mailas": "mejl",
+    "mejlas": "mejl",
+    "mailen": "mejl",
+    "mejlet": "mejl",
+    "mailet": "mejl",
+    "tanke": "ide",
+    "tankar": "ide",
+    "komma med": "foresla",
+    "kommer med": "foresla",
+    "star det i": "innehall",
+    "star i": "innehall",
+    "finns med i": "innehall",
+    "finns det i": "innehall",
+    "fa veta": "aterkoppling",
+    "far veta": "aterkoppling",
+    "far jag veta": "aterkoppling",
+    "far man veta": "aterkoppling",
+    "far vi veta": "aterkoppling",
+    "fa besked": "aterkoppling",
+    "far besked": "aterkoppling",
+    # "Får en chef …", "får man …": a question of who may do something.
+    "far jag": "behorighet",
+    "far man": "behorighet",
+    "far en": "behorighet",
+    "far vi": "behorighet",
+    "far alla": "behorighet",
+    "far vem": "behorighet",
+    "jag som medarbetare": "medarbetarperspektiv",
+    "vi som organisation": "organisationsperspektiv",
+    "skiljer": "skillnad",
+    "skilja": "skillnad",
+    "skiljs": "skillnad",
+    "skillnader": "skillnad",
+    # English
+    "happens": "hander",
+    "happen": "hander",
+    "difference": "skillnad",
+    "different": "skillnad",
+    "same": "samma",
+    "contents": "innehall",
+    "content": "innehall",
+    "contains": "innehall",
+    "contain": "innehall",
+    "purpose": "syfte",
+    "physically": "geografiskt",
+    "physical": "geografiskt",
+    "take part": "deltar",
+    "participate": "deltar",
+    "participating": "deltar",
+    "involved": "deltar",
+    "members": "deltagare",
+    "decided": "beslutat",
+    "approved": "godkant",
+    "steps": "steg",
+    "step": "steg",
     # audit statement
     "audit": "granskning",
     "statement": "yttrande",
@@ -204,9 +271,16 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# A question that ends in "hur gör jag/vi/man (då/nu)?" asks for a way to proceed; the
+# same words inside a sentence ("hur gör jag vården trygg") do not.
+_HOW_TO_END = re.compile(r"\bhur gor (?:jag|vi|man)(?: da| nu| sen| sedan)?$")
+HOW_TO = "tillvagagangssatt"
+
+
 def normalize(text: str) -> str:
     """Fold, turn punctuation into spaces and map synonyms onto the Swedish vocabulary."""
     spaced = _NON_WORD.sub(" ", fold(text)).strip()
+    spaced = _HOW_TO_END.sub(f"hur {HOW_TO}", spaced)
     return _SYNONYM_PATTERN.sub(lambda m: SYNONYMS[m.group(1)], spaced)
 
 
@@ -225,7 +299,24 @@ def _stemmer() -> snowballstemmer.stemmer:
 STEM_EXCEPTIONS: dict[str, str] = {
     "narhet": "narhet",
     "narheten": "narhet",
+    # Inflections the stemmer leaves apart ("ny", "nya", "nytt"; "idé", "idén").
+    "nya": "ny",
+    "nytt": "ny",
+    "nye": "ny",
+    "iden": "ide",
+    "enkla": "enkel",
+    "enkelt": "enkel",
+    "gemensamma": "gemensam",
+    "gemensamt": "gemensam",
+    "sammanhallna": "sammanhall",
+    "sammanhallet": "sammanhall",
+    "sammanhallande": "sammanhall",
 }
+
+# Latin "-tor" nouns: snowball cuts "faktor" to "fak" but "faktorer" to "faktor".
+_TOR_NOUN = re.compile(r"^(.{3,}tor)(?:er|erna|ernas|ers|n|ns|s)?$")
+# Verbal nouns meet their verb: "lansering"/"lanserades", "omställning"/"ställa om".
+_NOUN_SUFFIX = re.compile(r"^(.{5,}?)(?:ning|ing)$")
 
 
 @lru_cache(maxsize=65536)
@@ -236,7 +327,12 @@ def stem(token: str) -> str:
     """
     if token in STEM_EXCEPTIONS:
         return STEM_EXCEPTIONS[token]
-    return str(_stemmer().stemWord(token))
+    tor = _TOR_NOUN.match(token)
+    if tor:
+        return tor.group(1)
+    stemmed = str(_stemmer().stemWord(token))
+    verbal = _NOUN_SUFFIX.match(stemmed)
+    return verbal.group(1) if verbal else stemmed
 
 
 def content_tokens(text: str) -> list[str]:

@@ -204,3 +204,61 @@ def test_decline_in_english_for_english_locale(kb: KnowledgeBase) -> None:
 )
 def test_looks_like_question(text: str, expected: bool) -> None:
     assert looks_like_question(text) == expected
+
+
+# ----- retrieval mechanisms added with holdout2 ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("forms", "expected"),
+    [
+        (["framgangsfaktor", "framgangsfaktorer", "framgangsfaktorerna", "framgangsfaktorn"],
+         "framgangsfaktor"),
+        (["indikator", "indikatorer", "indikatorerna"], "indikator"),
+        (["ny", "nya", "nytt"], "ny"),
+        (["gemensam", "gemensamma", "gemensamt"], "gemensam"),
+        (["lansering", "lanserades", "lanserad"], "lanser"),
+    ],
+)
+def test_stem_merges_inflections_the_stemmer_keeps_apart(forms: list[str], expected: str) -> None:
+    assert [stem(f) for f in forms] == [expected] * len(forms)
+
+
+def test_tokenize_maps_topic_phrasings_onto_vocabulary() -> None:
+    assert tokenize("Vad lovar Omtanke Halland?") == ["vad", "lovar", "malbild"]
+    assert tokenize("vad skiljer dem åt") == ["vad", "skillnad", "dem", "at"]
+    assert tokenize("jag har en tanke, hur gör jag?")[-2:] == ["hur", "tillvagagangssatt"]
+    assert "tillvagagangssatt" not in tokenize("hur gör jag vården trygg")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("gemensam framgångsfaktor", "gemensam"),
+        ("vad är målet med omtanke halland", "malbild_mal"),
+        ("vilka organisationer står bakom omtanke halland", "organisationer"),
+        ("hur lämnar jag ett förslag", "skicka_in"),
+        ("får en chef skicka in ett initiativ", "vem_kan_foresla"),
+    ],
+)
+def test_specific_entry_beats_a_broad_neighbour(
+    kb: KnowledgeBase, question: str, expected: str
+) -> None:
+    answer = kb.answer(question)
+    assert (answer.answered, answer.topic) == (True, expected)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["vem är ordförande i RUG?", "hur mycket pengar får RUG?", "vilka sitter i GNHH",
+     "vad kostar det att skicka in ett förslag", "hur mår du"],
+)
+def test_details_the_sources_do_not_give_are_declined(kb: KnowledgeBase, question: str) -> None:
+    answer = kb.answer(question)
+    assert (answer.answered, answer.topic) == (False, None)
+
+
+def test_answer_topic_returns_the_entry_answer(kb: KnowledgeBase) -> None:
+    answer = kb.answer_topic("rug")
+    assert answer is not None and (answer.topic, answer.answered) == ("rug", True)
+    assert kb.answer_topic("finns_inte") is None
