@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run chat test lint bench eval manifest clean
+.PHONY: run chat test lint bench eval manifest playground clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The browser test drives Microsoft's Agents Playground in Debian's Chromium, inside a
+# loopback-only network namespace (unshare -n), which needs root.
+/usr/bin/chromium:
+	@if [ "$$(id -u)" != 0 ]; then echo "The browser test needs Debian's chromium: run 'sudo apt-get install chromium' (or make test as root)"; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
+
 run: $(VENV)/.installed
 	$(VENV)/bin/omtanke serve
 
@@ -25,11 +32,14 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.installed node_modules/.installed lint
+test: $(VENV)/.installed node_modules/.installed /usr/bin/chromium lint
 	$(VENV)/bin/pytest -q
 
 eval: $(VENV)/.installed
 	$(PY) -m knowledge.eval
+
+playground: $(VENV)/.installed node_modules/.installed
+	bash tests/browser/run_journey.sh --interactive
 
 manifest: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/omtanke manifest

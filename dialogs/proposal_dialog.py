@@ -126,6 +126,8 @@ class ProposalDialog(Dialog):
 
     async def begin_dialog(self, dc: DialogContext, options: object = None) -> DialogTurnResult:
         """Offer to resume an existing draft, or start a new one at step 1."""
+        if isinstance(options, dict) and options.get("complement"):
+            return await self._begin_complement(dc, str(options["complement"]))
         state = dc.active_dialog.state
         state.update({"step": STEPS[0].id, "factor": None, "pending": None, "review": False})
         state["last_at"] = utc_now()
@@ -607,6 +609,9 @@ class ProposalDialog(Dialog):
             await dc.context.send_activity(text)
             await self._prompt(dc, locale, draft)
             return _waiting()
+        if draft.proposal.id:
+            # A submitted proposal reopened for komplettering goes back to RUG, not anew.
+            return await self._submit_complement(dc, draft, locale)
         person = user_key(dc.context)
         who = draft.proposal.initiator.name or person
         try:
@@ -622,6 +627,42 @@ class ProposalDialog(Dialog):
         if workflow is not None:
             await workflow.submitted(dc.context, proposal)
         return await dc.end_dialog(proposal.id)
+
+    async def _begin_complement(self, dc: DialogContext, proposal_id: str) -> DialogTurnResult:
+        """Reopen the initiator's proposal at the fields RUG named (komplettering)."""
+        locale = locale_for(dc.context)
+        workflow = getattr(self._services, "workflow", None)
+        if workflow is None:
+            await dc.context.send_activity(self._texts.get("general.not_available", locale))
+            return await dc.end_dialog()
+        opened = await workflow.open_complement(user_key(dc.context), proposal_id)
+        if opened.error or opened.draft is None:
+            await dc.context.send_activity(self._texts.get(opened.error, locale))
+            return await dc.end_dialog()
+        step = opened.first_step if opened.first_step in STEP_BY_ID else SUMMARY
+        dc.active_dialog.state.update(
+            {"step": step, "factor": None, "pending": None, "review": True, "last_at": utc_now()}
+        )
+        await dc.context.send_activity(opened.intro)
+        await self._prompt(dc, locale, opened.draft)
+        return _waiting()
+
+    async def _submit_complement(
+        self, dc: DialogContext, draft: Draft, locale: str
+    ) -> DialogTurnResult:
+        """Send the complemented proposal back to RUG through the workflow."""
+        workflow = getattr(self._services, "workflow", None)
+        if workflow is None:
+            await dc.context.send_activity(self._texts.get("general.not_available", locale))
+            return _waiting()
+        try:
+            reply = await workflow.resubmitted(dc.context, draft)
+        except StoreUnavailableError:
+            logger.exception("could not resubmit a complemented proposal")
+            await dc.context.send_activity(self._texts.get("general.cannot_save", locale))
+            return _waiting()
+        await dc.context.send_activity(reply)
+        return await dc.end_dialog(draft.proposal.id)
 
     async def _submitted_elsewhere(
         self, dc: DialogContext, token: str, locale: str, draft: Draft | None
@@ -844,7 +885,7 @@ class ProposalDialog(Dialog):
             else:
                 mark = "✔" if item.met else "✖"
                 line = f"{mark} {item.number}. {SKALLKRAV_TITLES[item.number]} – {item.message}"
-                color = "Good" if item.met else "Attention"
+                color = "Default" if item.met else "Attention"
             checks.append({"line": line, "color": color})
         can_submit = all(item.met for item in result.items if item.number != 4) and all(
             values[s.id] for s in STEPS if s.required

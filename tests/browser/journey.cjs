@@ -1,0 +1,473 @@
+#!/usr/bin/env node
+// A new employee's journey through Omtanke in the Microsoft 365 Agents Playground,
+// driven in headless Chromium by playwright-core.
+//
+// Expects the playground page at JOURNEY_URL (default http://127.0.0.1:56150/) with the
+// bot behind it. Run it through tests/browser/run_journey.sh, which starts the bot and the
+// playground inside a loopback-only network namespace.
+//
+// Prints one JSON object per line on stdout: {"stage": …, "ok": true, …} for each stage,
+// then {"result": "passed"|"failed", "stages": […]}. Exits 1 on the first failed stage,
+// with a screenshot (failure-<stage>.png) and the chat's last messages on stderr.
+//
+// Environment:
+//   JOURNEY_URL               playground page (default http://127.0.0.1:56150/)
+//   JOURNEY_ARTIFACTS         screenshot folder (default tests/artifacts/playground)
+//   JOURNEY_STAGE_TIMEOUT_MS  bound for each stage's wait (default 20000)
+//   JOURNEY_TOTAL_TIMEOUT_MS  watchdog for the whole script (default 180000)
+//   JOURNEY_CHROMIUM          browser executable (default /usr/bin/chromium)
+//   JOURNEY_MAX_STEPS         most proposal cards walked before giving up (default 30)
+//
+// Second use: `node journey.cjs locale-proxy PORT TARGET [LOCALE]`, the loopback proxy that
+// makes the playground's messages carry a Swedish client's locale (see localeProxy below).
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const URL = process.env.JOURNEY_URL || 'http://127.0.0.1:56150/';
+const ARTIFACTS = path.resolve(process.env.JOURNEY_ARTIFACTS || path.join(ROOT, 'tests', 'artifacts', 'playground'));
+const STAGE_MS = Number(process.env.JOURNEY_STAGE_TIMEOUT_MS || 20000);
+const TOTAL_MS = Number(process.env.JOURNEY_TOTAL_TIMEOUT_MS || 180000);
+const CHROMIUM = process.env.JOURNEY_CHROMIUM || '/usr/bin/chromium';
+const MAX_STEPS = Number(process.env.JOURNEY_MAX_STEPS || 30);
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+// What the employee types and picks. Realistic text so that length checks in the dialog pass.
+const QUESTION = 'Vad är nära vård?';
+const IDEA_TITLE = 'Digital hälsokoll för äldre i hemmet';
+const IDEA_TEXT = 'Vi vill pröva digitala hembesök tillsammans med kommunens hemsjukvård och '
+  + 'vårdcentralen, så att de mest sjuka äldre får en tryggare och mer sammanhållen vård nära hemmet.';
+const MUNICIPALITIES = /Kungsbacka|Varberg|Falkenberg|Hylte|Halmstad|Laholm/i;
+
+const SEL = {
+  textbox: 'div[role="textbox"][contenteditable="true"]',
+  message: '.fai-OutputCard',
+  card: '.ac-adaptiveCard',
+};
+
+const stages = [];
+let page = null;
+let context = null;
+let shotNo = 0;
+
+function emit(obj) {
+  process.stdout.write(JSON.stringify(obj) + '\n');
+}
+
+function log(msg) {
+  process.stderr.write(`[journey] ${msg}\n`);
+}
+
+class StageError extends Error {}
+
+function fail(msg) {
+  throw new StageError(msg);
+}
+
+async function screenshot(name) {
+  shotNo += 1;
+  const file = path.join(ARTIFACTS, `${String(shotNo).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, timeout: 10000 });
+  return path.relative(ROOT, file);
+}
+
+// The bot's messages as the page shows them: index, text, whether it holds a card.
+async function botMessages() {
+  return page.evaluate((sel) => [...document.querySelectorAll(sel.message)].map((el, i) => ({
+    i,
+    text: (el.innerText || '').trim(),
+    card: !!el.querySelector(sel.card),
+  })), SEL);
+}
+
+// Wait until a bot message with index >= from matches the predicate (text RegExp), or until
+// the message at index `watch` (a card updated in place) does with a text other than
+// `watchText`. Returns the message.
+async function waitForMessage(from, pattern, what, { watch = -1, watchText = null, needCard = true } = {}) {
+  const deadline = Date.now() + STAGE_MS;
+  let last = [];
+  while (Date.now() < deadline) {
+    last = await botMessages();
+    const hit = last.filter((m) => (m.i >= from || (m.i === watch && m.text !== watchText)) && (!needCard || m.card)
+      && pattern.test(m.text));
+    if (hit.length) return hit[hit.length - 1];
+    await page.waitForTimeout(250);
+  }
+  const tail = last.slice(-3).map((m) => `#${m.i}: ${m.text.replace(/\s+/g, ' ').slice(0, 300)}`);
+  fail(`no ${what} (${pattern}) within ${STAGE_MS} ms; last bot messages:\n  ${tail.join('\n  ') || '(none)'}`);
+  return null;
+}
+
+function messageAt(i) {
+  return page.locator(SEL.message).nth(i);
+}
+
+async function buttonNames(scope) {
+  return scope.locator('button[role="button"], button').evaluateAll((els) => els
+    .map((e) => (e.getAttribute('aria-label') || e.innerText || '').trim())
+    .filter((t) => t && !/^(Show more information|Open|Close)$/i.test(t)));
+}
+
+async function sendText(text) {
+  const box = page.locator(SEL.textbox).first();
+  await box.click({ timeout: STAGE_MS });
+  await box.fill(text, { timeout: STAGE_MS });
+  await box.press('Enter');
+}
+
+async function stage(name, fn) {
+  const started = Date.now();
+  log(`stage ${name} …`);
+  try {
+    const details = (await fn()) || {};
+    const rec = { stage: name, ok: true, ms: Date.now() - started, ...details };
+    stages.push(rec);
+    emit(rec);
+    return rec;
+  } catch (err) {
+    let shot = null;
+    try {
+      shot = await screenshot(`failure-${name}`);
+    } catch (e) {
+      log(`could not take failure screenshot: ${e.message}`);
+    }
+    const rec = { stage: name, ok: false, ms: Date.now() - started, error: String(err.message || err), screenshot: shot };
+    stages.push(rec);
+    emit(rec);
+    throw err;
+  }
+}
+
+// ---- filling a card's inputs -------------------------------------------------------------
+
+// What to type, from the input's label and the step's question (the card's first lines).
+function textFor(label, question) {
+  const l = `${label || ''} ${question || ''}`.toLowerCase();
+  if (/titel|namn på|rubrik|kort namn|vad heter/.test(l)) return IDEA_TITLE;
+  if (/var arbetar du|organisation och enhet|din enhet/.test(l)) return 'Region Halland, Närsjukvården Varberg';
+  if (/e-?post|mejl|mail/.test(l)) return 'anna.andersson@example.org';
+  if (/telefon/.test(l)) return '035-123 45 67';
+  if (/antal|hur många|siffra/.test(l)) return '12';
+  return IDEA_TEXT;
+}
+
+async function labelOf(loc) {
+  return loc.evaluate((el) => {
+    const parts = [el.getAttribute('aria-label') || '', el.getAttribute('placeholder') || ''];
+    for (const id of (el.getAttribute('aria-labelledby') || '').split(/\s+/)) {
+      const ref = id && document.getElementById(id);
+      if (ref) parts.push(ref.innerText || '');
+    }
+    const seen = [];
+    for (const t of parts.map((x) => x.replace(/\s+/g, ' ').trim())) if (t && !seen.includes(t)) seen.push(t);
+    return seen.join(' / ');
+  });
+}
+
+// Choose which options of a choice set to pick: Region Halland and a municipality where
+// offered (skallkrav 1), otherwise the first option.
+function pickOptions(names, multi) {
+  const picks = [];
+  const region = names.findIndex((n) => /region halland/i.test(n));
+  const muni = names.findIndex((n) => MUNICIPALITIES.test(n));
+  if (region >= 0) picks.push(region);
+  if (multi && muni >= 0) picks.push(muni);
+  if (!multi && picks.length === 0 && muni >= 0) picks.push(muni);
+  if (picks.length === 0 && names.length) picks.push(0);
+  return multi ? picks : picks.slice(0, 1);
+}
+
+async function fillCard(card, cardText) {
+  const filled = [];
+  const question = cardText.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 3).join(' ');
+  const hasChoices = (await card.getByRole('combobox').count()) + (await card.getByRole('checkbox').count())
+    + (await card.getByRole('radio').count()) > 0;
+  // Input.Text (single and multi-line): rendered as textbox with aria-label = placeholder.
+  const boxes = card.getByRole('textbox');
+  for (let k = 0; k < await boxes.count(); k += 1) {
+    const box = boxes.nth(k);
+    if (!(await box.isEditable())) continue;
+    if ((await box.inputValue()).trim()) continue; // kept from an earlier visit (Tillbaka)
+    const label = await labelOf(box);
+    if (hasChoices && /annat|övrig|skriv fritt/i.test(label)) continue; // free text beside the choices
+    const value = textFor(label, question);
+    await box.fill(value, { timeout: STAGE_MS });
+    filled.push({ kind: 'text', label, value });
+  }
+  // Compact Input.ChoiceSet: a combobox; multi-select options are menuitemcheckbox.
+  const combos = card.getByRole('combobox');
+  for (let k = 0; k < await combos.count(); k += 1) {
+    const combo = combos.nth(k);
+    if ((await combo.inputValue()).trim()) continue;
+    const label = await labelOf(combo);
+    await combo.click({ timeout: STAGE_MS });
+    const multiItems = page.getByRole('menuitemcheckbox');
+    const singleItems = page.getByRole('option');
+    await Promise.race([
+      multiItems.first().waitFor({ timeout: STAGE_MS }),
+      singleItems.first().waitFor({ timeout: STAGE_MS }),
+    ]);
+    const multi = (await multiItems.count()) > 0;
+    const items = multi ? multiItems : singleItems;
+    const names = (await items.allInnerTexts()).map((t) => t.trim());
+    const picks = pickOptions(names, multi);
+    for (const p of picks) {
+      if ((await items.count()) === 0) await combo.click();
+      await items.nth(p).click({ timeout: STAGE_MS });
+    }
+    if (multi) await page.keyboard.press('Escape');
+    filled.push({ kind: multi ? 'multiselect' : 'select', label, value: picks.map((p) => names[p]) });
+  }
+  // Expanded Input.ChoiceSet (checkboxes / radios) and Input.Toggle (a lone checkbox), grouped
+  // by the input container they sit in; a group with nothing checked gets a pick.
+  for (const role of ['checkbox', 'radio']) {
+    const opts = card.getByRole(role);
+    const n = await opts.count();
+    if (n === 0) continue;
+    const groups = new Map();
+    const containers = [];
+    for (let k = 0; k < n; k += 1) {
+      const handle = await opts.nth(k).elementHandle();
+      const container = await handle.evaluateHandle((el) => el.closest('.ac-input-container') || el.parentElement);
+      let key = -1;
+      for (let c = 0; c < containers.length; c += 1) {
+        if (await page.evaluate(([a, b]) => a === b, [containers[c], container])) key = c;
+      }
+      if (key < 0) { containers.push(container); key = containers.length - 1; }
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push({ k, name: await labelOf(opts.nth(k)).catch(() => ''), checked: await opts.nth(k).isChecked() });
+    }
+    for (const members of groups.values()) {
+      if (members.some((m) => m.checked)) continue;
+      const names = members.map((m) => m.name);
+      const picks = pickOptions(names, role === 'checkbox');
+      for (const p of picks) await opts.nth(members[p].k).check({ timeout: STAGE_MS });
+      filled.push({ kind: members.length === 1 && role === 'checkbox' ? 'toggle' : role, value: picks.map((p) => names[p]) });
+    }
+  }
+  return filled;
+}
+
+const FORWARD = /^(Nästa|Fortsätt|Granska|Visa sammanfattning|Sammanfattning|Klar)\b/i;
+const STEP = /Steg\s+(\d+)\s+av\s+(\d+)/i;
+const SUMMARY = /skallkrav/i;
+// The summary: mentions the skallkrav and is no step card (or is one titled as the summary).
+function isSummary(text) {
+  return SUMMARY.test(text) && (!STEP.test(text) || /sammanfattning|granska/i.test(text));
+}
+
+async function forwardButton(card) {
+  const names = await buttonNames(card);
+  const name = names.find((n) => FORWARD.test(n));
+  if (!name) fail(`no forward button on the step card; buttons: ${JSON.stringify(names)}`);
+  return { name, button: card.getByRole('button', { name, exact: true }).first() };
+}
+
+// ---- the journey ---------------------------------------------------------------------------
+
+async function journey() {
+  const { chromium } = require(path.join(ROOT, 'node_modules', 'playwright-core'));
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'omtanke-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1400, height: 1000 },
+    locale: 'sv-SE',
+  });
+  context.setDefaultTimeout(STAGE_MS);
+  // The page asks a CDN for fonts; nothing but loopback is allowed (the namespace blocks it too).
+  await context.route((u) => !/^(https?|wss?):\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//.test(u.href),
+    (route) => route.abort());
+  page = context.pages()[0] || await context.newPage();
+  page.on('pageerror', (e) => log(`page error: ${e.message}`));
+
+  await stage('page', async () => {
+    await page.goto(URL, { timeout: STAGE_MS, waitUntil: 'domcontentloaded' });
+    await page.locator(SEL.textbox).first().waitFor({ state: 'visible', timeout: STAGE_MS });
+    const title = await page.title();
+    return { title, screenshot: await screenshot('page') };
+  });
+
+  // The playground sends installationUpdate and conversationUpdate (membersAdded: user and bot)
+  // for the personal chat when the page connects; the bot answers with its welcome card.
+  let welcome;
+  await stage('welcome', async () => {
+    const msg = await waitForMessage(0, /Jag har en idé/i, 'welcome card');
+    welcome = messageAt(msg.i);
+    const buttons = await buttonNames(welcome);
+    for (const want of [/^Jag har en idé/i, /nära vård/i]) {
+      if (!buttons.some((b) => want.test(b))) fail(`welcome card lacks a button ${want}; buttons: ${JSON.stringify(buttons)}`);
+    }
+    await welcome.scrollIntoViewIfNeeded();
+    return { message: msg.i, buttons, text: msg.text.slice(0, 400), screenshot: await screenshot('welcome') };
+  });
+
+  await stage('question', async () => {
+    const before = (await botMessages()).length;
+    await sendText(QUESTION);
+    const msg = await waitForMessage(before, /Källa:/, 'answer card with "Källa:"');
+    const answer = messageAt(msg.i);
+    await answer.scrollIntoViewIfNeeded();
+    const source = (msg.text.match(/Källa:[^\n]*/) || [''])[0];
+    return { message: msg.i, question: QUESTION, source, text: msg.text.slice(0, 600), buttons: await buttonNames(answer), screenshot: await screenshot('question') };
+  });
+
+  let stepCard;
+  let stepMsg;
+  await stage('proposal_start', async () => {
+    const before = (await botMessages()).length;
+    await welcome.getByRole('button', { name: /^Jag har en idé/i }).first().click({ timeout: STAGE_MS });
+    stepMsg = await waitForMessage(before, /Steg\s+1\s+av\s+\d+/i, 'first proposal step ("Steg 1 av")');
+    stepCard = messageAt(stepMsg.i);
+    await stepCard.scrollIntoViewIfNeeded();
+    const [, n, of] = stepMsg.text.match(STEP);
+    return { message: stepMsg.i, step: Number(n), of: Number(of), buttons: await buttonNames(stepCard), text: stepMsg.text.slice(0, 400), screenshot: await screenshot('proposal-step-1') };
+  });
+
+  // Walk the steps: fill the card's inputs, press the forward button, expect the next card (a
+  // new step, a sub-step such as "Steg 6 av 12 – Trygg", or the summary). Optional steps with
+  // "Hoppa över" are skipped. The first step's submit is its own stage: a card input filled and
+  // submitted. A step card shown again unchanged means the bot refused the answer: fail then.
+  const typed = [];
+  let summary = null;
+  let current = stepMsg;
+  const seen = new Map();
+  for (let walked = 0; walked < MAX_STEPS && !summary; walked += 1) {
+    const header = (current.text.match(STEP) || ['?'])[0];
+    const n = (current.text.match(STEP) || [null, '?'])[1];
+    const of = (current.text.match(STEP) || [null, null, '?'])[2];
+    const visits = (seen.get(current.text) || 0) + 1;
+    seen.set(current.text, visits);
+    const sameStep = [...seen.keys()].filter((t) => (t.match(STEP) || [])[1] === n).length;
+    const name = walked === 0 ? 'card_input' : `step_${n}${sameStep > 1 ? `_${sameStep}` : ''}${visits > 1 ? '_again' : ''}`;
+    await stage(name, async () => {
+      if (visits > 1) fail(`the bot showed the same card again (answer refused?): ${current.text.replace(/\s+/g, ' ').slice(0, 400)}`);
+      const card = messageAt(current.i).locator(SEL.card).last();
+      const buttons = await buttonNames(card);
+      const skip = walked > 0 ? buttons.find((b) => /^Hoppa över/i.test(b)) : undefined;
+      const filled = skip ? [] : await fillCard(card, current.text);
+      for (const f of filled) if (f.kind === 'text') typed.push(f.value);
+      if (walked === 0 && !filled.length) fail(`step 1 card has no input to fill; text: ${current.text.slice(0, 300)}`);
+      await card.scrollIntoViewIfNeeded();
+      const filledShot = await screenshot(`step-${n}-${skip ? 'skip' : 'filled'}`);
+      let forward = skip;
+      let button = skip ? card.getByRole('button', { name: skip, exact: true }).first() : null;
+      if (!skip) ({ name: forward, button } = await forwardButton(card));
+      const before = (await botMessages()).length;
+      await button.click({ timeout: STAGE_MS });
+      const next = await waitForMessage(before, /Steg\s+\d+\s+av\s+\d+|skallkrav/i,
+        `the card after "${header}" (next step or summary)`, { watch: current.i, watchText: current.text });
+      const between = (await botMessages()).filter((m) => m.i >= before && m.i < next.i && !m.card)
+        .map((m) => m.text.replace(/\s+/g, ' ').slice(0, 200));
+      current = next;
+      if (isSummary(next.text)) summary = next;
+      const nextCard = messageAt(next.i);
+      await nextCard.scrollIntoViewIfNeeded();
+      return {
+        step: Number(n), of: Number(of), header, filled, pressed: forward, bot_said: between,
+        next: summary ? 'summary' : (next.text.match(STEP) || [''])[0],
+        screenshot: filledShot, after: await screenshot(summary ? 'summary' : `step-${n}-submitted`),
+      };
+    });
+  }
+
+  await stage('summary', async () => {
+    if (!summary) fail(`no summary card with its skallkrav checklist after ${MAX_STEPS} steps`);
+    const card = messageAt(summary.i);
+    const lines = summary.text.split('\n').map((l) => l.trim()).filter(Boolean);
+    const start = lines.findIndex((l) => SUMMARY.test(l));
+    const checklist = lines.slice(start + 1).filter((l) => /^\S*\s*[1-4]\.\s/.test(l)).slice(0, 4);
+    if (checklist.length !== 4) fail(`summary card lacks the four numbered skallkrav lines: ${JSON.stringify(lines.slice(start))}`);
+    const met = checklist.filter((l) => /^[✔✅☑✓]/.test(l)).length;
+    const echoed = typed.filter((t) => summary.text.includes(t.slice(0, 30)));
+    if (typed.length && !echoed.length) fail(`summary shows none of the typed values ${JSON.stringify(typed.map((t) => t.slice(0, 40)))}`);
+    await card.scrollIntoViewIfNeeded();
+    // The card is taller than the chat pane: a tall window shows it whole.
+    const box = await card.boundingBox();
+    await page.setViewportSize({ width: 1400, height: Math.min(4000, Math.ceil((box ? box.height : 0) + 400)) });
+    await card.scrollIntoViewIfNeeded();
+    await page.waitForTimeout(300);
+    const cardShot = path.join(ROOT, await screenshot('summary-whole-card'));
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    return { message: summary.i, checklist, met, whole_card: path.relative(ROOT, cardShot), echoed: echoed.map((t) => t.slice(0, 40)), buttons: await buttonNames(card), text: summary.text.slice(0, 1200), screenshot: await screenshot('summary-card') };
+  });
+}
+
+// ---- the client-locale proxy ------------------------------------------------------------
+// The playground (0.2.28) stamps every message it sends with locale "en-US", so the bot, which
+// answers in the Teams client's language, would speak English. A Swedish employee's Teams
+// sends "sv-SE": this loopback proxy between the playground and the bot sets that locale
+// (the activity's and its clientInfo entity's) and passes everything else through unchanged.
+//   node journey.cjs locale-proxy LISTEN_PORT TARGET_URL [LOCALE]
+function localeProxy(listenPort, target, locale) {
+  const http = require('http');
+  const upstream = new (require('url').URL)(target);
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      let body = Buffer.concat(chunks);
+      const headers = { ...req.headers, host: upstream.host };
+      if (/json/i.test(req.headers['content-type'] || '') && body.length) {
+        try {
+          const activity = JSON.parse(body.toString('utf8'));
+          if (activity && typeof activity === 'object') {
+            if (activity.locale) activity.locale = locale;
+            for (const e of activity.entities || []) if (e && e.type === 'clientInfo' && e.locale) e.locale = locale;
+            body = Buffer.from(JSON.stringify(activity), 'utf8');
+          }
+        } catch (e) {
+          // not JSON after all: pass it on as it came
+        }
+      }
+      headers['content-length'] = String(body.length);
+      const out = http.request({
+        hostname: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers,
+      }, (up) => {
+        res.writeHead(up.statusCode || 502, up.headers);
+        up.pipe(res);
+      });
+      out.on('error', (e) => {
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end(`locale proxy: ${e.message}`);
+      });
+      out.end(body);
+    });
+  });
+  server.listen(Number(listenPort), '127.0.0.1', () => log(`locale proxy 127.0.0.1:${listenPort} -> ${target} (locale ${locale})`));
+}
+
+async function main() {
+  const watchdog = setTimeout(() => {
+    emit({ result: 'failed', error: `journey watchdog: not done within ${TOTAL_MS} ms`, stages });
+    process.exit(2);
+  }, TOTAL_MS);
+  let code = 0;
+  try {
+    await journey();
+    emit({ result: 'passed', stages: stages.map((s) => s.stage) });
+  } catch (err) {
+    code = 1;
+    const msg = err instanceof StageError ? err.message : (err.stack || String(err));
+    log(`FAILED: ${msg}`);
+    emit({ result: 'failed', error: msg, stages: stages.map((s) => `${s.stage}:${s.ok ? 'ok' : 'failed'}`) });
+  } finally {
+    if (context) await context.close().catch(() => {});
+    clearTimeout(watchdog);
+  }
+  process.exit(code);
+}
+
+if (process.argv[2] === 'locale-proxy') {
+  localeProxy(process.argv[3], process.argv[4], process.argv[5] || 'sv-SE');
+} else {
+  main();
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Runs the new-employee journey end to end: `omtanke serve`, the Microsoft 365 Agents
+# Playground and headless Chromium (tests/browser/journey.cjs), all inside a loopback-only
+# network namespace, within a bounded time.
+#
+#   sudo unshare -n bash tests/browser/run_journey.sh     # or, as root, just:
+#   bash tests/browser/run_journey.sh                      # re-runs itself under `unshare -n`
+#   bash tests/browser/run_journey.sh --interactive        # bot + playground only, for a person:
+#                                                          # open the page from inside the namespace
+#
+# The playground listens on all interfaces and, even with telemetry off, tries to reach
+# outside addresses: it must never run outside an isolated namespace, so this script
+# refuses to start anything when it sees a network interface other than loopback.
+#
+# Environment (all optional):
+#   JOURNEY_TIMEOUT      seconds for the whole run (default 240)
+#   JOURNEY_ARTIFACTS    screenshots and logs (default tests/artifacts/playground)
+#   JOURNEY_BOT_CMD      command that serves the bot on 127.0.0.1:$JOURNEY_BOT_PORT
+#                        (default: .venv/bin/omtanke serve)
+#   JOURNEY_BOT_PORT     default 3978;  JOURNEY_PLAYGROUND_PORT  default 56150
+#   JOURNEY_LOCALE       the client locale the bot sees (default sv-SE, through a loopback proxy
+#                        on JOURNEY_PROXY_PORT, default 3979; en-US = the playground's own)
+# Exit code: journey.cjs's (0 = every stage passed), or 3 when the bot or the playground
+# did not come up, 4 when the namespace is not isolated, 124 on the overall timeout.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+TOTAL="${JOURNEY_TIMEOUT:-240}"
+MODE="${1:-journey}"
+
+# 1. Get into a fresh network namespace (needs root, or a user namespace that allows it).
+if [[ "${JOURNEY_IN_NETNS:-}" != 1 ]]; then
+  exec unshare -n env JOURNEY_IN_NETNS=1 bash "${BASH_SOURCE[0]}" "$@"
+fi
+# 2. Bound the whole run (once).
+if [[ "${JOURNEY_BOUNDED:-}" != 1 && "$MODE" != --interactive ]]; then
+  exec timeout --kill-after=10 "$TOTAL" env JOURNEY_BOUNDED=1 bash "${BASH_SOURCE[0]}" "$@"
+fi
+
+log() { printf '[run_journey] %s\n' "$*" >&2; }
+
+others="$(ip -o link show | awk -F': ' '{print $2}' | grep -v '^lo$' | tr '\n' ' ' || true)"
+if [[ -n "${others// /}" ]]; then
+  log "refusing to run: this network namespace has interfaces besides loopback: $others"
+  log "run it as root through 'unshare -n' (this script does so itself when it can)"
+  exit 4
+fi
+ip link set lo up
+
+ARTIFACTS="${JOURNEY_ARTIFACTS:-$ROOT/tests/artifacts/playground}"
+BOT_PORT="${JOURNEY_BOT_PORT:-3978}"
+PG_PORT="${JOURNEY_PLAYGROUND_PORT:-56150}"
+PROXY_PORT="${JOURNEY_PROXY_PORT:-3979}"
+LOCALE="${JOURNEY_LOCALE-sv-SE}"
+PLAYGROUND="$ROOT/node_modules/.bin/agentsplayground"
+PY="$ROOT/.venv/bin/python"
+mkdir -p "$ARTIFACTS"
+rm -f "$ARTIFACTS"/*.png
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/omtanke-journey.XXXXXX")"
+
+pids=()
+cleanup() {
+  local rc=$?
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for _ in $(seq 1 30); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_for SECONDS DESCRIPTION PID COMMAND... : poll COMMAND until it succeeds, the process dies,
+# or the time is up.
+wait_for() {
+  local secs="$1" what="$2" pid="$3"; shift 3
+  local deadline=$((SECONDS + secs))
+  while ((SECONDS < deadline)); do
+    if "$@"; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "$what exited before it was ready"
+      return 1
+    fi
+    sleep 0.3
+  done
+  log "$what not ready within ${secs}s"
+  return 1
+}
+
+healthz() {
+  "$PY" - "$BOT_PORT" <<'EOF' 2>/dev/null
+import sys, urllib.request
+with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=2) as r:
+    sys.exit(0 if r.status == 200 else 1)
+EOF
+}
+
+# 3. The bot: local use, auth off (no MicrosoftAppId), its data in a fresh folder.
+unset MicrosoftAppId MicrosoftAppPassword MicrosoftAppType MicrosoftAppTenantId OMTANKE_ALLOWED_TENANTS \
+  OMTANKE_SMTP_HOST
+export OMTANKE_DATA_DIR="$WORK/data" PORT="$BOT_PORT" OMTANKE_HOST=127.0.0.1 PYTHONUNBUFFERED=1
+mkdir -p "$OMTANKE_DATA_DIR"
+BOT_CMD="${JOURNEY_BOT_CMD:-$ROOT/.venv/bin/omtanke serve}"
+log "starting bot: $BOT_CMD (data in $OMTANKE_DATA_DIR)"
+(cd "$ROOT" && exec $BOT_CMD) >"$ARTIFACTS/bot.log" 2>&1 &
+bot_pid=$!
+pids+=("$bot_pid")
+if ! wait_for 60 "bot (GET /healthz on port $BOT_PORT)" "$bot_pid" healthz; then
+  tail -n 40 "$ARTIFACTS/bot.log" >&2 || true
+  exit 3
+fi
+log "bot healthy on 127.0.0.1:$BOT_PORT"
+
+# 4. A Swedish client: the playground stamps its messages "en-US"; a loopback proxy in front of
+#    the bot makes that sv-SE (JOURNEY_LOCALE=en-US talks to the bot directly).
+ENDPOINT="http://127.0.0.1:$BOT_PORT/api/messages"
+if [[ "$LOCALE" != en-US && -n "$LOCALE" ]]; then
+  node "$HERE/journey.cjs" locale-proxy "$PROXY_PORT" "http://127.0.0.1:$BOT_PORT" "$LOCALE" \
+    >"$ARTIFACTS/locale-proxy.log" 2>&1 &
+  proxy_pid=$!
+  pids+=("$proxy_pid")
+  wait_for 20 "locale proxy (port $PROXY_PORT)" "$proxy_pid" port_open "$PROXY_PORT" || exit 3
+  ENDPOINT="http://127.0.0.1:$PROXY_PORT/api/messages"
+fi
+
+# 5. The playground (offline, telemetry off, no browser of its own).
+log "starting the Agents Playground on port $PG_PORT -> $ENDPOINT"
+(cd "$WORK" && APPLICATION_INSIGHTS_NO_STATSBEAT=1 TEAMSAPPTESTER_BROWSER=none exec "$PLAYGROUND" \
+  -e "$ENDPOINT" -c msteams -p "$PG_PORT" --disable-telemetry) \
+  >"$ARTIFACTS/playground.log" 2>&1 &
+pg_pid=$!
+pids+=("$pg_pid")
+if ! wait_for 60 "playground (port $PG_PORT)" "$pg_pid" port_open "$PG_PORT"; then
+  tail -n 40 "$ARTIFACTS/playground.log" >&2 || true
+  exit 3
+fi
+log "playground listening on 127.0.0.1:$PG_PORT"
+
+if [[ "$MODE" == --interactive ]]; then
+  # A person's browser, inside the same namespace (an X11 or Wayland display reaches it through
+  # its socket file). Without a display, bot and playground keep running for journey.cjs or curl.
+  if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
+    log "opening the playground in Chromium; close the window or press Ctrl-C to stop"
+    /usr/bin/chromium --no-sandbox --disable-quic --no-first-run --disable-background-networking \
+      --disable-component-update --disable-sync --user-data-dir="$WORK/chromium" \
+      "http://127.0.0.1:$PG_PORT/" >"$ARTIFACTS/chromium.log" 2>&1 || true
+  else
+    log "no display: bot and playground are up inside this namespace only; Ctrl-C stops them"
+    wait "$pg_pid" || true
+  fi
+  exit 0
+fi
+
+# 6. The journey in headless Chromium.
+set +e
+JOURNEY_URL="http://127.0.0.1:$PG_PORT/" JOURNEY_ARTIFACTS="$ARTIFACTS" node "$HERE/journey.cjs"
+rc=$?
+set -e
+if ((rc != 0)); then
+  log "journey failed (exit $rc); logs and screenshots in $ARTIFACTS"
+  log "last lines of bot.log:"
+  tail -n 20 "$ARTIFACTS/bot.log" >&2 || true
+fi
+exit "$rc"

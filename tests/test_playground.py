@@ -1,0 +1,129 @@
+"""End to end in a real client: a new employee's journey in the Microsoft 365 Agents Playground.
+
+Runs tests/browser/run_journey.sh, which starts `omtanke serve`, the playground and headless
+Chromium inside a loopback-only network namespace, and walks the journey in
+tests/browser/journey.cjs. Screenshots land in tests/artifacts/playground/.
+
+The test fails (never skips) when something it needs is missing: CI must have Debian's
+`chromium`, `npm ci`'s node_modules, `unshare` and `ip`, and run as root.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "tests" / "browser" / "run_journey.sh"
+ARTIFACTS = ROOT / "tests" / "artifacts" / "playground"
+CHROMIUM = Path("/usr/bin/chromium")
+# The stages journey.cjs must report as passed, in this order (step_N stages come between).
+REQUIRED_STAGES = ["page", "welcome", "question", "proposal_start", "card_input", "summary"]
+RUN_TIMEOUT_S = 300
+
+
+def _missing_prerequisites() -> list[str]:
+    """What the machine lacks for this test, each with how to get it."""
+    missing = []
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install -y chromium)")
+    for rel in ("node_modules/playwright-core", "node_modules/.bin/agentsplayground"):
+        if not (ROOT / rel).exists():
+            missing.append(f"{rel} (run `npm ci` in {ROOT})")
+    for tool, package in (("unshare", "util-linux"), ("ip", "iproute2"), ("node", "nodejs")):
+        if shutil.which(tool) is None:
+            missing.append(f"`{tool}` (apt-get install -y {package})")
+    if not (ROOT / ".venv" / "bin" / "omtanke").exists():
+        missing.append(".venv/bin/omtanke (make the venv: `make test` does)")
+    return missing
+
+
+def _namespace_problem() -> str | None:
+    """Why a loopback-only network namespace cannot be made here, or None."""
+    if os.geteuid() != 0:
+        return "must run as root to make a network namespace with `unshare -n` (CI runs as root)"
+    probe = subprocess.run(
+        ["unshare", "-n", "ip", "link", "set", "lo", "up"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if probe.returncode != 0:
+        return f"`unshare -n` is not permitted here: {probe.stderr.strip() or probe.returncode}"
+    return None
+
+
+def _records(stdout: str) -> list[dict[str, Any]]:
+    """The JSON lines journey.cjs printed."""
+    out = []
+    for line in stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return out
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_new_employee_journey_in_the_agents_playground() -> None:
+    missing = _missing_prerequisites()
+    if missing:
+        pytest.fail("the playground test needs: " + "; ".join(missing), pytrace=False)
+    problem = _namespace_problem()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MicrosoftApp")}
+    env["JOURNEY_ARTIFACTS"] = str(ARTIFACTS)
+    try:
+        run = subprocess.run(
+            ["unshare", "-n", "env", "JOURNEY_IN_NETNS=1", "bash", str(SCRIPT)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"run_journey.sh did not finish within {RUN_TIMEOUT_S} s: {exc}", pytrace=False)
+
+    records = _records(run.stdout)
+    stages = {r["stage"]: r for r in records if "stage" in r}
+    result = next((r for r in records if "result" in r), None)
+    report = (
+        f"exit {run.returncode}\n--- stdout\n{run.stdout[-6000:]}\n--- stderr\n{run.stderr[-4000:]}"
+    )
+
+    assert run.returncode == 0, report
+    assert result is not None and result["result"] == "passed", report
+    failed = [name for name, rec in stages.items() if not rec["ok"]]
+    assert failed == [], report
+    order = [name for name in result["stages"] if name in REQUIRED_STAGES]
+    assert order == REQUIRED_STAGES, report
+
+    welcome = stages["welcome"]["buttons"]
+    assert any(b.startswith("Jag har en idé") for b in welcome), welcome
+    assert any("nära vård" in b.lower() for b in welcome), welcome
+    assert stages["question"]["source"].startswith("Källa:"), stages["question"]
+    assert stages["proposal_start"]["step"] == 1, stages["proposal_start"]
+    assert stages["card_input"]["filled"], stages["card_input"]
+    summary = stages["summary"]
+    assert summary["echoed"], summary
+    # The journey picked Region Halland + a municipality, a target group and a målbild part:
+    # skallkrav 1-3 are met, 4 (RUG approval) waits for förankring.
+    assert len(summary["checklist"]) == 4, summary["checklist"]
+    assert summary["met"] == 3, summary["checklist"]
+
+    shots = [rec.get("screenshot") for rec in stages.values()]
+    assert all(shot and (ROOT / shot).is_file() for shot in shots), shots
