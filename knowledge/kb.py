@@ -52,8 +52,32 @@ _TITLE_SHARE = 1.0 - _LEXICAL_SHARE - _FUZZY_SHARE
 _FOCUS_BOOST = 2.0
 _FOCUS_CUES = frozenset("vad vilka vilken vilket vem which what".split())
 _FOCUS_REACH = 3
+# Staff often say who they are before they ask ("jag jobbar i hemtjänsten i Hylte och …",
+# "enhetschef här", "min chef sa att …"). Such a self-description weighs this much; a
+# clause that is not the question itself, when another clause asks, weighs _SIDE_WEIGHT.
+# An unknown word in them costs correspondingly less.
+_CONTEXT_WEIGHT = 0.2
+_SIDE_WEIGHT = 0.4
+_CLAUSE_SPLIT = re.compile(r"([.!?;:\n,]+|\s[-–—]\s)")
+_CONTEXT_PREFIX = re.compile(
+    r"^(?:(?:hej|hejsan|hallo) )?(?:"
+    r"(?:jag|vi) (?:ar|jobbar|arbetar|sitter|kommer fran|har (?:precis |nyss |just )?"
+    r"(?:borjat|kommit|fatt)|ska (?:presentera|prata|halla))"
+    r"(?: (?!(?:och|men|sa|hur|vad|vart|var|vilka|vilken|vilket|nar|kan|ska|maste)\b)\w+)*"
+    r"|som (?!vem\b)\w+(?: (?:i|pa|inom|vid|for) \w+)*"
+    r"|(?:min|var) (?:chef|kollega|kollegor|kollegorna) (?:sa|sager|tycker|menar|pastar|har sagt)"
+    r"(?: att)?"
+    r"|\w+ har$"
+    r")"
+)
+# Between two entries this close, the one whose title has the question's focus word wins.
+_TIE_MARGIN = 0.03
+
 # Who/when/how/where: a question of the same kind as an entry's title gets this bonus.
 _KIND_BONUS = 0.04
+# An entry that declares its kind in the data ("kind": "when" for the time plan, whose
+# title asks "vad är tidplanen …") is a surer match for a question of that kind.
+_DECLARED_KIND_BONUS = 0.1
 _QUESTION_KINDS = {
     "vem": "who", "vems": "who", "nar": "when", "when": "when", "hur": "how", "how": "how",
     "varfor": "why", "why": "why", "vart": "where", "where": "where", "var": "where",
@@ -61,6 +85,7 @@ _QUESTION_KINDS = {
 # An unknown word in the question counts against every entry, but less than a known one
 # counts for it: staff wrap real questions in words the KB has never seen.
 _UNKNOWN_WEIGHT = 0.45
+_ENTRY_KINDS = frozenset(_QUESTION_KINDS.values())
 _TYPO_CUTOFF = 84.0
 
 # Questions that must never get KB text, whatever they share with an entry. Patterns run
@@ -89,6 +114,8 @@ _SENSITIVE_PATTERNS = (
     r"|semester\w*|tjanstledig\w*|sjukskriv\w*|foraldraledig\w*|vab|overtid|schema\w*"
     r"|passet|pass\w* |vikarie\w*|anstallning\w*|uppsagning\w*|vacation|holiday|sick leave)\b",
     r"\bmin chef (?:ar|har)\b",
+    r"\b(?:soka|soker|sokte|sok)(?: jag| man| vi)? (?:jobb\w*|tjanst\w*|arbete\w*)\b",
+    r"\blediga (?:jobb|tjanster)\b",
     # IT support
     r"\b(?:losenord\w*|password\w*|inlogg\w*|logga in|vpn|datorn?|datorer\w*|skrivare\w*"
     r"|wifi|natverk\w*|cosmic|outlook|krasch\w*|kraschar|it support|it supporten|servicedesk"
@@ -106,6 +133,8 @@ _OUT_OF_SCOPE_PATTERNS = (
     # Tasks the assistant does not perform for anyone.
     r"\bkan du (?:skriva|oversatta|boka|ringa|kolla|fixa)\b",
     r"\b(?:hur manga|antal) (?:invanare|bor|anstallda)\b",
+    # Single aids and their rules belong to the aids service, not to this knowledge.
+    r"\b(?:rullator\w*|rullstol\w*|horapparat\w*|forskrivning\w*)\b",
     # Small talk and everyday errands.
     r"\b(?:hur mar du|hur ar laget med dig|vem vann|melodifestival\w*|lista mig|lista om mig"
     r"|boka (?:en )?tid|1177)\b",
@@ -128,7 +157,8 @@ _UNSUPPORTED_PATTERNS = (
     r"\b(?:hur mycket|vilken summa|hur stor\w*) (?:pengar|budget\w*|summa|anslag\w*|kostar)\b",
     r"\b(?:hur mycket|vad) kostar\b",
     r"\b(?:kronor|miljoner|miljarder|mkr|tkr|msek|sek|kr)\b",
-    r"\b(?:avgift\w*|taxa|taxan|taxor)\b",
+    # Fees and prices, also inside compounds ("hemsjukvårdsavgiften", "hemtjänsttaxan").
+    r"\b\w*(?:avgift\w*|taxa|taxan|taxor|taxorna|priset|priser|prislista\w*)\b",
     r"\bhur lang tid (?:tar|drojer|droj\w*)\b",
 )
 
@@ -185,6 +215,7 @@ class _IndexedEntry:
     fuzzy_strings: list[str] = field(default_factory=list)
     title_terms: frozenset[str] = frozenset()
     title_kind: str | None = None
+    kind_bonus: float = 0.0
 
 
 def _fail(path: Path, entry: str | None, problem: str) -> KnowledgeDataError:
@@ -253,12 +284,52 @@ def looks_like_question(text: str) -> bool:
 
 
 def _question_kind(normalized_words: Sequence[str]) -> str | None:
-    """Who/when/how/why/where from the first question word ("var" only as first word)."""
+    """Who/when/how/why/where from the first question word ("var" only as first word).
+
+    A question that opens with "vad"/"vilka"/"what" asks for a thing, even when a "när"
+    follows ("vad händer när RUG har beslutat?").
+    """
     for i, word in enumerate(normalized_words[:6]):
+        if word in _FOCUS_CUES and word not in _QUESTION_KINDS:
+            return None
         kind = _QUESTION_KINDS.get(word)
         if kind is not None and (word != "var" or i == 0):
             return kind
     return None
+
+
+def weighted_words(text: str) -> list[tuple[str, float]]:
+    """The question's normalized words, each with how much it says about the topic.
+
+    The text is cut into clauses at punctuation. A leading self-description ("jag
+    jobbar i hemtjänsten i Hylte", "som ledamot i HSU", "enhetschef här") weighs
+    _CONTEXT_WEIGHT. When some clause asks (a question word first, or a "?") and has
+    content words, the clauses that do not ask weigh _SIDE_WEIGHT. Otherwise (the asking
+    clause is "vad menas med det?") the context carries the topic and keeps full weight.
+    """
+    parts = _CLAUSE_SPLIT.split(text)
+    clauses: list[tuple[list[str], int, bool]] = []  # words, prefix length, asks
+    for i in range(0, len(parts), 2):
+        words = normalize(parts[i]).split()
+        if not words:
+            continue
+        delimiter = parts[i + 1] if i + 1 < len(parts) else ""
+        match = _CONTEXT_PREFIX.match(" ".join(words))
+        prefix = len(match.group(0).split()) if match else 0
+        rest = words[prefix:]
+        asks = "?" in delimiter or (bool(rest) and rest[0] in _QUESTION_STARTS)
+        clauses.append((words, prefix, asks))
+    if len(clauses) == 1 and clauses[0][1] == 0:
+        return [(w, 1.0) for w in clauses[0][0]]
+    asking_has_content = any(
+        asks and any(w not in STOPWORDS and len(w) > 1 for w in words[prefix:])
+        for words, prefix, asks in clauses
+    )
+    out: list[tuple[str, float]] = []
+    for words, prefix, asks in clauses:
+        side = _SIDE_WEIGHT if asking_has_content and not asks else 1.0
+        out.extend((w, _CONTEXT_WEIGHT if j < prefix else side) for j, w in enumerate(words))
+    return out
 
 
 def _is_english(normalized_words: Sequence[str]) -> bool:
@@ -285,6 +356,7 @@ class KnowledgeBase:
         self._out_of_scope = [re.compile(p) for p in _OUT_OF_SCOPE_PATTERNS]
         self._unsupported = [re.compile(p) for p in _UNSUPPORTED_PATTERNS]
         self._typo_cache: dict[str, str | None] = {}
+        self._joined_cache: dict[str, list[str] | None] = {}
         self._build_index(index_texts)
 
     # ----- loading -------------------------------------------------------------------
@@ -397,6 +469,13 @@ class KnowledgeBase:
             "phrasings": _str_list(path, entry_id, item, "phrasings"),
             "answer": [entry.answer],
         }
+        # An entry whose title asks "vad är tidplanen …" answers a "när …" question: the
+        # optional "kind" says so (who, when, how, why, where), else the title's first word.
+        kind = item.get("kind")
+        if kind is not None:
+            if kind not in _ENTRY_KINDS:
+                raise _fail(path, entry_id, f"fältet 'kind' ska vara en av {sorted(_ENTRY_KINDS)}")
+            texts["kind"] = [kind]
         return entry, texts
 
     @staticmethod
@@ -453,16 +532,29 @@ class KnowledgeBase:
         """Build weighted term frequencies, document frequencies and fuzzy strings."""
         base_vocab: set[str] = set()
         for fields in index_texts.values():
-            for texts in fields.values():
+            for field_name, texts in fields.items():
+                if field_name == "kind":
+                    continue
                 for text in texts:
                     base_vocab.update(self._raw_stems(text))
         self._vocab_base = frozenset(base_vocab)
+        self._surface = frozenset(
+            w
+            for fields in index_texts.values()
+            for field_name, texts in fields.items()
+            if field_name != "kind"
+            for text in texts
+            for w in normalize(text).split()
+            if w not in STOPWORDS and len(w) > 2
+        )
 
         self._docs: dict[str, _IndexedEntry] = {}
         for entry_id, fields in index_texts.items():
             tf: dict[str, float] = {}
             fuzzy_strings: list[str] = []
             for field_name, texts in fields.items():
+                if field_name == "kind":
+                    continue
                 weight = _FIELD_WEIGHTS.get(field_name, 1.0)
                 for text in texts:
                     for term in self._expand(self._raw_stems(text)):
@@ -471,9 +563,14 @@ class KnowledgeBase:
                         fuzzy_strings.append(self._fuzzy_form(text))
             titles = fields.get("title", ())
             title_terms = frozenset(t for text in titles for t in self._raw_stems(text))
-            title_kind = _question_kind(normalize(titles[0]).split()[:1]) if titles else None
+            kinds = fields.get("kind", ())
+            declared = bool(kinds)
+            title_kind = kinds[0] if kinds else (
+                _question_kind(normalize(titles[0]).split()[:1]) if titles else None
+            )
             self._docs[entry_id] = _IndexedEntry(
-                tf, sum(tf.values()), fuzzy_strings, title_terms, title_kind
+                tf, sum(tf.values()), fuzzy_strings, title_terms, title_kind,
+                _DECLARED_KIND_BONUS if declared else _KIND_BONUS,
             )
 
         df: Counter[str] = Counter()
@@ -552,10 +649,14 @@ class KnowledgeBase:
             return self._decline("sensitive", lang, 0.0)
         if any(p.search(padded) for p in self._out_of_scope):
             return self._decline("out_of_scope", lang, 0.0)
-        if any(p.search(padded) for p in self._unsupported):
+        weighted = self._split_joined(weighted_words(text))
+        # "Som ledamot i HSU vill jag veta …" asks about the statement, not about members:
+        # the detail rules look at the question without the speaker's self-description.
+        core = " ".join(w for w, weight in weighted if weight > _CONTEXT_WEIGHT)
+        if any(p.search(f" {core} ") for p in self._unsupported):
             return self._decline("low_confidence", lang, 0.0)
 
-        best_id, score = self._rank(words)
+        best_id, score = self._rank(weighted)
         if best_id is None or score < THRESHOLD:
             return self._decline("low_confidence", lang, score)
         return self._answer_with(self._by_id[best_id], lang, score)
@@ -573,13 +674,62 @@ class KnowledgeBase:
         related = tuple((r, self._by_id[r].title) for r in entry.related[:3])
         return Answer(True, body, entry.id, round(score, 3), entry.source, related)
 
-    def _rank(self, words: Sequence[str]) -> tuple[str | None, float]:
-        """Score every entry for the question; return the best id and its score."""
-        scores = self._scores(words)
-        if not scores:
+    def _rank(self, weighted: Sequence[tuple[str, float]]) -> tuple[str | None, float]:
+        """Score every entry for the question; return the best id and its score.
+
+        Entries within _TIE_MARGIN of the best are close calls: one whose title asks for
+        the word the question asks for wins ("vilket *mål* har regionen …" → the entry
+        "Vilka mål har regionen …", not the budget entry that mentions "mål och budget").
+        """
+        scored = self._scores(weighted)
+        if not scored:
             return None, 0.0
-        best_id = max(scores, key=scores.__getitem__)
-        return best_id, scores[best_id]
+        best_id = max(scored, key=lambda e: scored[e][0])
+        best = scored[best_id][0]
+        if not scored[best_id][1]:
+            close = [e for e, (score, focus_in_title) in scored.items()
+                     if focus_in_title and best - score <= _TIE_MARGIN]
+            if close:
+                best_id = max(close, key=lambda e: scored[e][0])
+        return best_id, scored[best_id][0]
+
+    def _split_joined(self, weighted: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Split words typed without a space ("naravard", "vadär") into known words."""
+        out: list[tuple[str, float]] = []
+        for word, weight in weighted:
+            parts = self._joined_parts(word)
+            out.extend((p, weight) for p in parts or [word])
+        return out
+
+    def _joined_parts(self, word: str) -> list[str] | None:
+        """Known words that word is made of, synonym-mapped; None if it is no such join."""
+        if word in self._joined_cache:
+            return self._joined_cache[word]
+        found: list[str] | None = None
+        if len(word) >= 5 and word not in STOPWORDS and word not in self._surface:
+            if stem(word) not in self._idf:
+                best = 0
+                for i in range(2, len(word) - 1):
+                    head, tail = word[:i], word[i:]
+                    both_stop = head in STOPWORDS and tail in STOPWORDS  # "vad|är"
+                    if not (both_stop or (self._is_word(head) and self._is_word(tail))):
+                        continue
+                    # Prefer the split whose shorter part is longest ("nara|vard").
+                    if min(len(head), len(tail)) > best:
+                        best = min(len(head), len(tail))
+                        found = normalize(f"{head} {tail}").split()
+        self._joined_cache[word] = found
+        return found
+
+    def _is_word(self, part: str) -> bool:
+        """A stop word of three letters or more, or a word written in the KB.
+
+        Short endings ("ar", "en") are no words of their own: "rapporterar" is an
+        inflection, not "rapporter är".
+        """
+        if part in STOPWORDS:
+            return len(part) >= 3
+        return len(part) >= 3 and part in self._surface
 
     @staticmethod
     def _focus(words: Sequence[str]) -> str | None:
@@ -593,34 +743,38 @@ class KnowledgeBase:
             return None
         return None
 
-    def _scores(self, words: Sequence[str]) -> dict[str, float]:
-        """Combined lexical, fuzzy and title score of every entry sharing a term with words."""
-        content = [w for w in words if w not in STOPWORDS and len(w) > 1]
+    def _scores(self, weighted: Sequence[tuple[str, float]]) -> dict[str, tuple[float, bool]]:
+        """(score, focus word in title) of every entry sharing a term with the question.
+
+        The score combines lexical (BM25 over weighted fields), fuzzy and title coverage;
+        each word counts with its clause weight (see weighted_words).
+        """
+        words = [w for w, _ in weighted]
+        content = [(w, c) for w, c in weighted if w not in STOPWORDS and len(w) > 1]
         if not content:
             return {}
         focus_word = self._focus(words)
         kind = _question_kind(words)
         focus = self._correct_known(stem(focus_word)) if focus_word else None
-        terms: list[str] = []
+        term_weight: dict[str, float] = {}
         unknown_weight = 0.0
         # Only unknown compounds are split: a known one already matches as a whole, and its
         # parts ("mal" in "malbild") would pull towards unrelated entries.
-        stems = [stem(w) for w in content]
-        for s in [s for s in stems if s in self._idf] + self._expand(
-            s for s in stems if s not in self._idf
-        ):
-            if s in self._idf:
-                terms.append(s)
-                continue
-            corrected = self._correct(s)
-            if corrected is not None:
-                terms.append(corrected)
-            else:
-                unknown_weight += self._unknown_idf
-        if not terms:
+        for w, c in content:
+            s = stem(w)
+            candidates = [s] if s in self._idf else self._expand([s])
+            for part in candidates:
+                known = part if part in self._idf else self._correct(part)
+                if known is not None:
+                    term_weight[known] = max(term_weight.get(known, 0.0), c)
+                else:
+                    unknown_weight += self._unknown_idf * c
+        if not term_weight:
             return {}
-        unique = list(dict.fromkeys(terms))
-        weight = {t: self._idf[t] * (_FOCUS_BOOST if t == focus else 1.0) for t in unique}
+        weight = {
+            t: self._idf[t] * c * (_FOCUS_BOOST if t == focus else 1.0)
+            for t, c in term_weight.items()
+        }
         max_total = sum(weight.values()) + unknown_weight
 
         lexical: dict[str, float] = {}
@@ -629,19 +783,21 @@ class KnowledgeBase:
             norm = _BM25_K1 * (1.0 - _BM25_B + _BM25_B * doc.length / self._avg_len)
             total = 0.0
             in_title = 0.0
-            for t in unique:
+            for t, w_t in weight.items():
                 tf = doc.tf.get(t)
                 if tf:
-                    total += weight[t] * tf * (_BM25_K1 + 1.0) / (tf + norm) / (_BM25_K1 + 1.0)
+                    total += w_t * tf * (_BM25_K1 + 1.0) / (tf + norm) / (_BM25_K1 + 1.0)
                     if t in doc.title_terms:
-                        in_title += weight[t]
+                        in_title += w_t
             if total:
                 lexical[entry_id] = total / max_total
                 title[entry_id] = in_title / max_total
         if not lexical:
             return {}
 
-        query = " ".join(content)
+        query = " ".join(w for w, c in content if c > _CONTEXT_WEIGHT) or " ".join(
+            w for w, _ in content
+        )
         fuzzy: dict[str, float] = {}
         for _, ratio, idx in process.extract(
             query, self._fuzzy_choices, scorer=fuzz.token_set_ratio, limit=None, score_cutoff=50
@@ -649,12 +805,16 @@ class KnowledgeBase:
             owner = self._fuzzy_owner[idx]
             fuzzy[owner] = max(fuzzy.get(owner, 0.0), ratio / 100.0)
 
-        return {
-            entry_id: _LEXICAL_SHARE * lex + _FUZZY_SHARE * fuzzy.get(entry_id, 0.0)
-            + _TITLE_SHARE * title[entry_id]
-            + (_KIND_BONUS if kind is not None and kind == self._docs[entry_id].title_kind else 0.0)
-            for entry_id, lex in lexical.items()
-        }
+        out: dict[str, tuple[float, bool]] = {}
+        for entry_id, lex in lexical.items():
+            doc = self._docs[entry_id]
+            same_kind = kind is not None and kind == doc.title_kind
+            score = (
+                _LEXICAL_SHARE * lex + _FUZZY_SHARE * fuzzy.get(entry_id, 0.0)
+                + _TITLE_SHARE * title[entry_id] + (doc.kind_bonus if same_kind else 0.0)
+            )
+            out[entry_id] = (score, focus is not None and focus in doc.title_terms)
+        return out
 
     def _decline(self, reason: str, lang: str, score: float) -> Answer:
         """A polite decline that offers to pass the question on to the coordinators."""

@@ -28,10 +28,11 @@ STOPWORDS: frozenset[str] = frozenset(
     handlar menas betyder innebar innebara mena betyda galler sager saga
     enligt angaende gallande kring bland just sjalva nan nansin ba assa okej ok undrar
     fundera funderar undra egentligen hallo halla
+    beskriv beskriva sammanfatta sammanfattning sammanfattat korthet kortfattat overgripande
     the an is are was were be been of to in on for and or what how which when where
     why does do did can could should would will my our your their this that these those
     it its me we you they there here about with from by as at into please tell mean means
-    explain i am whats anyone s on
+    explain i am whats s on describe summary summarize summarise briefly overview
     """.split()
 )
 
@@ -99,6 +100,9 @@ SYNONYMS: dict[str, str] = {
     "staff": "medarbetare",
     "individual": "individ",
     "who": "vem",
+    "anyone": "vem som helst",
+    "anybody": "vem som helst",
+    "everyone": "alla",
     "three": "tre",
     "four": "fyra",
     "seven": "sju",
@@ -311,6 +315,8 @@ STEM_EXCEPTIONS: dict[str, str] = {
     "sammanhallna": "sammanhall",
     "sammanhallet": "sammanhall",
     "sammanhallande": "sammanhall",
+    # Snowball keeps the definite "-et" of "syftet" but cuts "syfte" to "syft".
+    "syftet": "syft",
 }
 
 # Latin "-tor" nouns: snowball cuts "faktor" to "fak" but "faktorer" to "faktor".

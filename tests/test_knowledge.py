@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.errors import KnowledgeDataError
-from knowledge.kb import DEFAULT_ENTRIES_PATH, KnowledgeBase, looks_like_question
+from knowledge.kb import DEFAULT_ENTRIES_PATH, KnowledgeBase, looks_like_question, weighted_words
 from knowledge.malbild import DEFAULT_MALBILD_PATH, load_malbild
 from knowledge.text import fold, split_compound, stem, terms, tokenize
 
@@ -262,3 +262,55 @@ def test_answer_topic_returns_the_entry_answer(kb: KnowledgeBase) -> None:
     answer = kb.answer_topic("rug")
     assert answer is not None and (answer.topic, answer.answered) == ("rug", True)
     assert kb.answer_topic("finns_inte") is None
+
+
+# ----- retrieval mechanisms added with holdout3 ----------------------------------------
+
+
+def test_weighted_words_down_weights_the_speakers_self_description() -> None:
+    weighted = weighted_words("Jag jobbar på en vårdcentral i Laholm, vad gör RUG?")
+    weights = dict(weighted)
+    assert weights["laholm"] < weights["rug"] == 1.0
+    assert weights["vardcentral"] < 1.0
+
+
+def test_weighted_words_keeps_context_when_the_asking_clause_is_empty() -> None:
+    weights = dict(weighted_words("Alla pratar om färdplanen. Vad är det?"))
+    assert weights["fardplanen"] == 1.0
+
+
+def test_single_clause_question_keeps_full_weight() -> None:
+    assert {w for _, w in weighted_words("vilka är skallkraven")} == {1.0}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("vad innebär naravard", "nara_vard"),
+        ("vadär färdplanen", "fardplan"),
+        ("Undersköterska här. Vad är RUG?", "rug"),
+        ("Jag är ny sjuksköterska i Hylte. Var hittar jag mallen?", "mallen"),
+        ("Som ledamot i nämnden vill jag veta vad yttrandet över granskningen säger", "yttrande"),
+    ],
+)
+def test_joined_words_and_context_clauses(kb: KnowledgeBase, question: str, expected: str) -> None:
+    answer = kb.answer(question)
+    assert (answer.answered, answer.topic) == (True, expected)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["vad är hemtjänsttaxan", "hur hög är patientavgiften", "vad är priset för hembesök"],
+)
+def test_fee_compounds_are_declined(kb: KnowledgeBase, question: str) -> None:
+    answer = kb.answer(question)
+    assert (answer.answered, answer.reason) == (False, "low_confidence")
+
+
+def test_declared_kind_must_be_known(tmp_path: Path) -> None:
+    raw = json.loads(DEFAULT_ENTRIES_PATH.read_text(encoding="utf-8"))
+    raw["entries"][0]["kind"] = "sometime"
+    path = tmp_path / "entries.json"
+    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(KnowledgeDataError, match="kind"):
+        KnowledgeBase.load(path)
