@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.cards import CardError
+from bot.i18n import TextsError
 from bot.settings import Settings, SettingsError
+from knowledge.errors import KnowledgeDataError
+from storage.errors import StoreError
+
+# Errors that mean a data or configuration file is damaged; each message names the file.
+STARTUP_ERRORS = (StoreError, KnowledgeDataError, TextsError, CardError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,6 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--json", action="store_true")
     manifest = sub.add_parser("manifest", help="bygg och validera Teams-appaketet")
     manifest.add_argument("--out", type=Path, default=Path("appPackage.zip"))
+    export = sub.add_parser(
+        "export", help="exportera alla förslag med status och beslut (för samordnarna)"
+    )
+    export.add_argument("--format", choices=("csv", "json", "docx"), default="csv")
+    export.add_argument("--out", type=Path, default=None, help="fil att skriva till")
     args = parser.parse_args(argv)
 
     try:
@@ -45,18 +57,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "serve":
         return _serve(settings)
-    if args.command == "chat":
-        from bot.chat import main as chat_main
+    try:
+        if args.command == "chat":
+            from bot.chat import main as chat_main
 
-        return chat_main(settings)
-    if args.command == "ask":
-        return _ask(settings, args.question, args.json, args.locale, sys.stdin, sys.stdout)
-    if args.command == "check":
-        return _check(settings, args.file, args.json)
+            return chat_main(settings)
+        if args.command == "ask":
+            return _ask(settings, args.question, args.json, args.locale, sys.stdin, sys.stdout)
+        if args.command == "check":
+            return _check(settings, args.file, args.json)
+    except STARTUP_ERRORS as err:
+        # A damaged data or configuration file: one line naming the file, not a traceback.
+        print(f"Kunde inte starta: {err}", file=sys.stderr)
+        return 1
     if args.command == "manifest":
         from manifest.build import cli_main
 
         return cli_main(["--out", str(args.out)], dict(os.environ))
+    if args.command == "export":
+        from bot.export import run_export
+
+        return run_export(settings.data_dir, args.format, args.out, sys.stdout, sys.stderr)
     parser.error(f"unknown command {args.command}")
     return 2
 

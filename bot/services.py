@@ -40,6 +40,8 @@ class Services:
     user_state: UserState
     records: Records
     adapter: Any = field(default=None)
+    # The RUG workflow (bot.workflow.RugWorkflow): endorsement, decisions, outbox.
+    workflow: Any = field(default=None)
 
     @property
     def feedback(self) -> Any:
@@ -58,6 +60,8 @@ class Services:
 
     async def close(self) -> None:
         """Flush and close every store."""
+        if self.workflow is not None:
+            await self.workflow.close()
         await self.records.close()
         await self.state_store.close()
 
@@ -107,7 +111,7 @@ async def open_services(settings: Settings) -> Services:
     records = Records(settings.data_dir, state_store)
     if groups.provisional:
         logger.warning("using the default target-group list, marked as not yet confirmed")
-    return Services(
+    services = Services(
         settings=settings,
         texts=texts,
         cards=cards,
@@ -122,3 +126,8 @@ async def open_services(settings: Settings) -> Services:
         user_state=UserState(bot_storage),
         records=records,
     )
+    # Imported here: the workflow imports the dialogs' helpers, which import this module.
+    from bot.workflow import RugWorkflow
+
+    services.workflow = RugWorkflow(services)
+    return services

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from botbuilder.core import ConversationState, TurnContext, UserState
+from botbuilder.core import ConversationState, InvokeResponse, TurnContext, UserState
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import Dialog, DialogExtensions
-from botbuilder.schema import ChannelAccount
+from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import TeamInfo
 
 from bot.services import Services
@@ -16,6 +17,8 @@ from dialogs.ids import DIALOG_STATE_PROPERTY
 from dialogs.replies import card_activity, locale_for
 
 logger = logging.getLogger(__name__)
+
+_AT_TAG = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 
 class OmtankeBot(TeamsActivityHandler):
@@ -43,7 +46,7 @@ class OmtankeBot(TeamsActivityHandler):
         activity = turn_context.activity
         if activity.text:
             # In channels Teams prefixes "<at>Omtanke</at>"; the dialog should see only the words.
-            activity.text = TurnContext.remove_recipient_mention(activity).strip()
+            activity.text = strip_mentions(activity)
         if not activity.text and activity.value is None:
             # An empty message (e.g. only an image or a lone mention) has nothing to act on.
             await turn_context.send_activity(
@@ -79,13 +82,30 @@ class OmtankeBot(TeamsActivityHandler):
                     turn_context, people[0] if people else activity.from_property
                 )
         elif bot_added:
+            # Added to a team channel by a RUG member or admin: that channel is RUG's.
+            workflow = self._services.workflow
+            registered = (
+                conversation_type == "channel"
+                and workflow is not None
+                and await workflow.bot_added_to_channel(turn_context)
+            )
+            key = "rug.channel.registered_on_install" if registered else "welcome.team_intro"
             await turn_context.send_activity(
-                self._services.texts.get("welcome.team_intro", locale_for(turn_context))
+                self._services.texts.get(key, locale_for(turn_context))
             )
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
         """Remember where the bot was installed, for proactive messages later."""
         await self._services.references.remember(turn_context)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Omtanke uses no invoke features (its cards use Action.Submit, which arrive as messages).
+
+        The SDK's own invoke handlers (file consent, messaging extensions, …) crash on a missing
+        value before any of our code runs, so every invoke is answered 'not implemented' here.
+        """
+        logger.info("ignored invoke %r", turn_context.activity.name)
+        return InvokeResponse(status=501)
 
     async def on_unrecognized_activity_type(self, turn_context: TurnContext) -> None:
         """Ignore activity types we do not handle, politely (no reply, no error)."""
@@ -108,7 +128,28 @@ class OmtankeBot(TeamsActivityHandler):
         )
 
 
+def strip_mentions(activity: Activity) -> str:
+    """The message text without @mentions of the bot; other mentions keep the person's name.
+
+    Not TurnContext.remove_recipient_mention: it raises on a mention entity without
+    "mentioned" or without a type (KeyError/AttributeError) and uses the bot's name as a regex.
+    """
+    text = str(activity.text or "")
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        props = getattr(entity, "additional_properties", None) or {}
+        if str(getattr(entity, "type", None) or props.get("type") or "").lower() != "mention":
+            continue
+        mentioned = getattr(entity, "mentioned", None) or props.get("mentioned")
+        mentioned_id = (
+            mentioned.get("id") if isinstance(mentioned, dict) else getattr(mentioned, "id", None)
+        )
+        tag = getattr(entity, "text", None) or props.get("text")
+        if bot_id and mentioned_id == bot_id and isinstance(tag, str) and tag:
+            text = text.replace(tag, "")
+    return _AT_TAG.sub(lambda match: match.group(1), text).strip()
+
+
 def _first_name(full: str | None) -> str:
-    if not full:
-        return ""
-    return full.split()[0][:40]
+    parts = (full or "").split()
+    return parts[0][:40] if parts else ""

@@ -36,7 +36,13 @@ _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
     "edit": {"field": (str, True)},
     "submit": {"draft": (str, True), "revision": (int, True)},
     "endorse": {"proposal": (str, True), "choice": (str, True), "comment": (str, False)},
-    "decide": {"proposal": (str, True), "outcome": (str, True), "motivation": (str, False)},
+    "decide": {
+        "proposal": (str, True),
+        "outcome": (str, True),
+        "motivation": (str, False),
+        # Which parts of the proposal RUG wants complemented (comma-separated step ids).
+        "fields": (str, False),
+    },
 }
 MAX_FIELD_CHARS = 5000
 

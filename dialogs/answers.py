@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from bot.services import Services
-from dialogs.replies import card_activity
+from dialogs.actions import CardAction
+from dialogs.replies import card_activity, locale_for, user_key
 from knowledge.kb import Answer
+from knowledge.personnummer import contains_identity_number
+
+logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 500
 
@@ -36,3 +42,33 @@ def answer_card_activity(
     }
     card = services.cards.render("decline", data, locale)
     return card_activity(card, answer.text[:120])
+
+
+async def record_feedback(
+    services: Services, turn_context: TurnContext, action: CardAction
+) -> None:
+    """Store 👍/👎 for a real knowledge-base topic; a forged topic is refused, not stored."""
+    locale = locale_for(turn_context)
+    topic = str(action.get("topic"))
+    if topic not in {entry.id for entry in services.kb.entries}:
+        logger.warning("refused feedback on an unknown topic")
+        await turn_context.send_activity(services.texts.get("general.bad_card", locale))
+        return
+    await services.feedback.record(user_key(turn_context), topic, bool(action.get("helpful")))
+    await turn_context.send_activity(services.texts.get("answer.thanks_feedback", locale))
+
+
+async def record_escalation(
+    services: Services, turn_context: TurnContext, action: CardAction
+) -> None:
+    """Pass a declined question on to the coordinators, unless empty or holding a personnummer."""
+    locale = locale_for(turn_context)
+    question = str(action.get("question")).strip()[:MAX_QUESTION_CHARS]
+    if not question:
+        await turn_context.send_activity(services.texts.get("general.bad_card", locale))
+        return
+    if contains_identity_number(question):
+        await turn_context.send_activity(services.texts.get("general.identity_number", locale))
+        return
+    await services.escalations.record(user_key(turn_context), question, locale)
+    await turn_context.send_activity(services.texts.get("answer.escalated", locale))

@@ -20,7 +20,7 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult, DialogTu
 
 from bot.services import Services
 from dialogs.actions import CardAction, InvalidAction, parse_action
-from dialogs.answers import answer_card_activity
+from dialogs.answers import answer_card_activity, record_feedback
 from dialogs.ids import PROPOSAL_DIALOG
 from dialogs.intents import Intent, recognise
 from dialogs.replies import card_activity, locale_for, user_key
@@ -217,10 +217,7 @@ class ProposalDialog(Dialog):
             await self._prompt(dc, locale, draft, resumed=True)
             return _waiting()
         if name == "feedback":
-            await self._services.feedback.record(
-                user_key(dc.context), str(action.get("topic")), bool(action.get("helpful"))
-            )
-            await dc.context.send_activity(self._texts.get("answer.thanks_feedback", locale))
+            await record_feedback(self._services, dc.context, action)
             return _waiting()
         if name == "help":
             return await self._on_nav(dc, draft, "help", locale)

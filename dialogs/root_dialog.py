@@ -14,16 +14,27 @@ from botbuilder.dialogs import (
 
 from bot.services import Services
 from dialogs.actions import CardAction, InvalidAction, parse_action
-from dialogs.answers import MAX_QUESTION_CHARS, answer_card_activity
+from dialogs.answers import answer_card_activity, record_escalation, record_feedback
 from dialogs.ids import PROPOSAL_DIALOG, ROOT_DIALOG
 from dialogs.intents import Intent, recognise
-from dialogs.replies import card_activity, locale_for, user_key
+from dialogs.replies import card_activity, locale_for
 from dialogs.status import my_proposals_activity
 from knowledge.personnummer import contains_identity_number
 
 logger = logging.getLogger(__name__)
 
 _DONE = DialogTurnResult(DialogTurnStatus.Complete)
+# Card actions of the RUG workflow, handled whether or not a dialog is running.
+_RUG_ACTIONS = frozenset({"endorse", "decide", "rug_cases"})
+
+
+def _is_complement(action: CardAction) -> bool:
+    """The 'Komplettera förslaget' button: confirm with answer 'complement' about a proposal."""
+    return (
+        action.name == "confirm"
+        and action.get("answer") == "complement"
+        and bool(action.get("about"))
+    )
 
 
 class RootDialog(ComponentDialog):
@@ -58,6 +69,10 @@ class RootDialog(ComponentDialog):
             return await self._send_help(inner_dc, locale)
         if intent == Intent.MY_PROPOSALS:
             return await self._send_my_proposals(inner_dc, locale)
+        if intent == Intent.RUG_CASES:
+            return await self._send_rug_cases(inner_dc, locale)
+        if intent == Intent.REGISTER_CHANNEL:
+            return await self._register_channel(inner_dc, locale)
         if intent == Intent.CANCEL:
             await inner_dc.context.send_activity(
                 self._services.texts.get("general.nothing_to_cancel", locale)
@@ -75,6 +90,8 @@ class RootDialog(ComponentDialog):
             return await self._send_help(inner_dc, locale)
         if action.name == "my_proposals":
             return await self._send_my_proposals(inner_dc, locale)
+        if action.name in _RUG_ACTIONS or _is_complement(action):
+            return await self._on_rug_action(inner_dc, action, locale)
         if action.name == "ask":
             topic = action.get("topic")
             if topic:
@@ -86,18 +103,10 @@ class RootDialog(ComponentDialog):
                     return _DONE
             return await self._answer(inner_dc, action.get("text") or "", locale)
         if action.name == "feedback":
-            await self._services.feedback.record(
-                user_key(inner_dc.context), action.get("topic"), bool(action.get("helpful"))
-            )
-            await inner_dc.context.send_activity(texts.get("answer.thanks_feedback", locale))
+            await record_feedback(self._services, inner_dc.context, action)
             return _DONE
         if action.name == "escalate":
-            question = str(action.get("question"))[:MAX_QUESTION_CHARS]
-            if contains_identity_number(question):
-                await inner_dc.context.send_activity(texts.get("general.identity_number", locale))
-                return _DONE
-            await self._services.escalations.record(user_key(inner_dc.context), question, locale)
-            await inner_dc.context.send_activity(texts.get("answer.escalated", locale))
+            await record_escalation(self._services, inner_dc.context, action)
             return _DONE
         if action.name == "submit":
             # A summary card clicked again after its dialog ended: never submit twice.
@@ -111,6 +120,60 @@ class RootDialog(ComponentDialog):
                 return _DONE
         # Proposal cards (steps, summary, resume) from a dialog that has ended: stale.
         await inner_dc.context.send_activity(texts.get("general.stale_card", locale))
+        return _DONE
+
+    async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
+        """RUG cards work even while a proposal dialog is running; the dialog stays where it was."""
+        action = parse_action(inner_dc.context.activity.value)
+        if isinstance(action, CardAction) and action.name in _RUG_ACTIONS:
+            await self._on_rug_action(inner_dc, action, locale_for(inner_dc.context))
+            return DialogTurnResult(DialogTurnStatus.Waiting)
+        if isinstance(action, CardAction) and _is_complement(action):
+            # Complementing replaces the running proposal dialog; its draft is set aside.
+            await inner_dc.cancel_all_dialogs()
+            return await self._on_rug_action(inner_dc, action, locale_for(inner_dc.context))
+        return await super().on_continue_dialog(inner_dc)
+
+    async def _on_rug_action(
+        self, inner_dc: DialogContext, action: CardAction, locale: str
+    ) -> DialogTurnResult:
+        """Endorse, decide, list RUG's cases, or reopen a proposal to complement it."""
+        workflow = self._services.workflow
+        if workflow is None:
+            await inner_dc.context.send_activity(
+                self._services.texts.get("general.not_available", locale)
+            )
+            return _DONE
+        if action.name == "endorse":
+            await workflow.endorse(inner_dc.context, action)
+            return _DONE
+        if action.name == "decide":
+            await workflow.decide(inner_dc.context, action)
+            return _DONE
+        if action.name == "rug_cases":
+            return await self._send_rug_cases(inner_dc, locale)
+        if PROPOSAL_DIALOG not in self._child_ids:
+            return await self._start_proposal(inner_dc)
+        return await inner_dc.begin_dialog(PROPOSAL_DIALOG, {"complement": action.get("about")})
+
+    async def _send_rug_cases(self, inner_dc: DialogContext, locale: str) -> DialogTurnResult:
+        workflow = self._services.workflow
+        if workflow is None:
+            await inner_dc.context.send_activity(
+                self._services.texts.get("general.not_available", locale)
+            )
+            return _DONE
+        await inner_dc.context.send_activity(await workflow.cases_activity(inner_dc.context))
+        return _DONE
+
+    async def _register_channel(self, inner_dc: DialogContext, locale: str) -> DialogTurnResult:
+        workflow = self._services.workflow
+        if workflow is None:
+            await inner_dc.context.send_activity(
+                self._services.texts.get("general.not_available", locale)
+            )
+            return _DONE
+        await inner_dc.context.send_activity(await workflow.register_channel(inner_dc.context))
         return _DONE
 
     async def _start_proposal(self, inner_dc: DialogContext) -> DialogTurnResult:

@@ -1,0 +1,101 @@
+"""`omtanke export` in each format, with the counts table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from bot.cli import main
+from bot.rug_document import FIELD_ORDER
+from bot.services import open_services
+from bot.settings import Settings
+from dialogs.proposal_dialog import STEPS
+from storage.proposals import Decision, Initiator, Proposal, Status
+from tests.conftest import run_omtanke
+
+
+async def _portfolio(data_dir: Path) -> None:
+    """Two submitted proposals, one of them granted."""
+    services = await open_services(Settings(data_dir=data_dir))
+    try:
+        repo = services.records.proposals
+        group = services.target_groups.groups[0].name
+        for title, orgs in (
+            ("Trygg hemgång", ["Region Halland", "Varbergs kommun"]),
+            ("Hälsosamtal", ["vårdcentralen i Laholm", "hemsjukvården i Varberg"]),
+        ):
+            proposal = Proposal(
+                title=title,
+                organisations=orgs,
+                target_groups=[group],
+                success_factors={"Trygg": "x", "Enkel": "y"},
+                initiator=Initiator(name="Anna", aad_object_id="aad-anna"),
+            )
+            draft = await repo.new_draft("aad-anna", proposal)
+            await repo.submit("aad-anna", draft, Status.AWAITING_ENDORSEMENT, "Anna")
+        first = (await repo.all())[0]
+        first.status = Status.APPROVED
+        first.decision = Decision("bifallen", "Rolf Rugman", "2026-11-22T10:00:00+00:00", "Bra")
+        await repo.save(first, "aad-rolf", "decided")
+    finally:
+        await services.close()
+
+
+@pytest.fixture
+async def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data folder with a small portfolio; the command line reads it."""
+    data = tmp_path / "data"
+    await _portfolio(data)
+    monkeypatch.setenv("OMTANKE_DATA_DIR", str(data))
+    return data
+
+
+def test_the_word_document_follows_the_template_order() -> None:
+    """The e-mail and export use the dialog's (the template's) order of fields."""
+    assert [s.id for s in STEPS] == list(FIELD_ORDER)
+
+
+def test_export_csv_to_stdout_with_table_on_stderr(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CSV rows with status and decision; organisations canonical; the table counts them."""
+    assert main(["export", "--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["title"], r["status"], r["decision"]) for r in rows] == [
+        ("Trygg hemgång", "bifallen", "bifallen"),
+        ("Hälsosamtal", "vantar_pa_forankring", ""),
+    ]
+    assert rows[1]["organisations"] == "Region Halland; Varbergs kommun"
+    assert "Förslag totalt: 2" in err
+    lines = err.splitlines()
+    assert any(line.split() == ["Organisation", "Region", "Halland", "2"] for line in lines)
+    assert any(line.split() == ["Framgångsfaktor", "Trygg", "2"] for line in lines)
+
+
+def test_export_json_to_a_file(data_dir: Path, tmp_path: Path) -> None:
+    """JSON in the export format, with the decision, written to --out."""
+    out = tmp_path / "export.json"
+    assert main(["export", "--format", "json", "--out", str(out)]) == 0
+    exported = json.loads(out.read_text(encoding="utf-8"))
+    assert [p["decision"]["by"] if p["decision"] else None for p in exported] == [
+        "Rolf Rugman",
+        None,
+    ]
+
+
+def test_export_docx_through_the_installed_command(data_dir: Path, tmp_path: Path) -> None:
+    """`omtanke export --format docx` writes a Word file with every proposal's title."""
+    out = tmp_path / "portfolio.docx"
+    result = run_omtanke(["export", "--format", "docx", "--out", str(out)], data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "Förslag totalt: 2" in result.stdout
+    paragraphs = [p.text for p in Document(str(out)).paragraphs]
+    assert any(p.endswith("Trygg hemgång") for p in paragraphs)
+    assert any(p.endswith("Hälsosamtal") for p in paragraphs)
+    assert any(p.startswith("Beslut: bifallen av Rolf Rugman") for p in paragraphs)

@@ -1,0 +1,548 @@
+"""The RUG workflow over the real HTTP endpoint: endorsement, RUG channel, decisions, komplettering.
+
+The app runs on 127.0.0.1 with a local stand-in for the Bot Connector that records proactive
+messages (POST) and card updates (PUT); every step is followed by a restart on the same data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession, web
+
+from bot.app import SERVICES, create_app
+from bot.rug_delivery import RetryPolicy
+from bot.services import Services
+from bot.settings import Settings, SmtpSettings
+from storage.proposals import Initiator, Proposal, Status
+from tests.builders import card_actions, card_of, card_texts, teams_message, user
+from tests.fake_connector import FakeConnector
+
+ANNA = user("aad-anna", "Anna Andersson")
+RUT = user("aad-rut", "Rut Rugsson")
+ROLF = user("aad-rolf", "Rolf Rugman")
+ADA = user("aad-ada", "Ada Admin")
+CHANNEL = "19:rug@thread.tacv2"
+FAST = RetryPolicy(base=0.05, cap=0.2, poll=0.2)
+
+
+@dataclass
+class RecordingConnector(FakeConnector):
+    """The fake connector, also keeping the id it answered for each posted activity."""
+
+    posted: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        response = await super()._handle(request)
+        if request.method == "POST" and "/activities" in request.path and response.text:
+            body = self.calls[-1].body
+            self.posted.append((request.path, body, json.loads(response.text).get("id", "")))
+        return response
+
+    def cards_to(self, conversation: str, action: str) -> list[tuple[dict[str, Any], str]]:
+        """Cards posted to a conversation that carry the given card action, with their ids."""
+        out = []
+        for path, body, activity_id in self.posted:
+            card = card_of(body)
+            if f"/conversations/{conversation}/" not in path or card is None:
+                continue
+            if any(a.get("data", {}).get("action") == action for a in card_actions(card)):
+                out.append((card, activity_id))
+        return out
+
+    def texts_to(self, conversation: str) -> list[str]:
+        """Everything the bot wrote to a conversation, each message as one string."""
+        return [
+            body.get("text") or "\n".join(card_texts(card_of(body)))
+            for path, body, _ in self.posted
+            if f"/conversations/{conversation}/" in path and body.get("type") == "message"
+        ]
+
+    def last_card_to(self, conversation: str) -> dict[str, Any]:
+        """The last card posted to a conversation."""
+        cards = [
+            card_of(body)
+            for path, body, _ in self.posted
+            if f"/conversations/{conversation}/" in path and card_of(body) is not None
+        ]
+        assert cards, f"no card was posted to {conversation}"
+        return cards[-1] or {}
+
+    def updates(self) -> list[dict[str, Any]]:
+        """Card updates in place (PUT)."""
+        return [c.body for c in self.calls if c.method == "PUT"]
+
+
+@dataclass
+class Service:
+    """The running app, restartable on the same data folder."""
+
+    settings: Settings
+    http: ClientSession
+    connector: RecordingConnector
+    runner: web.AppRunner | None = None
+    app: web.Application | None = None
+    url: str = ""
+
+    async def start(self) -> Service:
+        """Start create_app(settings) on a free port."""
+        self.app = create_app(self.settings)
+        self.runner = web.AppRunner(self.app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        """Close the app and its stores."""
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+    async def restart(self) -> None:
+        """Close everything and build a new app on the same data folder."""
+        await self.stop()
+        await self.start()
+
+    @property
+    def services(self) -> Services:
+        """The running app's services."""
+        assert self.app is not None
+        return self.app[SERVICES]
+
+    async def post(self, body: dict[str, Any]) -> int:
+        """POST one activity to /api/messages."""
+        async with self.http.post(f"{self.url}/api/messages", json=body) as response:
+            return response.status
+
+    async def say(self, who: dict[str, Any], text: str, **kw: Any) -> int:
+        """A typed message from someone (personal chat unless a conversation is given)."""
+        kw.setdefault("conversation_id", f"a:personal-{who['aadObjectId']}")
+        return await self.post(
+            teams_message(text, service_url=self.connector.url, sender=who, **kw)
+        )
+
+    async def click(
+        self, who: dict[str, Any], value: dict[str, Any], reply_to: str = "", **kw: Any
+    ) -> int:
+        """A card submit (no text), optionally on a card with the given activity id."""
+        kw.setdefault("conversation_id", f"a:personal-{who['aadObjectId']}")
+        body = teams_message(value=value, service_url=self.connector.url, sender=who, **kw)
+        if reply_to:
+            body["replyToId"] = reply_to
+        return await self.post(body)
+
+    async def proposal(self, pid: str) -> Proposal:
+        """The stored proposal."""
+        found = await self.services.records.proposals.get(pid)
+        assert found is not None
+        return found
+
+    async def audit(self, pid: str) -> list[str]:
+        """The audit log's actions about one proposal."""
+        return [e["action"] for e in await self.services.records.audit.read(pid)]
+
+
+def _people(path: Path, people: list[dict[str, Any]]) -> Path:
+    path.write_text(
+        json.dumps(
+            [
+                {"name": p["name"], "aad_object_id": p["aadObjectId"], "organisation": org}
+                for p, org in people
+            ]
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Two RUG members and one admin, a private data folder, fast retries."""
+    monkeypatch.setattr("bot.rug_delivery.DEFAULT_RETRY", FAST)
+    rug = _people(tmp_path / "rug.json", [(RUT, "Region Halland"), (ROLF, "Varbergs kommun")])
+    admins = _people(tmp_path / "admins.json", [(ADA, "Region Halland")])
+    return Settings(data_dir=tmp_path / "data", port=0, rug_members_path=rug, admins_path=admins)
+
+
+@pytest.fixture
+async def service(settings: Settings) -> AsyncIterator[Service]:
+    """The running app with a recording connector; people and the RUG channel are known."""
+    connector = RecordingConnector()
+    await connector.start()
+    async with ClientSession() as http:
+        running = await Service(settings, http, connector).start()
+        try:
+            yield running
+        finally:
+            await running.stop()
+            await connector.stop()
+
+
+async def meet_everyone(service: Service) -> None:
+    """Anna and Rut have a personal chat with the bot; Rolf registers the RUG channel."""
+    assert await service.say(ANNA, "hjälp") == 201
+    assert await service.say(RUT, "hjälp") == 201
+    assert (
+        await service.say(
+            ROLF,
+            "registrera RUG-kanal",
+            conversation_id=f"{CHANNEL};messageid=111",
+            conversation_type="channel",
+        )
+        == 201
+    )
+
+
+def complete_proposal(service: Service, title: str, contact: str = "Rut Rugsson") -> Proposal:
+    """A proposal that meets skallkrav 1–3."""
+    return Proposal(
+        title=title,
+        background="Äldre skrivs ut utan samordnad planering.",
+        description="Ett gemensamt utskrivningsteam.",
+        organisations=["Region Halland", "Varbergs kommun"],
+        target_groups=[service.services.target_groups.groups[0].name],
+        goal_properties=["Personcentrerad"],
+        success_factors={"Trygg": "Samma sjuksköterska före och efter."},
+        expected_effects="Färre återinskrivningar.",
+        follow_up="Vi mäter återinskrivningar.",
+        initiator=Initiator(
+            name="Anna Andersson", organisation="Varbergs kommun", aad_object_id="aad-anna"
+        ),
+        rug_contact=contact,
+    )
+
+
+async def submit_directly(service: Service, proposal: Proposal) -> Proposal:
+    """Submit through the repository and start the workflow, as the dialog does."""
+    repo = service.services.records.proposals
+    draft = await repo.new_draft("aad-anna", proposal)
+    submitted = await repo.submit("aad-anna", draft, Status.AWAITING_ENDORSEMENT, "Anna")
+    await service.services.workflow.submitted(None, submitted)
+    return submitted
+
+
+async def fill_in_the_dialog(service: Service) -> dict[str, Any]:
+    """Anna answers every step over HTTP; returns the summary card's submit data."""
+    group = service.services.target_groups.groups[0].name
+    answers = [
+        "Jag har en idé",
+        "Trygg hemgång",
+        "Äldre skrivs ut utan samordnad planering.",
+        "Ett gemensamt utskrivningsteam.",
+        "Region Halland, Varbergs kommun",
+        group,
+        "Trygg",
+        "Samma sjuksköterska före och efter.",
+        "Färre återinskrivningar.",
+        "Vi mäter återinskrivningar.",
+        "hoppa över",
+        "hoppa över",
+        "Varbergs kommun, hemsjukvården",
+        "Rut Rugsson",
+    ]
+    for text in answers:
+        assert await service.say(ANNA, text) == 201
+    summary = card_of(service.connector.messages()[-1])
+    submit = [a["data"] for a in card_actions(summary) if a["data"]["action"] == "submit"]
+    assert submit, card_texts(summary)
+    return submit[0]
+
+
+async def test_whole_path_from_skicka_in_to_bifall_with_komplettering_and_restarts(
+    service: Service,
+) -> None:
+    """Skicka in → förankring → RUG card → komplettering → resubmit → bifall; restart between."""
+    c = service.connector
+    await meet_everyone(service)
+    assert "Klart! Den här kanalen är nu RUG:s kanal." in c.texts_to(f"{CHANNEL};messageid=111")[-1]
+
+    # The dialog's "Skicka in" over HTTP.
+    assert await service.click(ANNA, await fill_in_the_dialog(service)) == 201
+    pid = (await service.services.records.proposals.for_initiator("aad-anna"))[0].id
+    assert (await service.proposal(pid)).status == Status.AWAITING_ENDORSEMENT
+    requests = c.cards_to("a:personal-aad-rut", "endorse")
+    assert len(requests) == 1
+    assert f"{pid} Trygg hemgång" in card_texts(requests[0][0])
+    await service.restart()
+
+    # Someone outside RUG clicks the endorsement card: refused, logged, nothing changes.
+    endorse = {"action": "endorse", "proposal": pid, "choice": "yes", "comment": ""}
+    assert await service.click(ANNA, endorse) == 201
+    assert "Det här kan bara deltagare i RUG" in c.texts_to("a:personal-aad-anna")[-1]
+    assert (await service.proposal(pid)).rug_endorsement is None
+    assert "endorsement_refused" in await service.audit(pid)
+    await service.restart()
+
+    # Rut endorses: her card updates in place, Anna is told, the case goes to the channel.
+    endorse["comment"] = "Bra idé!"
+    assert await service.click(RUT, endorse, reply_to=requests[0][1]) == 201
+    proposal = await service.proposal(pid)
+    assert proposal.status == Status.WITH_RUG
+    assert proposal.rug_endorsement is not None and proposal.rug_endorsement.name == "Rut Rugsson"
+    assert "Förankrat av Rut Rugsson" in "\n".join(card_texts(card_of(c.updates()[-1])))
+    anna = c.texts_to("a:personal-aad-anna")
+    assert "Ditt förslag " + pid + " är förankrat" in anna[-1]
+    assert "Kommentar: Bra idé!" in anna[-1]
+    cases = c.cards_to(CHANNEL, "decide")
+    assert len(cases) == 1
+    case_texts = "\n".join(card_texts(cases[0][0]))
+    assert "Initiativtagare: Anna Andersson" in case_texts
+    assert "✔ 4. Godkänt av minst en deltagare i RUG" in case_texts
+    assert [a["title"] for a in card_actions(cases[0][0])] == [
+        "Bifall",
+        "Avslag",
+        "Begär komplettering",
+    ]
+    await service.restart()
+
+    # Rolf asks for more about the follow-up.
+    more = {
+        "action": "decide",
+        "proposal": pid,
+        "outcome": "komplettering_begard",
+        "motivation": "Beskriv hur ni följer upp tryggheten.",
+        "fields": "follow_up",
+    }
+    conv = {"conversation_id": f"{CHANNEL};messageid={cases[0][1]}", "conversation_type": "channel"}
+    assert await service.click(ROLF, more, reply_to=cases[0][1], **conv) == 201
+    assert (await service.proposal(pid)).status == Status.MORE_INFO_REQUESTED
+    notice = c.last_card_to("a:personal-aad-anna")
+    assert "RUG:s motivering: Beskriv hur ni följer upp tryggheten." in card_texts(notice)
+    assert "Det här behöver kompletteras: Uppföljning." in card_texts(notice)
+    complement = [a["data"] for a in card_actions(notice) if a["data"]["action"] == "confirm"]
+    await service.restart()
+
+    # Anna reopens it at the follow-up, answers, and submits: back to RUG.
+    assert await service.click(ANNA, complement[0]) == 201
+    assert "Nu kompletterar du förslaget" in c.texts_to("a:personal-aad-anna")[-2]
+    assert (
+        await service.say(ANNA, "Vi frågar personerna efter en månad hur trygga de känt sig.")
+        == 201
+    )
+    summary = card_of(c.messages()[-1])
+    submit = next(a["data"] for a in card_actions(summary) if a["data"]["action"] == "submit")
+    assert await service.click(ANNA, submit) == 201
+    proposal = await service.proposal(pid)
+    assert proposal.status == Status.WITH_RUG
+    assert proposal.follow_up == "Vi frågar personerna efter en månad hur trygga de känt sig."
+    assert [e.action for e in proposal.history][-2:] == ["completed", "forwarded"]
+    assert "Kompletteringen av " + pid in c.texts_to("a:personal-aad-anna")[-1]
+    cases = c.cards_to(CHANNEL, "decide")
+    assert len(cases) == 2
+    await service.restart()
+
+    # The first card is stale now.
+    approve = {"action": "decide", "proposal": pid, "outcome": "bifallen", "motivation": "Bra!"}
+    assert await service.click(ROLF, approve, reply_to=cases[0][1], **conv) == 201
+    assert "inaktuellt" in c.texts_to(f"{CHANNEL};messageid={cases[0][1]}")[-1]
+    assert (await service.proposal(pid)).status == Status.WITH_RUG
+
+    # Bifall on the new card: decided, the card shows it, Anna hears the next step.
+    conv["conversation_id"] = f"{CHANNEL};messageid={cases[1][1]}"
+    assert await service.click(ROLF, approve, reply_to=cases[1][1], **conv) == 201
+    proposal = await service.proposal(pid)
+    assert proposal.status == Status.APPROVED
+    assert proposal.decision is not None
+    assert (proposal.decision.outcome, proposal.decision.by) == ("bifallen", "Rolf Rugman")
+    assert "Beslut: bifallen av Rolf Rugman" in "\n".join(card_texts(card_of(c.updates()[-1])))
+    assert card_actions(card_of(c.updates()[-1])) == []
+    anna = c.texts_to("a:personal-aad-anna")[-1]
+    assert "Nu börjar det gemensamma arbetet att utveckla nära vård för invånare i Halland" in anna
+    assert "RUG:s motivering: Bra!" in anna
+    await service.restart()
+
+    # A second click: refused, the card says it is decided, nothing changes.
+    reject = {**approve, "outcome": "avslagen", "motivation": "Nej"}
+    assert await service.click(ROLF, reject, reply_to=cases[1][1], **conv) == 201
+    assert "redan beslutat" in c.texts_to(conv["conversation_id"])[-1]
+    assert "Beslut: bifallen" in "\n".join(card_texts(card_of(c.updates()[-1])))
+    assert (await service.proposal(pid)).status == Status.APPROVED
+    actions = await service.audit(pid)
+    assert actions.count("decided") == 1
+    assert actions[:3] == ["submitted", "endorsement_requested", "endorsement_refused"]
+
+
+async def test_avslag_needs_a_motivation_and_non_members_cannot_decide(service: Service) -> None:
+    """No motivation: nothing changes. A non-member: refused and audited. Then avslag."""
+    c = service.connector
+    await meet_everyone(service)
+    pid = (await submit_directly(service, complete_proposal(service, "Digital hemgång"))).id
+    endorse = {"action": "endorse", "proposal": pid, "choice": "yes"}
+    assert await service.click(RUT, endorse) == 201
+    card_id = c.cards_to(CHANNEL, "decide")[0][1]
+    conv = {"conversation_id": f"{CHANNEL};messageid={card_id}", "conversation_type": "channel"}
+    reject = {"action": "decide", "proposal": pid, "outcome": "avslagen"}
+
+    assert await service.click(ADA, {**reject, "motivation": "x"}, card_id, **conv) == 201
+    assert "Det här kan bara deltagare i RUG" in c.texts_to(conv["conversation_id"])[-1]
+    assert await service.click(ROLF, reject, card_id, **conv) == 201
+    assert "Skriv en motivering" in c.texts_to(conv["conversation_id"])[-1]
+    assert (await service.proposal(pid)).status == Status.WITH_RUG
+    assert "decision_refused" in await service.audit(pid)
+
+    assert (
+        await service.click(ROLF, {**reject, "motivation": "Finns redan."}, card_id, **conv) == 201
+    )
+    proposal = await service.proposal(pid)
+    assert proposal.status == Status.REJECTED
+    assert proposal.decision is not None and proposal.decision.motivation == "Finns redan."
+    assert "RUG har avslagit ditt förslag" in c.texts_to("a:personal-aad-anna")[-1]
+
+
+async def test_inte_nu_and_no_contact_wait_for_endorsement(service: Service) -> None:
+    """'Inte nu' keeps the status and tells Anna; without a contact nothing is sent."""
+    c = service.connector
+    await meet_everyone(service)
+    pid = (await submit_directly(service, complete_proposal(service, "Hälsosamtal"))).id
+    assert await service.click(RUT, {"action": "endorse", "proposal": pid, "choice": "no"}) == 201
+    assert (await service.proposal(pid)).status == Status.AWAITING_ENDORSEMENT
+    assert "svarat ”Inte nu”" in c.texts_to("a:personal-aad-anna")[-1]
+
+    before = len(c.posted)
+    lone = await submit_directly(service, complete_proposal(service, "Utan kontakt", contact=""))
+    assert len(c.posted) == before
+    assert await service.say(ANNA, "Mina förslag") == 201
+    assert (
+        f"{lone.id} ”Utan kontakt” – väntar på förankring" in c.texts_to("a:personal-aad-anna")[-1]
+    )
+
+
+async def test_endorsement_in_channel_with_mention_when_no_personal_chat(
+    service: Service,
+) -> None:
+    """Rolf has no chat with the bot: his request goes to the channel with an @mention."""
+    await meet_everyone(service)
+    pid = (await submit_directly(service, complete_proposal(service, "X", "Rolf Rugman"))).id
+    card, _ = service.connector.cards_to(CHANNEL, "endorse")[0]
+    assert card["msteams"]["entities"][0]["mentioned"] == {"id": "aad-rolf", "name": "Rolf Rugman"}
+    assert any("<at>Rolf Rugman</at>" in t for t in card_texts(card))
+    assert pid in "\n".join(card_texts(card))
+
+
+async def test_rug_cases_for_members_and_admins_only(service: Service) -> None:
+    """'Ärenden hos RUG' lists open proposals oldest first; others are refused politely."""
+    await meet_everyone(service)
+    first = await submit_directly(service, complete_proposal(service, "Första"))
+    second = await submit_directly(service, complete_proposal(service, "Andra"))
+    for who in (ADA, RUT):
+        assert await service.say(who, "ärenden hos RUG") == 201
+        lines = service.connector.texts_to(f"a:personal-{who['aadObjectId']}")[-1]
+        assert lines.index(first.id) < lines.index(second.id)
+    assert await service.say(ANNA, "ärenden hos RUG") == 201
+    assert "kan bara deltagare i RUG" in service.connector.texts_to("a:personal-aad-anna")[-1]
+
+
+async def test_channel_registered_when_a_member_adds_the_bot(service: Service) -> None:
+    """conversationUpdate in a team channel, installed by a RUG member, registers the channel."""
+    body = teams_message(
+        service_url=service.connector.url,
+        sender=ROLF,
+        conversation_id=CHANNEL,
+        conversation_type="channel",
+    )
+    body.update(type="conversationUpdate", membersAdded=[{"id": "28:omtanke-bot"}])
+    assert await service.post(body) == 201
+    await service.restart()
+    reference = await service.services.records.references.rug_channel()
+    assert reference is not None and reference["conversation"]["id"] == CHANNEL
+    assert "RUG:s kanal" in service.connector.texts_to(CHANNEL)[-1]
+
+
+async def test_message_kept_and_retried_when_the_connector_is_down(service: Service) -> None:
+    """The connector fails: the notice stays in the outbox and goes out when it is back."""
+    await meet_everyone(service)
+    pid = (await submit_directly(service, complete_proposal(service, "Nere"))).id
+    service.connector.fail_with = 503
+    assert await service.click(RUT, {"action": "endorse", "proposal": pid, "choice": "yes"}) == 201
+    outbox = service.services.workflow.outbox
+    assert len(await outbox.pending()) >= 1
+    service.connector.fail_with = None
+    for _ in range(100):
+        if not await outbox.pending():
+            break
+        await asyncio.sleep(0.05)
+    assert await outbox.pending() == []
+    assert any("är förankrat" in t for t in service.connector.texts_to("a:personal-aad-anna"))
+
+
+async def test_email_with_word_attachment_retried_until_the_server_is_up(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """SMTP down: kept and retried; after a restart with the server up, delivered with .docx."""
+    import io
+    from email import message_from_bytes
+
+    from aiosmtpd.controller import Controller
+    from docx import Document
+
+    from tests.conftest import free_port
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list[bytes] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            self.messages.append(envelope.content)
+            return "250 OK"
+
+    port = free_port()
+    smtp = SmtpSettings(
+        host="127.0.0.1",
+        port=port,
+        sender="omtanke@example.org",
+        recipient="omtankehalland@regionhalland.se",
+    )
+    mail_settings = Settings(
+        data_dir=settings.data_dir,
+        port=0,
+        rug_members_path=settings.rug_members_path,
+        admins_path=settings.admins_path,
+        smtp=smtp,
+    )
+    connector = RecordingConnector()
+    await connector.start()
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    async with ClientSession() as http:
+        service = await Service(mail_settings, http, connector).start()
+        try:
+            await meet_everyone(service)
+            pid = (await submit_directly(service, complete_proposal(service, "Mejlat förslag"))).id
+            await service.click(RUT, {"action": "endorse", "proposal": pid, "choice": "yes"})
+            await asyncio.sleep(0.3)
+            mails = [
+                i for i in await service.services.workflow.outbox.pending() if i["kind"] == "mail"
+            ]
+            assert len(mails) == 1 and mails[0]["attempts"] >= 2
+            await service.stop()
+            controller.start()
+            await service.start()
+            for _ in range(100):
+                if inbox.messages:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await service.stop()
+            controller.stop()
+            await connector.stop()
+    assert len(inbox.messages) == 1
+    mail = message_from_bytes(inbox.messages[0])
+    assert mail["To"] == "omtankehalland@regionhalland.se"
+    assert pid in mail["Subject"]
+    parts = list(mail.walk())
+    body = next(p for p in parts if p.get_content_type() == "text/plain").get_payload(decode=True)
+    text = body.decode("utf-8").replace("\r\n", "\n")
+    assert "Uppföljning:\nVi mäter återinskrivningar." in text
+    assert "✔ 4. Godkänt av minst en deltagare i RUG" in text
+    attachment = next(p for p in parts if p.get_filename() == f"{pid}.docx")
+    document = Document(io.BytesIO(attachment.get_payload(decode=True)))
+    assert f"{pid} Mejlat förslag" in [p.text for p in document.paragraphs]
