@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
+import jwt
+import requests
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import ActivityTypes
+from botbuilder.schema import ActivityTypes, CallerIdConstants
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
+    AuthenticationConstants,
     ClaimsIdentity,
     ConnectorFactory,
     JwtTokenValidation,
+    ServiceClientCredentialsFactory,
+    UserTokenClient,
+)
+from botframework.connector.auth._built_in_bot_framework_authentication import (
+    _BuiltinBotFrameworkAuthentication,
 )
 
 from bot.i18n import Texts, locale_of
@@ -25,6 +35,14 @@ from bot.settings import Settings
 from dialogs.ids import DIALOG_STATE_PROPERTY
 
 logger = logging.getLogger(__name__)
+
+# How long one request may wait for the channel's signing keys before we answer 503.
+AUTH_TIMEOUT_SECONDS = 10.0
+_T = TypeVar("_T")
+
+
+class AuthenticationUnavailableError(RuntimeError):
+    """The signing keys could not be fetched: not the caller's fault; retry later (503)."""
 
 
 class _SdkConfiguration:
@@ -38,6 +56,29 @@ class _SdkConfiguration:
         # The SDK's own setting for where it fetches the channel's OpenID metadata (signing keys).
         if settings.openid_metadata_url:
             self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = settings.openid_metadata_url
+            # SDK surprise: any one of these settings switches the SDK to its "parameterized"
+            # authentication, which leaves every other one None: the expected issuer becomes None
+            # (a signed token WITHOUT "iss" passes, real Bot Framework tokens fail) and replies
+            # get no login URL. So we give it the public-cloud values explicitly.
+            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = (
+                AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+            )
+            self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
+                AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+            )
+            self.TO_CHANNEL_FROM_BOT_LOGIN_URL = (
+                AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+                + (
+                    settings.app_tenant_id
+                    if settings.app_type == "SingleTenant" and settings.app_tenant_id
+                    else AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT
+                )
+            )
+            self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = (
+                AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+            )
+            self.OAUTH_URL = AuthenticationConstants.OAUTH_URL
+            self.CALLER_ID = CallerIdConstants.public_azure_channel.value
 
 
 class _CachingConnectorFactory(ConnectorFactory):
@@ -64,24 +105,77 @@ class _CachingConnectorFactory(ConnectorFactory):
 
 
 class CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication):
-    """The SDK's authentication, unchanged, with connector clients reused across turns.
+    """The SDK's authentication, with connector clients reused across turns.
 
     The SDK builds a new ConnectorClient (and msrest retry configuration) for every turn; that is
-    most of a bare echo bot's time per turn. Token validation is not touched.
+    most of a bare echo bot's time per turn. Token validation itself is the SDK's, unchanged; we
+    only run it off the event loop and sort its failures into "bad token" and "keys unavailable".
     """
 
-    def __init__(self, configuration: Any) -> None:
-        super().__init__(configuration)
+    def __init__(
+        self,
+        configuration: Any,
+        *,
+        credentials_factory: ServiceClientCredentialsFactory | None = None,
+    ) -> None:
+        super().__init__(configuration, credentials_factory=credentials_factory)
         self._clients: dict[tuple[Any, ...], ConnectorClient] = {}
+        self._token_clients: dict[str | None, UserTokenClient] = {}
+        # Threads are started lazily; a hung key fetch holds one worker, not the event loop.
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="omtanke-auth")
 
     async def authenticate_request(
         self, activity: Any, auth_header: str
     ) -> AuthenticateRequestResult:
-        """Validate the request exactly as the SDK does, then share connector clients."""
-        result = await super().authenticate_request(activity, auth_header)
+        """Validate the request as the SDK does, then share connector clients.
+
+        Raises PermissionError for any token the SDK does not accept and
+        AuthenticationUnavailableError when the signing keys cannot be fetched.
+        """
+        if auth_header and auth_header.strip():
+            # SDK surprise: the key fetch is a blocking requests.get with no timeout inside an
+            # async function; run it in a worker thread with its own loop and a deadline.
+            coro = super().authenticate_request(activity, auth_header)
+            result = await self._off_loop(coro)
+        else:
+            # SDK surprise: its parameterized path tests `is None`, so "" would be validated as a
+            # token and crash with AttributeError; None means "no header" on every path.
+            result = await super().authenticate_request(activity, None)
         if result.connector_factory is not None:
             result.connector_factory = self._wrap(result.connector_factory, result.claims_identity)
         return result
+
+    async def _off_loop(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(
+                loop.run_in_executor(self._executor, asyncio.run, coro), AUTH_TIMEOUT_SECONDS
+            )
+        except PermissionError:
+            raise
+        except (requests.RequestException, TimeoutError) as error:
+            raise AuthenticationUnavailableError(
+                f"could not fetch the signing keys: {type(error).__name__}"
+            ) from error
+        except (jwt.PyJWTError, LookupError, ValueError, TypeError, AttributeError) as error:
+            # SDK surprise: a bad token surfaces as PyJWT errors, IndexError (unknown kid),
+            # KeyError (no "iss"), AttributeError (unparsable header: identity None) or a bare
+            # Exception, rarely as PermissionError.
+            raise PermissionError(f"invalid token: {type(error).__name__}: {error}") from error
+        except Exception as error:
+            if type(error) is Exception:
+                # The SDK's own bare raises: disallowed algorithm, missing endorsement.
+                raise PermissionError(f"invalid token: {error}") from error
+            raise
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        """One user-token client per app id; the SDK builds one per turn (~10 ms in msrest)."""
+        key = _BuiltinBotFrameworkAuthentication.get_app_id(claims_identity)
+        client = self._token_clients.get(key)
+        if client is None:
+            client = await super().create_user_token_client(claims_identity)
+            self._token_clients[key] = client
+        return client
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
         """Factory for proactive sends, sharing the same client cache."""
@@ -97,10 +191,22 @@ class CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication)
 
 
 def create_adapter(
-    settings: Settings, texts: Texts, conversation_state: ConversationState
+    settings: Settings,
+    texts: Texts,
+    conversation_state: ConversationState,
+    *,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
 ) -> CloudAdapter:
-    """The CloudAdapter with our authentication and an error handler that apologises in Swedish."""
-    adapter = CloudAdapter(CachingBotFrameworkAuthentication(_SdkConfiguration(settings)))
+    """The CloudAdapter with our authentication and an error handler that apologises in Swedish.
+
+    ``credentials_factory`` replaces only how outbound calls get their token (tests use a fake
+    connector); inbound tokens are still checked by the SDK against the configured app id.
+    """
+    adapter = CloudAdapter(
+        CachingBotFrameworkAuthentication(
+            _SdkConfiguration(settings), credentials_factory=credentials_factory
+        )
+    )
     adapter.on_turn_error = make_error_handler(texts, conversation_state)
     return adapter
 

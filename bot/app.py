@@ -8,16 +8,20 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import botbuilder.schema
 from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
+from botbuilder.schema.teams import TeamsChannelData
+from botframework.connector.auth import ServiceClientCredentialsFactory
 from msrest.exceptions import DeserializationError
 
-from bot.adapter import create_adapter
+from bot.adapter import AuthenticationUnavailableError, create_adapter
 from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.teams_bot import OmtankeBot
+from bot.workflow import workflow_worker
 from dialogs.factory import build_root_dialog
 
 logger = logging.getLogger(__name__)
@@ -29,23 +33,41 @@ BOT = web.AppKey("bot", OmtankeBot)
 STARTED_AT = web.AppKey("started_at", float)
 
 
-def create_app(settings: Settings, services: Services | None = None) -> web.Application:
-    """Build the service; stores open on start-up and close on shutdown."""
+def create_app(
+    settings: Settings,
+    services: Services | None = None,
+    *,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
+) -> web.Application:
+    """Build the service; stores open on start-up and close on shutdown.
+
+    ``credentials_factory`` only changes how replies get their outbound token (tests point it at
+    a fake connector); by default it comes from the settings (Microsoft login).
+    """
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[STARTED_AT] = time.monotonic()
-    app.cleanup_ctx.append(_lifecycle(services))
+    app.cleanup_ctx.append(_lifecycle(services, credentials_factory))
+    # After the services exist, before they close: delivers the RUG workflow's outbox.
+    app.cleanup_ctx.append(workflow_worker(lambda a: a[SERVICES]))
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     return app
 
 
-def _lifecycle(given: Services | None) -> Any:
+def _lifecycle(
+    given: Services | None, credentials_factory: ServiceClientCredentialsFactory | None
+) -> Any:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         services = given or await open_services(settings)
         app[SERVICES] = services
-        app[ADAPTER] = create_adapter(settings, services.texts, services.conversation_state)
+        app[ADAPTER] = create_adapter(
+            settings,
+            services.texts,
+            services.conversation_state,
+            credentials_factory=credentials_factory,
+        )
         services.adapter = app[ADAPTER]
         app[BOT] = OmtankeBot(services, build_root_dialog(services))
         if settings.auth_enabled:
@@ -90,35 +112,64 @@ async def messages(request: web.Request) -> web.Response:
         auth = await adapter.bot_framework_authentication.authenticate_request(
             activity, auth_header
         )
-    except PermissionError:
-        logger.warning("refused a request with a missing or invalid token")
+    except PermissionError as error:
+        logger.warning("refused a request with a missing or invalid token: %s", error)
         return _problem(401, "unauthorized")
+    except AuthenticationUnavailableError as error:
+        # The bare SDK answers 500 when it cannot fetch the signing keys; that is neither our
+        # fault nor the caller's, so say the service is temporarily unable to authenticate.
+        logger.warning("could not authenticate the request: %s", error)
+        return _problem(503, "could not authenticate the request")
     except Exception:
-        # The bare SDK answers 500 when it cannot fetch the signing keys; that is not our fault
-        # nor the caller's, so say the service is temporarily unable to authenticate.
         logger.exception("could not authenticate the request")
         status = 503 if settings.auth_enabled else 401
         return _problem(status, "could not authenticate the request")
 
     if settings.allowed_tenants:
-        tenant = _tenant_of(activity)
-        if tenant not in settings.allowed_tenants:
-            logger.warning("refused an activity from tenant %r", tenant)
+        tenants = _tenants_of(body)
+        if not tenants or not tenants <= set(settings.allowed_tenants):
+            logger.warning("refused an activity from tenant %s", sorted(tenants) or "(none)")
             return _problem(403, "tenant not allowed")
 
     invoke_response = await adapter.process_activity(auth, activity, request.app[BOT].on_turn)
     if invoke_response:
-        return web.json_response(
-            data=serializer_helper(invoke_response.body), status=invoke_response.status
-        )
+        return _invoke_reply(invoke_response.status, invoke_response.body)
     return web.Response(status=201)
 
 
+def _invoke_reply(status: int | None, body: Any) -> web.Response:
+    """The invoke response as Teams expects it, without the SDK's two traps."""
+    if status == 501:
+        # The SDK answers invoke names it has no handler for with 501; that is the caller asking
+        # for something this bot does not offer, not a server failure.
+        return _problem(400, "invoke not supported")
+    error = getattr(body, "value", None)
+    if isinstance(error, Exception):
+        # SDK surprise: its adaptiveCard/action error responses put an Exception object in
+        # "value", which its own serializer cannot handle (500); Teams wants {code, message}.
+        code, message, *_ = [*(str(a) for a in error.args), "", ""]
+        body.value = {"code": code, "message": message}
+    return web.json_response(data=serializer_helper(body), status=status or 200)
+
+
 def _parse_activity(body: Any) -> Activity | None:
+    """The activity, or None when the SDK would choke on it later in the turn (answer 400)."""
     if not isinstance(body, dict):
+        return None
+    # SDK surprise: msrest turns any JSON value into a declared str with str() (serviceUrl: []
+    # becomes "[]") and keeps nulls in typed lists; the turn then fails far from the cause.
+    wrong = _shape_error(Activity, body)
+    if wrong is not None:
+        logger.info("refused an activity: field %s has the wrong type", wrong)
         return None
     try:
         activity = Activity().deserialize(body)
+        # The Teams handler deserializes channelData again mid-turn; malformed data there would
+        # fail the turn after we had accepted it, so check it here.
+        if activity.channel_data is not None:
+            if not isinstance(activity.channel_data, dict):
+                return None
+            TeamsChannelData().deserialize(activity.channel_data)
     except (DeserializationError, TypeError, ValueError, AttributeError):
         return None
     if not isinstance(activity.type, str) or not activity.type:
@@ -130,13 +181,56 @@ def _parse_activity(body: Any) -> Activity | None:
     return activity
 
 
-def _tenant_of(activity: Activity) -> str | None:
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = channel_data.get("tenant") if isinstance(channel_data.get("tenant"), dict) else None
-    if tenant and isinstance(tenant.get("id"), str):
-        return str(tenant["id"])
-    conversation = activity.conversation
-    return conversation.tenant_id if conversation else None
+def _shape_error(model: Any, data: Any, path: str = "") -> str | None:
+    """The first field whose JSON type does not match the SDK model's declaration, if any."""
+    if not isinstance(data, dict):
+        return path or "(body)"
+    for spec in model._attribute_map.values():
+        key = spec["key"]
+        raw = data.get(key)
+        if raw is not None and not _fits(spec["type"], raw, f"{path}{key}"):
+            return f"{path}{key}"
+    return None
+
+
+def _fits(kind: str, raw: Any, path: str) -> bool:
+    if kind in ("str", "iso-8601"):
+        return isinstance(raw, str)
+    if kind == "bool":
+        return isinstance(raw, bool)
+    if kind == "int":
+        return isinstance(raw, int) and not isinstance(raw, bool)
+    if kind == "object":
+        return True
+    if kind.startswith("["):
+        return isinstance(raw, list) and all(
+            item is not None and _fits(kind[1:-1], item, path) for item in raw
+        )
+    if kind.startswith("{"):
+        return isinstance(raw, dict) and all(
+            value is None or _fits(kind[1:-1], value, path) for value in raw.values()
+        )
+    model = getattr(botbuilder.schema, kind, None)
+    if model is None or not hasattr(model, "_attribute_map"):
+        return True
+    return _shape_error(model, raw, f"{path}.") is None
+
+
+def _tenants_of(body: dict[str, Any]) -> set[str]:
+    """Every tenant id the activity names; Teams sends it twice, and both must be allowed."""
+    # Read from the raw body: the SDK maps ConversationAccount.tenant_id to "tenantID", so the
+    # "tenantId" Teams actually sends never reaches the attribute.
+    tenants: set[str] = set()
+    channel_data = body.get("channelData")
+    tenant = channel_data.get("tenant") if isinstance(channel_data, dict) else None
+    if isinstance(tenant, dict) and isinstance(tenant.get("id"), str) and tenant["id"]:
+        tenants.add(tenant["id"])
+    conversation = body.get("conversation")
+    for key in ("tenantId", "tenantID"):
+        value = conversation.get(key) if isinstance(conversation, dict) else None
+        if isinstance(value, str) and value:
+            tenants.add(value)
+    return tenants
 
 
 def _problem(status: int, message: str) -> web.Response:
