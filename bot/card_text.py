@@ -17,6 +17,8 @@ class CardInput:
     multi: bool = False
     value_on: str = "true"
     value_off: str = "false"
+    # The value the card already holds (a prefilled answer); Teams sends it when left untouched.
+    value: str = ""
 
 
 @dataclass
@@ -90,7 +92,13 @@ def _collect_input(element: dict[str, Any], out: RenderedCard) -> None:
         or element.get("title")
         or element.get("id")
     )
-    item = CardInput(id=str(element.get("id", "")), kind=str(element["type"]), label=label)
+    raw_value = element.get("value")
+    item = CardInput(
+        id=str(element.get("id", "")),
+        kind=str(element["type"]),
+        label=label,
+        value="" if raw_value is None else str(raw_value),
+    )
     if item.kind == "Input.ChoiceSet":
         item.choices = [
             (str(c.get("title", "")), str(c.get("value", ""))) for c in element.get("choices", [])

@@ -155,6 +155,9 @@ class ChatSession:
 def input_value(item: CardInput, typed: str) -> str:
     """Turn what was typed for a card input into the value Teams would send."""
     typed = typed.strip()
+    if not typed and item.value:
+        # Left untouched: Teams sends what the card already held (e.g. the draft's answer).
+        return item.value
     if item.kind == "Input.Toggle":
         return (
             item.value_on if typed.lower() in ("ja", "j", "yes", "y", "1", "x") else item.value_off
@@ -172,6 +175,14 @@ def input_value(item: CardInput, typed: str) -> str:
                 picked.append(match if match is not None else part)
         return ",".join(picked if item.multi else picked[:1])
     return typed
+
+
+def current_value_text(item: CardInput) -> str:
+    """The input's prefilled value as the user reads it (choice titles, not their values)."""
+    if item.kind == "Input.ChoiceSet" and item.choices:
+        titles = {value: title for title, value in item.choices}
+        return ", ".join(titles.get(part, part) for part in item.value.split(",") if part)
+    return item.value
 
 
 async def run_chat(
@@ -228,7 +239,12 @@ async def _press(
     value = dict(button.data)
     if button.uses_inputs and session.last_card is not None:
         for item in session.last_card.inputs:
-            prompt = f"{item.label}" + (" (nummer, flera med komma)" if item.multi else "") + ": "
+            prompt = (
+                f"{item.label}"
+                + (" (nummer, flera med komma)" if item.multi else "")
+                + (f" [Enter behåller: {current_value_text(item)}]" if item.value else "")
+                + ": "
+            )
             typed = await asyncio.to_thread(read, prompt)
             value[item.id] = input_value(item, typed)
     await session.submit(value)

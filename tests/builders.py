@@ -81,7 +81,7 @@ def card_of(activity: Activity | dict[str, Any]) -> dict[str, Any] | None:
             else attachment.content_type
         )
         content = attachment.get("content") if isinstance(attachment, dict) else attachment.content
-        if content_type == CARD_TYPE:
+        if content_type == CARD_TYPE and isinstance(content, dict):
             return dict(content)
     return None
 

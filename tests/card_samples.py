@@ -1,0 +1,134 @@
+"""Every card the bot can send, bound with realistic data by driving the real bot.
+
+`all_sample_cards()` is used by tests/test_cards.py to validate each card with the Adaptive Cards
+parser. Cards are collected from the bot's replies (BotHarness on the SDK's TestAdapter), not
+built by hand, so a template, its data and the locale texts are checked together.
+
+To add cards (proposal dialog, RUG cards): write an `async def _name(h: BotHarness) -> Samples`
+that drives the bot to them and returns `[(name, card), ...]`, and list it in SCRIPTS below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from botbuilder.schema import Activity
+
+from bot.services import open_services
+from bot.settings import Settings
+from storage.proposals import Initiator, Proposal, Status
+from tests.builders import BotHarness, card_of
+
+Card = dict[str, Any]
+Samples = list[tuple[str, Card]]
+Script = Callable[[BotHarness], Awaitable[Samples]]
+LOCALES = {"sv": "sv-SE", "en": "en-US"}
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_RUG_MEMBERS = REPO_ROOT / "knowledge" / "data" / "rug_members.example.json"
+
+
+def _cards(name: str, replies: list[Activity]) -> Samples:
+    """The cards among the replies, named name (name-2, name-3 … when there are several)."""
+    cards = [card for card in (card_of(reply) for reply in replies) if card is not None]
+    if not cards:
+        raise AssertionError(f"expected a card for sample {name!r}, the bot sent none")
+    return [(name if i == 0 else f"{name}-{i + 1}", card) for i, card in enumerate(cards)]
+
+
+async def _welcome(h: BotHarness) -> Samples:
+    """The welcome card on a personal install."""
+    return _cards("welcome", await h.install())
+
+
+async def _answers(h: BotHarness) -> Samples:
+    """An answer with related questions, a decline that can be escalated, and one that cannot."""
+    return [
+        *_cards("answer", await h.say("Vad är nära vård?")),
+        *_cards("answer_by_topic", await h.submit({"action": "ask", "topic": "rug"})),
+        *_cards("decline", await h.say("Vilken färg har bilen?")),
+        *_cards("decline_empty", await h.submit({"action": "ask", "text": ""})),
+    ]
+
+
+async def _help(h: BotHarness) -> Samples:
+    """The help card."""
+    return _cards("help", await h.say("hjälp"))
+
+
+async def _status(h: BotHarness) -> Samples:
+    """'Mina förslag' with a draft and two submitted proposals, one of them endorsed."""
+    person = h.adapter.template.from_property.aad_object_id
+    repo = h.services.records.proposals
+    initiator = Initiator(
+        name="Anna Andersson",
+        email="anna.andersson@example.org",
+        organisation="Varbergs kommun, hemsjukvården",
+        aad_object_id=person,
+    )
+    for title in (
+        "Gemensamt utskrivningsteam för de mest sjuka äldre",
+        "Hälsosamtal för 75-åringar på vårdcentralen och i hemtjänsten",
+    ):
+        draft = await repo.new_draft(person, Proposal(title=title, initiator=initiator))
+        submitted = await repo.submit(person, draft, Status.AWAITING_ENDORSEMENT, person)
+    submitted.status = Status.WITH_RUG
+    submitted.record("2026-11-23T09:00:00+00:00", "aad-rug-member", "endorsed")
+    await repo.save(submitted, "aad-rug-member", "endorsed")
+    await repo.new_draft(person, Proposal(title="Digitala besök i hemsjukvården"))
+    return _cards("status", await h.say("mina förslag"))
+
+
+async def _status_untitled_draft(h: BotHarness) -> Samples:
+    """'Mina förslag' with only a draft that has no title yet."""
+    person = h.adapter.template.from_property.aad_object_id
+    await h.services.records.proposals.new_draft(person, Proposal())
+    return _cards("status_untitled_draft", await h.say("mina förslag"))
+
+
+# Each script runs on a fresh conversation; its cards are collected in both locales.
+SCRIPTS: list[Script] = [
+    _welcome,
+    _answers,
+    _help,
+    _status,
+    _status_untitled_draft,
+    # The lead adds the proposal-dialog cards (steps, summary, resume, cancel) and the RUG
+    # cards (endorse, decide, channel) here.
+]
+
+
+async def _collect(data_dir: Path) -> Samples:
+    """Run every script in each locale, each as its own user, on one set of services."""
+    services = await open_services(
+        Settings(data_dir=data_dir, rug_members_path=EXAMPLE_RUG_MEMBERS)
+    )
+    samples: Samples = []
+    try:
+        for number, script in enumerate(SCRIPTS):
+            for short, client_locale in LOCALES.items():
+                harness = BotHarness(services, aad=f"aad-sample-{number}-{short}")
+                harness.adapter.template.locale = client_locale
+                found = await script(harness)
+                suffix = "" if short == "sv" else f"_{short}"
+                samples.extend((f"{name}{suffix}", card) for name, card in found)
+    finally:
+        await services.close()
+    return samples
+
+
+def all_sample_cards() -> Samples:
+    """Every card the bot can send, as (unique name, bound card), Swedish and English."""
+    with tempfile.TemporaryDirectory(prefix="omtanke-cards-") as tmp:
+        data_dir = Path(tmp) / "data"
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(_collect(data_dir))
+        # Called from async code: run the collection on its own loop in a worker thread.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, _collect(data_dir)).result()

@@ -1,0 +1,263 @@
+"""The real aiohttp service over HTTP, replying to a local stand-in for the Bot Connector."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession, web
+
+from bot.app import SERVICES, create_app
+from bot.settings import Settings
+from tests.builders import card_actions, card_of, card_texts, teams_install, teams_message
+from tests.fake_connector import FakeConnector
+
+NARA_VARD = "Vad är nära vård?"
+
+
+@dataclass
+class Running:
+    """One started service: its base URL and the application object."""
+
+    app: web.Application
+    runner: web.AppRunner
+    url: str
+    http: ClientSession
+
+    async def post(
+        self,
+        body: Any = None,
+        *,
+        raw: bytes | str | None = None,
+        content_type: str = "application/json",
+    ) -> tuple[int, str]:
+        """POST to /api/messages; return the status and the body text."""
+        data = json.dumps(body) if raw is None else raw
+        async with self.http.post(
+            f"{self.url}/api/messages", data=data, headers={"Content-Type": content_type}
+        ) as response:
+            return response.status, await response.text()
+
+    async def stop(self) -> None:
+        """Shut the service down (stores are closed by the app's cleanup)."""
+        await self.runner.cleanup()
+
+
+async def start_service(settings: Settings, http: ClientSession) -> Running:
+    """Start create_app(settings) on a free port of 127.0.0.1."""
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return Running(app, runner, f"http://127.0.0.1:{port}", http)
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    """The Bot Connector stand-in, on its own port."""
+    fake = await FakeConnector().start()
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[ClientSession]:
+    """An HTTP client for talking to the service."""
+    async with ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, shared_knowledge: None) -> Path:
+    """The service's data folder (and the knowledge base built once per run)."""
+    return tmp_path / "data"
+
+
+@pytest.fixture
+async def service(data_dir: Path, http: ClientSession) -> AsyncIterator[Running]:
+    """The real app, authentication off (no app id), a small body limit for the 413 test."""
+    running = await start_service(Settings(data_dir=data_dir, port=0, max_body_bytes=4096), http)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def test_question_is_answered_through_the_connector(
+    service: Running, connector: FakeConnector
+) -> None:
+    """A Teams message gets 201, and the answer card is posted as a reply to that message."""
+    body = teams_message(NARA_VARD, service_url=connector.url)
+
+    status, _ = await service.post(body)
+
+    assert status == 201
+    replies = connector.messages()
+    assert len(replies) == 1
+    reply_paths = [c.path for c in connector.calls if c.body.get("type") == "message"]
+    assert reply_paths == [f"/v3/conversations/a:personal-anna/activities/{body['id']}"]
+    texts = card_texts(card_of(replies[0]))
+    assert texts[1] == "Källa: Färdplan för god och nära vård och omsorg i Halland"
+    assert replies[0]["replyToId"] == body["id"]
+    assert replies[0]["conversation"]["id"] == "a:personal-anna"
+
+
+async def test_install_sends_the_welcome_card(service: Running, connector: FakeConnector) -> None:
+    """Installing the bot in a personal chat posts the welcome card to that chat."""
+    status, _ = await service.post(teams_install(service_url=connector.url))
+
+    assert status == 201
+    replies = connector.messages()
+    assert len(replies) == 1
+    card = card_of(replies[0])
+    assert card_texts(card)[0] == "Hej Anna! Jag är Omtanke."
+    assert [a["data"]["action"] for a in card_actions(card)] == [
+        "start_proposal",
+        "ask",
+        "my_proposals",
+        "help",
+    ]
+
+
+async def test_healthz_reports_ok(service: Running) -> None:
+    """GET /healthz answers 200 with status ok once the stores are open."""
+    async with service.http.get(f"{service.url}/healthz") as response:
+        status, payload = response.status, await response.json()
+
+    assert status == 200
+    assert payload["status"] == "ok"
+    assert payload["entries"] > 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        ("{not json", "request body is not valid JSON"),
+        (b"\xff\xfe\x00garbage", "request body is not valid JSON"),
+        ("[]", "request body is not a Bot Framework activity"),
+        ("[1, 2]", "request body is not a Bot Framework activity"),
+        ('"message"', "request body is not a Bot Framework activity"),
+        ("{}", "request body is not a Bot Framework activity"),
+        ('{"type": 5}', "request body is not a Bot Framework activity"),
+        ('{"type": "message", "text": "hej"}', "request body is not a Bot Framework activity"),
+    ],
+    ids=["broken", "binary", "empty-list", "list", "string", "empty", "type-number", "no-ids"],
+)
+async def test_malformed_body_is_400_without_internals(
+    service: Running, connector: FakeConnector, raw: str | bytes, error: str
+) -> None:
+    """Bodies that are not JSON, or not an activity, get 400 and a one-line reason."""
+    status, text = await service.post(raw=raw)
+
+    assert (status, json.loads(text)) == (400, {"error": error})
+    assert connector.calls == []
+
+
+@pytest.mark.parametrize("missing", ["serviceUrl", "conversation", "channelId"])
+async def test_activity_without_routing_fields_is_400(
+    service: Running, connector: FakeConnector, missing: str
+) -> None:
+    """An activity the bot could not reply to (no serviceUrl or conversation) is refused."""
+    body = teams_message("hej", service_url=connector.url)
+    del body[missing]
+
+    status, text = await service.post(body)
+
+    assert (status, json.loads(text)) == (
+        400,
+        {"error": "request body is not a Bot Framework activity"},
+    )
+    assert connector.calls == []
+
+
+async def test_wrong_content_type_is_415(service: Running) -> None:
+    """A text/plain body is refused before it is parsed."""
+    status, text = await service.post(raw="{}", content_type="text/plain")
+
+    assert (status, json.loads(text)) == (415, {"error": "Content-Type must be application/json"})
+
+
+async def test_body_over_the_limit_is_413(service: Running, connector: FakeConnector) -> None:
+    """A body larger than max_body_bytes is refused with 413 and nothing is run."""
+    body = teams_message("x" * 5000, service_url=connector.url)
+
+    status, text = await service.post(body)
+
+    assert (status, json.loads(text)) == (413, {"error": "request body is too large"})
+    assert connector.calls == []
+
+
+async def test_unknown_activity_type_is_accepted_and_ignored(
+    service: Running, connector: FakeConnector
+) -> None:
+    """An activity type the bot does not know is acknowledged, and nothing is sent back."""
+    body = teams_message("hej", service_url=connector.url)
+    body["type"] = "weird"
+
+    status, _ = await service.post(body)
+
+    assert 200 <= status < 300
+    assert connector.calls == []
+
+
+async def test_message_without_text_or_value_gets_a_polite_reply(
+    service: Running, connector: FakeConnector
+) -> None:
+    """A message with neither text nor value (an image, a lone mention) gets a Swedish hint."""
+    status, _ = await service.post(teams_message(service_url=connector.url))
+
+    assert status == 201
+    assert [m.get("text") for m in connector.messages()] == [
+        "Jag såg inget meddelande. Skriv en fråga, till exempel ”Vad är nära vård?”, eller "
+        "”Jag har en idé” om du vill beskriva ett initiativ."
+    ]
+
+
+async def test_card_submit_without_text_works(service: Running, connector: FakeConnector) -> None:
+    """A card submit (value, no text), as Teams sends it, runs the action: here the help card."""
+    status, _ = await service.post(
+        teams_message(value={"action": "help"}, service_url=connector.url)
+    )
+
+    assert status == 201
+    replies = connector.messages()
+    assert card_texts(card_of(replies[0]))[0] == "Det här kan jag hjälpa dig med"
+
+
+async def test_feedback_and_escalation_survive_a_restart(
+    data_dir: Path, http: ClientSession, connector: FakeConnector
+) -> None:
+    """What the bot stored is there after the service is stopped and a new one is built."""
+    first = await start_service(Settings(data_dir=data_dir, port=0), http)
+    try:
+        for value in (
+            {"action": "feedback", "topic": "nara_vard", "helpful": False},
+            {"action": "escalate", "question": "Vem betalar för hemsjukvården?"},
+        ):
+            status, _ = await first.post(teams_message(value=value, service_url=connector.url))
+            assert status == 201
+    finally:
+        await first.stop()
+
+    second = await start_service(Settings(data_dir=data_dir, port=0), http)
+    try:
+        records = second.app[SERVICES].records
+        feedback = await records.feedback.all()
+        escalations = await records.escalations.all()
+    finally:
+        await second.stop()
+
+    assert [(f["user"], f["topic"], f["helpful"]) for f in feedback] == [
+        ("aad-anna", "nara_vard", False)
+    ]
+    assert [(e["user"], e["question"]) for e in escalations] == [
+        ("aad-anna", "Vem betalar för hemsjukvården?")
+    ]

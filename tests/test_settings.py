@@ -1,0 +1,183 @@
+"""Configuration: defaults, strict validation that names the variable, and .env.example."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError, SmtpSettings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+APP_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+TENANT = "9f0c2b8e-1d1a-4c6e-8f55-5d1f3c1a0001"
+# Variables read outside Settings.from_env (manifest build, terminal chat) that people set.
+OTHER_VARIABLES = {
+    "OMTANKE_TEAMS_APP_ID",
+    "OMTANKE_APP_VERSION",
+    "OMTANKE_BOT_DOMAIN",
+    "OMTANKE_DEVELOPER_NAME",
+    "OMTANKE_DEVELOPER_WEBSITE_URL",
+    "OMTANKE_DEVELOPER_PRIVACY_URL",
+    "OMTANKE_DEVELOPER_TERMS_URL",
+    "OMTANKE_MANIFEST_SCHEMA_DIR",
+    "OMTANKE_CHAT_LOCALE",
+    "OMTANKE_CHAT_NAME",
+    "OMTANKE_CHAT_USER_ID",
+    "OMTANKE_CHAT_AAD_ID",
+}
+
+
+def documented_variables() -> set[str]:
+    """The NAME= lines of .env.example (commented-out ones count too)."""
+    text = (REPO_ROOT / ".env.example").read_text("utf-8")
+    return set(re.findall(r"^#?\s*([A-Za-z_][A-Za-z0-9_]*)=", text, flags=re.MULTILINE))
+
+
+def variables_read_by(path: Path) -> set[str]:
+    """Every environment variable name a module reads: string literals used as env keys."""
+    tree = ast.parse(path.read_text("utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if re.fullmatch(r"(OMTANKE_[A-Z_]+|Microsoft[A-Za-z]+|PORT)", node.value):
+                names.add(node.value)
+    return names
+
+
+def test_defaults_need_no_environment() -> None:
+    """With nothing set the service runs locally: no auth, port 3978, ./data, no e-mail."""
+    settings = Settings.from_env({})
+
+    assert settings == Settings()
+    assert (settings.auth_enabled, settings.port, settings.host, settings.data_dir) == (
+        False,
+        3978,
+        "127.0.0.1",
+        Path("data"),
+    )
+    assert (settings.app_type, settings.max_body_bytes, settings.log_level) == (
+        "MultiTenant",
+        256 * 1024,
+        "INFO",
+    )
+    assert (settings.smtp, settings.allowed_tenants, settings.target_groups_path) == (
+        None,
+        (),
+        None,
+    )
+
+
+def test_full_configuration_is_read(tmp_path: Path) -> None:
+    """Every variable lands in its field, trimmed and typed."""
+    groups = tmp_path / "groups.json"
+    groups.write_text("[]", "utf-8")
+    settings = Settings.from_env(
+        {
+            "MicrosoftAppId": f" {APP_ID} ",
+            "MicrosoftAppPassword": "secret",
+            "MicrosoftAppType": "SingleTenant",
+            "MicrosoftAppTenantId": TENANT,
+            "OMTANKE_HOST": "0.0.0.0",
+            "PORT": "8080",
+            "OMTANKE_DATA_DIR": str(tmp_path / "d"),
+            "OMTANKE_TARGET_GROUPS": str(groups),
+            "OMTANKE_ALLOWED_TENANTS": f"{TENANT}, other ,",
+            "OMTANKE_MAX_BODY_BYTES": "4096",
+            "OMTANKE_LOG_LEVEL": "debug",
+            "OMTANKE_SMTP_HOST": "smtp.example.org",
+            "OMTANKE_SMTP_PORT": "587",
+            "OMTANKE_SMTP_STARTTLS": "true",
+        }
+    )
+
+    assert settings.auth_enabled is True
+    assert (settings.app_id, settings.app_type, settings.app_tenant_id) == (
+        APP_ID,
+        "SingleTenant",
+        TENANT,
+    )
+    assert (settings.host, settings.port, settings.max_body_bytes, settings.log_level) == (
+        "0.0.0.0",
+        8080,
+        4096,
+        "DEBUG",
+    )
+    assert settings.allowed_tenants == (TENANT, "other")
+    assert settings.target_groups_path == groups
+    assert settings.smtp == SmtpSettings(
+        host="smtp.example.org",
+        port=587,
+        sender="omtanke@regionhalland.se",
+        recipient="omtankehalland@regionhalland.se",
+        starttls=True,
+    )
+    assert "secret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"MicrosoftAppId": "omtanke-bot", "MicrosoftAppPassword": "x"}, "MicrosoftAppId"),
+        ({"MicrosoftAppType": "Anonymous"}, "MicrosoftAppType"),
+        ({"MicrosoftAppType": "SingleTenant"}, "MicrosoftAppTenantId"),
+        ({"MicrosoftAppId": APP_ID}, "MicrosoftAppPassword"),
+        ({"PORT": "http"}, "PORT"),
+        ({"PORT": "0"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"OMTANKE_MAX_BODY_BYTES": "12"}, "OMTANKE_MAX_BODY_BYTES"),
+        ({"OMTANKE_LOG_LEVEL": "LOUD"}, "OMTANKE_LOG_LEVEL"),
+        ({"OMTANKE_TARGET_GROUPS": "/nonexistent/groups.json"}, "OMTANKE_TARGET_GROUPS"),
+        ({"OMTANKE_RUG_MEMBERS": "/nonexistent/rug.json"}, "OMTANKE_RUG_MEMBERS"),
+        ({"OMTANKE_ADMINS": "/nonexistent/admins.json"}, "OMTANKE_ADMINS"),
+        ({"OMTANKE_SMTP_HOST": "smtp", "OMTANKE_SMTP_PORT": "x"}, "OMTANKE_SMTP_PORT"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_bad_value_raises_settings_error_naming_the_variable(
+    env: dict[str, str], variable: str
+) -> None:
+    """Misconfiguration fails at start-up, and the message says which variable is wrong."""
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+
+    assert str(caught.value).startswith(variable)
+
+
+def test_target_groups_pointing_at_a_folder_is_refused(tmp_path: Path) -> None:
+    """A folder is not a readable list file."""
+    with pytest.raises(SettingsError, match=r"^OMTANKE_TARGET_GROUPS"):
+        Settings.from_env({"OMTANKE_TARGET_GROUPS": str(tmp_path)})
+
+
+def test_user_assigned_msi_needs_no_password() -> None:
+    """A managed identity has no client secret."""
+    settings = Settings.from_env({"MicrosoftAppId": APP_ID, "MicrosoftAppType": "UserAssignedMSI"})
+
+    assert (settings.app_id, settings.app_password) == (APP_ID, "")
+
+
+def test_settings_are_frozen() -> None:
+    """Configuration is read once; nothing changes it afterwards."""
+    settings = Settings()
+    with pytest.raises(AttributeError):
+        settings.port = 1  # type: ignore[misc]
+
+
+def test_env_example_documents_every_variable_the_service_reads() -> None:
+    """Each variable Settings.from_env reads has a line in .env.example."""
+    read = variables_read_by(REPO_ROOT / "bot" / "settings.py")
+
+    assert "OMTANKE_DATA_DIR" in read  # the source parser itself works
+    assert read - documented_variables() == set()
+
+
+def test_env_example_documents_the_manifest_and_chat_variables() -> None:
+    """`omtanke manifest` and `omtanke chat` read these; whoever runs them needs to see them."""
+    read = variables_read_by(REPO_ROOT / "manifest" / "build.py") | variables_read_by(
+        REPO_ROOT / "bot" / "chat.py"
+    )
+    assert read >= OTHER_VARIABLES  # the list above is complete for what the code reads
+    assert OTHER_VARIABLES - documented_variables() == set()
