@@ -4,8 +4,9 @@
 parser. Cards are collected from the bot's replies (BotHarness on the SDK's TestAdapter), not
 built by hand, so a template, its data and the locale texts are checked together.
 
-To add cards (proposal dialog, RUG cards): write an `async def _name(h: BotHarness) -> Samples`
-that drives the bot to them and returns `[(name, card), ...]`, and list it in SCRIPTS below.
+To add cards: write an `async def _name(h: BotHarness) -> Samples` that drives the bot to them
+and returns `[(name, card), ...]`, and list it in SCRIPTS below. The RUG cards are built by
+the workflow's own card methods, since they reach people proactively.
 """
 
 from __future__ import annotations
@@ -90,6 +91,88 @@ async def _status_untitled_draft(h: BotHarness) -> Samples:
     return _cards("status_untitled_draft", await h.say("mina förslag"))
 
 
+async def _proposal_dialog(h: BotHarness) -> Samples:
+    """Every kind of step card, the motivation step, the summary, and the cancel card."""
+    out = _cards("proposal_step_title", await h.say("jag har en idé"))[-1:]
+    out += _cards("proposal_step_text", await h.say("Trygg hemgång för de mest sjuka äldre"))
+    await h.say("Äldre kommer ofta tillbaka till sjukhuset inom en vecka.")
+    out += _cards(
+        "proposal_step_organisations",
+        await h.say("Ett gemensamt utskrivningsteam från sjukhuset och hemsjukvården."),
+    )
+    out += _cards(
+        "proposal_step_target_groups", await h.say("Hallands sjukhus och hemsjukvården i Varberg")
+    )
+    out += _cards("proposal_step_malbild", await h.say("de mest sjuka äldre"))
+    out += _cards(
+        "proposal_step_motivation",
+        await h.submit(
+            {
+                "action": "step",
+                "step": "malbild",
+                "goal_properties": "Nära",
+                "success_factors": "Trygg",
+            }
+        ),
+    )
+    for answer in (
+        "Samma sjuksköterska före och efter hemgången.",
+        "Färre återinskrivningar.",
+        "Vi följer återinskrivningar varje månad.",
+        "hoppa över",
+        "hoppa över",
+    ):
+        await h.say(answer)
+    out += _cards("proposal_step_rug_contact", await h.say("Varbergs kommun, hemsjukvården"))
+    out += _cards("proposal_summary", await h.say("Testa Testdotter"))
+    out += _cards("proposal_cancel", await h.say("avbryt"))
+    await h.say("ja")
+    out += _cards("proposal_resume", await h.say("jag har en idé"))
+    return out
+
+
+async def _rug_cards(h: BotHarness) -> Samples:
+    """The endorsement request, the case card for the channel, a notice and 'ärenden hos RUG'."""
+    services = h.services
+    workflow = services.workflow
+    member = next(iter(services.rug))
+    person = h.adapter.template.from_property.aad_object_id
+    proposal = Proposal(
+        title="Gemensamt utskrivningsteam för de mest sjuka äldre",
+        background="Äldre kommer ofta tillbaka till sjukhuset inom en vecka.",
+        description="Sjukhusets sjuksköterska och kommunens hemsjukvård planerar hemgången ihop.",
+        organisations=["Hallands sjukhus", "hemsjukvården i Varberg"],
+        target_groups=["De mest sjuka äldre"],
+        goal_properties=["Nära"],
+        success_factors={"Trygg": "Samma sjuksköterska före och efter hemgången."},
+        expected_effects="Färre återinskrivningar.",
+        follow_up="Vi följer återinskrivningar varje månad.",
+        rug_contact=member.name,
+        initiator=Initiator(
+            name="Anna Andersson", organisation="Varbergs kommun", aad_object_id=person
+        ),
+    )
+    draft = await services.records.proposals.new_draft(person, proposal)
+    submitted = await services.records.proposals.submit(person, draft, Status.WITH_RUG, person)
+    notice = services.cards.render(
+        "rug_notice",
+        {
+            "title": "Beslut om OH-2026-0001",
+            "lines": [{"text": "RUG har bifallit förslaget."}],
+            "complement": True,
+            "proposal": submitted.id,
+        },
+    )
+    rug_member = BotHarness(services, aad=member.aad_object_id, name=member.name)
+    rug_member.adapter.template.locale = h.adapter.template.locale
+    return [
+        ("rug_endorse", workflow._endorse_card(submitted, member, mention=True)),
+        ("rug_case", await workflow._case_card(submitted)),
+        ("rug_notice", notice),
+        *_cards("rug_cases", await rug_member.say("ärenden hos RUG")),
+    ]
+
+
 # Each script runs on a fresh conversation; its cards are collected in both locales.
 SCRIPTS: list[Script] = [
     _welcome,
@@ -97,8 +180,8 @@ SCRIPTS: list[Script] = [
     _help,
     _status,
     _status_untitled_draft,
-    # The lead adds the proposal-dialog cards (steps, summary, resume, cancel) and the RUG
-    # cards (endorse, decide, channel) here.
+    _proposal_dialog,
+    _rug_cards,
 ]
 
 
