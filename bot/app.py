@@ -18,6 +18,7 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 from msrest.exceptions import DeserializationError
 
 from bot.adapter import AuthenticationUnavailableError, create_adapter
+from bot.maintenance import draft_sweeper
 from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.teams_bot import OmtankeBot
@@ -50,6 +51,7 @@ def create_app(
     app.cleanup_ctx.append(_lifecycle(services, credentials_factory))
     # After the services exist, before they close: delivers the RUG workflow's outbox.
     app.cleanup_ctx.append(workflow_worker(lambda a: a[SERVICES]))
+    app.cleanup_ctx.append(draft_sweeper(lambda a: a[SERVICES]))
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     return app

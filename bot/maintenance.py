@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from botbuilder.schema import Activity, ActivityTypes
 
 from bot.services import Services
 from storage.expiry import REMIND_BEFORE, DraftAge, plan_sweep
@@ -61,3 +67,41 @@ async def sweep_drafts(
     if plan.remind or plan.remove:
         logger.info("draft sweep: %d reminded, %d removed", len(plan.remind), len(plan.remove))
     return len(plan.remind), len(plan.remove)
+
+
+def notify_in_personal_chat(services: Services) -> Notify:
+    """Send a reminder to a person's 1:1 chat through the outbox (retried, kept across restarts)."""
+
+    async def notify(person: str, text: str) -> None:
+        if services.workflow is None:
+            logger.warning("no delivery available for a draft reminder")
+            return
+        activity = Activity(type=ActivityTypes.message, text=text)
+        await services.workflow.delivery.send(
+            "person", person, {"activity": activity.serialize()}, {"kind": "draft_reminder"}
+        )
+
+    return notify
+
+
+def draft_sweeper(
+    get_services: Callable[[web.Application], Services], every: float = 86400.0
+) -> Any:
+    """An aiohttp cleanup_ctx that sweeps drafts at start-up and then once a day."""
+
+    async def loop(services: Services) -> None:
+        while True:
+            try:
+                await sweep_drafts(services, notify_in_personal_chat(services))
+            except Exception:
+                logger.exception("the draft sweep failed; it runs again later")
+            await asyncio.sleep(every)
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(loop(get_services(app)))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return ctx

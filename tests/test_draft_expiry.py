@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.maintenance import sweep_drafts
+from bot.maintenance import notify_in_personal_chat, sweep_drafts
 from storage.expiry import DraftAge, SweepPlan, plan_sweep
 from tests.builders import BotHarness
 
@@ -49,5 +49,22 @@ async def test_sweep_reminds_then_removes_and_touching_the_draft_resets(tmp_path
         assert [(e["action"], e["details"]) for e in audit] == [
             ("draft_removed", {"reason": "expired"})
         ]
+    finally:
+        await harness.close()
+
+
+async def test_a_reminder_goes_through_the_outbox_to_the_personal_chat(tmp_path: Path) -> None:
+    harness = await BotHarness.open(tmp_path / "data")
+    try:
+        await harness.say("jag har en idé")
+        await harness.say("Gemensam läkemedelsgenomgång")
+        services = harness.services
+        later = datetime.now(UTC) + timedelta(days=85)
+        assert await sweep_drafts(services, notify_in_personal_chat(services), later) == (1, 0)
+        assert services.workflow is not None
+        items = await services.workflow.delivery.outbox.all()
+        reminders = [i for i in items if i["purpose"].get("kind") == "draft_reminder"]
+        assert [(i["kind"], i["target"]) for i in reminders] == [("person", "aad-anna")]
+        assert "Gemensam läkemedelsgenomgång" in reminders[0]["payload"]["activity"]["text"]
     finally:
         await harness.close()
