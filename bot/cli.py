@@ -47,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     export.add_argument("--format", choices=("csv", "json", "docx"), default="csv")
     export.add_argument("--out", type=Path, default=None, help="fil att skriva till")
+    escalations = sub.add_parser(
+        "escalations", help="frågor som användare har skickat vidare till samordnarna"
+    )
+    escalations.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     try:
@@ -78,8 +82,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.export import run_export
 
         return run_export(settings.data_dir, args.format, args.out, sys.stdout, sys.stderr)
+    if args.command == "escalations":
+        return _escalations(settings, args.json, sys.stdout)
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+def _escalations(settings: Settings, as_json: bool, stdout: TextIO) -> int:
+    """List the questions passed on to the coordinators, oldest first."""
+    from storage.files import read_json
+
+    raw = read_json(settings.data_dir / "escalations.json") or {}
+    rows = sorted(raw.get("escalations", {}).values(), key=lambda r: str(r.get("at", "")))
+    for row in rows:
+        if as_json:
+            stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            stdout.write(f"{str(row.get('at', ''))[:16]}  {row.get('question', '')}\n")
+    if not rows and not as_json:
+        stdout.write("Inga frågor har skickats vidare.\n")
+    return 0
 
 
 def _serve(settings: Settings) -> int:
