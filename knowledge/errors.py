@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 
 class KnowledgeDataError(Exception):
@@ -14,3 +16,13 @@ class KnowledgeDataError(Exception):
         self.problem = problem
         where = f"{self.path}, post {entry!r}" if entry is not None else self.path
         super().__init__(f"{where}: {problem}")
+
+
+def read_data_file(path: Path) -> Any:
+    """Read a JSON data file, turning I/O and syntax errors into KnowledgeDataError."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise KnowledgeDataError(path, None, f"kan inte läsas ({exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise KnowledgeDataError(path, None, f"ogiltig JSON ({exc})") from exc

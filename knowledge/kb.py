@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
@@ -13,7 +12,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from knowledge.errors import KnowledgeDataError
+from knowledge.errors import KnowledgeDataError, read_data_file
 from knowledge.malbild import FACTOR_IDS, load_malbild
 from knowledge.text import STOPWORDS, normalize, split_compound, stem
 
@@ -239,19 +238,9 @@ def _str_list(path: Path, entry_id: str, raw: Mapping[str, Any], key: str) -> li
     return [v.strip() for v in value if v.strip()]
 
 
-def _read_json(path: Path) -> Any:
-    """Read JSON, turning I/O and syntax errors into KnowledgeDataError."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise _fail(path, None, f"kan inte läsas ({exc})") from exc
-    except json.JSONDecodeError as exc:
-        raise _fail(path, None, f"ogiltig JSON ({exc})") from exc
-
-
 def load_target_groups_file(path: Path) -> list[tuple[str, str, tuple[str, ...]]]:
     """Read target groups as (id, name, aliases); accepts a plain list or {"groups": [...]}."""
-    raw = _read_json(path)
+    raw = read_data_file(path)
     items = raw.get("groups") if isinstance(raw, dict) else raw
     if not isinstance(items, list):
         raise _fail(path, None, "ska vara en lista med målgrupper eller ett objekt med 'groups'")
@@ -268,7 +257,7 @@ def load_target_groups_file(path: Path) -> list[tuple[str, str, tuple[str, ...]]
 
 def _target_groups_unconfirmed(path: Path) -> bool:
     """True when the default file marks the list as not yet confirmed."""
-    raw = _read_json(path)
+    raw = read_data_file(path)
     return isinstance(raw, dict) and str(raw.get("status", "")).strip() != "fastställd"
 
 
@@ -369,7 +358,7 @@ class KnowledgeBase:
     ) -> KnowledgeBase:
         """Load entries (and the target-group entry) from JSON; malformed → KnowledgeDataError."""
         path = entries_path or DEFAULT_ENTRIES_PATH
-        raw = _read_json(path)
+        raw = read_data_file(path)
         if isinstance(raw, list):
             raw_entries: Any = raw
             meta: dict[str, Any] = {}
@@ -384,7 +373,7 @@ class KnowledgeBase:
         # Decline texts and the target-group template are user-facing text, so they live
         # in data; a bare list (handy in tests) borrows them from the packaged file.
         if "declines" not in meta or "target_group_entry" not in meta:
-            packaged = _read_json(DEFAULT_ENTRIES_PATH)
+            packaged = read_data_file(DEFAULT_ENTRIES_PATH)
             meta = {**packaged, **meta}
         declines = cls._parse_declines(path, meta.get("declines"))
 

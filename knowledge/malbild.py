@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from knowledge.errors import KnowledgeDataError
+from knowledge.errors import KnowledgeDataError, read_data_file
 
 DEFAULT_MALBILD_PATH = Path(__file__).parent / "data" / "malbild.json"
 GOAL_PROPERTY_IDS = ("personcentrerad", "sammanhallen", "nara")
@@ -78,20 +77,10 @@ def _texts(path: Path, entry: str, obj: dict[str, Any], key: str) -> tuple[str, 
     return tuple(v.strip() for v in value)
 
 
-def _read_json(path: Path) -> Any:
-    """Read a JSON file, turning I/O and syntax errors into KnowledgeDataError."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise KnowledgeDataError(path, None, f"kan inte läsas ({exc})") from exc
-    except json.JSONDecodeError as exc:
-        raise KnowledgeDataError(path, None, f"ogiltig JSON ({exc})") from exc
-
-
 def load_malbild(path: Path | None = None) -> Malbild:
     """Load and validate the målbild; a malformed file raises KnowledgeDataError."""
     path = path or DEFAULT_MALBILD_PATH
-    raw = _read_json(path)
+    raw = read_data_file(path)
     if not isinstance(raw, dict):
         raise KnowledgeDataError(path, None, "ska vara ett JSON-objekt")
     promise = _text(path, "promise", raw, "promise")

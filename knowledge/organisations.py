@@ -8,7 +8,6 @@ it under Vårdval Halland. Municipal services (hemsjukvård, äldreomsorg, socia
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -20,7 +19,7 @@ from typing import Any, Literal
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from knowledge.errors import KnowledgeDataError
+from knowledge.errors import KnowledgeDataError, read_data_file
 
 DEFAULT_ORGANISATIONS_PATH = Path(__file__).parent / "data" / "organisations.json"
 
@@ -125,12 +124,7 @@ def _word_groups(path: Path, key: str, raw: dict[str, Any]) -> tuple[_Words, ...
 def load_organisation_data(path: Path | None = None) -> OrganisationData:
     """Load the organisation alias table; a malformed file raises KnowledgeDataError."""
     path = path or DEFAULT_ORGANISATIONS_PATH
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise KnowledgeDataError(path, None, f"kan inte läsas ({exc})") from exc
-    except json.JSONDecodeError as exc:
-        raise KnowledgeDataError(path, None, f"ogiltig JSON ({exc})") from exc
+    raw = read_data_file(path)
     if not isinstance(raw, dict):
         raise KnowledgeDataError(path, None, "ska vara ett JSON-objekt")
     region = raw.get("region")

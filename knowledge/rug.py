@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from knowledge.errors import KnowledgeDataError
+from knowledge.errors import KnowledgeDataError, read_data_file
 from knowledge.organisations import fold
 
 # A misspelt name ("Ana Andersson") still finds the person; a different person does not.
@@ -54,12 +53,7 @@ def _person(path: Path, index: int, item: Any) -> Person:
 
 def load_people(path: Path) -> tuple[Person, ...]:
     """Load a people list (RUG members or admins); a malformed file raises KnowledgeDataError."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise KnowledgeDataError(path, None, f"kan inte läsas ({exc})") from exc
-    except json.JSONDecodeError as exc:
-        raise KnowledgeDataError(path, None, f"ogiltig JSON ({exc})") from exc
+    raw = read_data_file(path)
     if not isinstance(raw, list):
         raise KnowledgeDataError(path, None, "ska vara en lista med personer")
     people = tuple(_person(path, i, item) for i, item in enumerate(raw))

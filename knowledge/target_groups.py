@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from knowledge.errors import KnowledgeDataError
+from knowledge.errors import KnowledgeDataError, read_data_file
 from knowledge.organisations import fold
 
 DEFAULT_TARGET_GROUPS_PATH = Path(__file__).parent / "data" / "target_groups.json"
@@ -110,12 +109,7 @@ def _parse_group(path: Path, index: int, item: Any) -> TargetGroup:
 def load_target_groups(path: Path | None = None) -> TargetGroupList:
     """Load the target-group list (plain list or {"status","note","groups"}); never empty."""
     path = path or DEFAULT_TARGET_GROUPS_PATH
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise KnowledgeDataError(path, None, f"kan inte läsas ({exc})") from exc
-    except json.JSONDecodeError as exc:
-        raise KnowledgeDataError(path, None, f"ogiltig JSON ({exc})") from exc
+    raw = read_data_file(path)
     provisional, note = False, ""
     if isinstance(raw, dict):
         note_value = raw.get("note", "")
