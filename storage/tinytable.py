@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import threading
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from storage.files import atomic_write_bytes, read_json
 Record = dict[str, Any]
 
 
-def _validate_layout(path: Path, data: dict[str, Any]) -> None:
+def validate_layout(path: Path, data: dict[str, Any]) -> None:
     """Check the TinyDB layout {table: {doc_id: document}} so damage is found at open."""
     for table_name, table in data.items():
         if not isinstance(table, dict):
@@ -32,6 +34,22 @@ def _validate_layout(path: Path, data: dict[str, Any]) -> None:
                 raise CorruptStoreError(
                     f"{path}: table {table_name!r} document {doc_id} is not an object"
                 )
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large JSON file is turned into objects.
+
+    Parsing allocates many small containers, which triggers full collections that rescan the
+    whole (growing) heap again and again; JSON values have no reference cycles to collect.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def encode_json(data: Any) -> bytes:
@@ -56,9 +74,10 @@ class AtomicJSONStorage(Storage):
 
     def _reload(self) -> None:
         """Load the file into the cache (None when the file does not exist yet)."""
-        data = read_json(self.path)
+        with gc_paused():
+            data = read_json(self.path)
         if data is not None:
-            _validate_layout(self.path, data)
+            validate_layout(self.path, data)
         self._cache = data
         self._stale = False
 
