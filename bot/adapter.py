@@ -33,6 +33,7 @@ from botframework.connector.auth._built_in_bot_framework_authentication import (
 from bot.i18n import Texts, locale_of
 from bot.settings import Settings
 from dialogs.ids import DIALOG_STATE_PROPERTY
+from storage.errors import StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -219,11 +220,17 @@ def make_error_handler(
     async def on_error(context: TurnContext, error: Exception) -> None:
         logger.exception("turn failed", exc_info=error)
         locale = locale_of(context.activity.locale if context.activity else None)
+        # Disk full or folder not writable: say that nothing was saved, and keep the dialog
+        # where it was (clearing it would need a write too), so the answer can be sent again.
+        cannot_save = isinstance(error, StoreUnavailableError)
         if context.activity is not None and context.activity.type == ActivityTypes.message:
             try:
-                await context.send_activity(texts.get("general.error", locale))
+                key = "general.cannot_save" if cannot_save else "general.error"
+                await context.send_activity(texts.get(key, locale))
             except Exception:
                 logger.exception("could not send the apology")
+        if cannot_save:
+            return
         try:
             # Only the dialog stack goes; drafts and proposals live elsewhere and stay.
             await conversation_state.load(context)

@@ -1,4 +1,4 @@
-"""The `omtanke` command: serve, chat, ask, check, manifest, export."""
+"""The `omtanke` command: serve, chat, ask, check, manifest, export, backup, restore, erase-user."""
 
 from __future__ import annotations
 
@@ -51,6 +51,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "escalations", help="frågor som användare har skickat vidare till samordnarna"
     )
     escalations.add_argument("--json", action="store_true")
+    erase = sub.add_parser(
+        "erase-user", help="ta bort en persons uppgifter (tjänsten måste vara stoppad)"
+    )
+    erase.add_argument("email", nargs="?", help="personens e-postadress")
+    erase.add_argument("--aad", help="personens Entra-objekt-id, i stället för e-post")
+    backup = sub.add_parser("backup", help="säkerhetskopiera datamappen, även medan tjänsten kör")
+    backup.add_argument("dir", type=Path, help="en ny eller tom mapp")
+    restore = sub.add_parser(
+        "restore", help="återställ en säkerhetskopia (tjänsten måste vara stoppad)"
+    )
+    restore.add_argument("dir", type=Path, help="mappen som omtanke backup skrev")
+    restore.add_argument(
+        "--replace", action="store_true", help="ersätt data som redan finns (sparas först)"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -84,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_export(settings.data_dir, args.format, args.out, sys.stdout, sys.stderr)
     if args.command == "escalations":
         return _escalations(settings, args.json, sys.stdout)
+    if args.command in ("erase-user", "backup", "restore"):
+        return _data_admin(settings, args)
     parser.error(f"unknown command {args.command}")
     return 2
 
@@ -102,6 +118,22 @@ def _escalations(settings: Settings, as_json: bool, stdout: TextIO) -> int:
     if not rows and not as_json:
         stdout.write("Inga frågor har skickats vidare.\n")
     return 0
+
+
+def _data_admin(settings: Settings, args: argparse.Namespace) -> int:
+    """erase-user, backup and restore (bot.data_admin)."""
+    from bot import data_admin
+
+    if args.command == "backup":
+        return data_admin.run_backup(settings.data_dir, args.dir, sys.stdout, sys.stderr)
+    if args.command == "restore":
+        return data_admin.run_restore(
+            args.dir, settings.data_dir, args.replace, sys.stdout, sys.stderr
+        )
+    people = [p for p in (settings.rug_members_path, settings.admins_path) if p is not None]
+    return data_admin.run_erase(
+        settings.data_dir, args.email, args.aad, people, sys.stdout, sys.stderr
+    )
 
 
 def _serve(settings: Settings) -> int:

@@ -109,6 +109,8 @@ async def open_services(settings: Settings) -> Services:
     state_store = ShardedTinyStore(settings.data_dir / "state")
     bot_storage = KeyValueBotStorage(state_store)
     records = Records(settings.data_dir, state_store)
+    # A damaged line in the middle of the audit log must stop start-up, not a later read.
+    await records.audit.read()
     if groups.provisional:
         logger.warning("using the default target-group list, marked as not yet confirmed")
     services = Services(
