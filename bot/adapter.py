@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import aiohttp
 import jwt
 import requests
 from botbuilder.core import ConversationState, TurnContext
@@ -29,6 +30,11 @@ from botframework.connector.auth import (
 from botframework.connector.auth._built_in_bot_framework_authentication import (
     _BuiltinBotFrameworkAuthentication,
 )
+from msrest.pipeline import AsyncHTTPPolicy, AsyncPipeline
+from msrest.pipeline.aiohttp import AioHTTPSender
+from msrest.pipeline.universal import RawDeserializer
+from msrest.universal_http.aiohttp import AioHttpClientResponse
+from msrest.universal_http.aiohttp import AioHTTPSender as UniversalAioHTTPSender
 
 from bot.i18n import Texts, locale_of
 from bot.settings import Settings
@@ -36,6 +42,7 @@ from dialogs.ids import DIALOG_STATE_PROPERTY
 from storage.errors import StoreUnavailableError
 
 logger = logging.getLogger(__name__)
+ANONYMOUS_SKILL_APP_ID = AuthenticationConstants.ANONYMOUS_SKILL_APP_ID
 
 # How long one request may wait for the channel's signing keys before we answer 503.
 AUTH_TIMEOUT_SECONDS = 10.0
@@ -82,6 +89,70 @@ class _SdkConfiguration:
             self.CALLER_ID = CallerIdConstants.public_azure_channel.value
 
 
+class _BearerPolicy(AsyncHTTPPolicy):
+    """Adds the bot's token to outbound calls, as the SDK's credentials would.
+
+    Getting a token may call Microsoft's login (MSAL caches it until it expires), which blocks,
+    so it runs in a worker thread and never on the event loop.
+    """
+
+    def __init__(self, credentials: Any) -> None:
+        super().__init__()
+        self._credentials = credentials
+
+    async def send(self, request: Any, **kwargs: Any) -> Any:
+        """Sign the request when the credentials carry an app id (auth on), then send it."""
+        credentials = self._credentials
+        app_id = getattr(credentials, "microsoft_app_id", None)
+        if credentials is not None and app_id and app_id != ANONYMOUS_SKILL_APP_ID:
+            token = await asyncio.to_thread(credentials.get_access_token)
+            request.http_request.headers["Authorization"] = f"Bearer {token}"
+        else:
+            request.http_request.headers.pop("Authorization", None)
+        assert self.next is not None  # the pipeline links every policy to the next
+        return await self.next.send(request, **kwargs)
+
+
+class _AiohttpDriver(UniversalAioHTTPSender):
+    """Sends the connector's requests with one shared aiohttp session, on the event loop.
+
+    msrest's default sender runs `requests` in a thread pool (a thread hop per reply), and its
+    own aiohttp driver drops the request body and headers, hence this small one.
+    """
+
+    def __init__(self) -> None:
+        # Not the parent's __init__: that opens a session at once, outside any event loop.
+        self._session: aiohttp.ClientSession | None = None  # type: ignore[assignment]
+
+    async def __aenter__(self) -> _AiohttpDriver:
+        return self
+
+    async def __aexit__(self, *exc_details: object) -> None:
+        """The session outlives single requests; it is closed with the adapter."""
+
+    async def send(self, request: Any, **config: Any) -> Any:
+        """One HTTP call; a dropped connection is tried once more on a fresh one."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        for attempt in (1, 2):
+            try:
+                result = await self._session.request(
+                    request.method, request.url, data=request.data, headers=request.headers
+                )
+                break
+            except aiohttp.ClientConnectionError:
+                if attempt == 2:
+                    raise
+        response = AioHttpClientResponse(request, result)
+        await response.load_body()
+        return response
+
+    async def close(self) -> None:
+        """Close the shared session."""
+        if self._session is not None:
+            await self._session.close()
+
+
 class _CachingConnectorFactory(ConnectorFactory):
     """One connector client per (app id, service URL, audience) instead of one per turn."""
 
@@ -90,10 +161,12 @@ class _CachingConnectorFactory(ConnectorFactory):
         inner: ConnectorFactory,
         app_id: str | None,
         cache: dict[tuple[Any, ...], ConnectorClient],
+        driver: _AiohttpDriver,
     ) -> None:
         self._inner = inner
         self._app_id = app_id
         self._cache = cache
+        self._driver = driver
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         """Reuse the client built for the same credentials and URL; building one costs ~5 ms."""
@@ -101,6 +174,16 @@ class _CachingConnectorFactory(ConnectorFactory):
         client = self._cache.get(key)
         if client is None:
             client = await self._inner.create(service_url, audience)
+            config = client.config
+            config.pipeline = AsyncPipeline(
+                [
+                    config.user_agent_policy,
+                    _BearerPolicy(config.credentials),
+                    RawDeserializer(),
+                    config.http_logger_policy,
+                ],
+                AioHTTPSender(self._driver),
+            )
             self._cache[key] = client
         return client
 
@@ -121,6 +204,7 @@ class CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication)
     ) -> None:
         super().__init__(configuration, credentials_factory=credentials_factory)
         self._clients: dict[tuple[Any, ...], ConnectorClient] = {}
+        self._driver = _AiohttpDriver()
         self._token_clients: dict[str | None, UserTokenClient] = {}
         # Threads are started lazily; a hung key fetch holds one worker, not the event loop.
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="omtanke-auth")
@@ -188,7 +272,11 @@ class CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication)
             if identity and identity.claims
             else None
         )
-        return _CachingConnectorFactory(inner, app_id, self._clients)
+        return _CachingConnectorFactory(inner, app_id, self._clients, self._driver)
+
+    async def close(self) -> None:
+        """Close the shared HTTP session used for replies and proactive messages."""
+        await self._driver.close()
 
 
 def create_adapter(

@@ -79,6 +79,7 @@ def _lifecycle(
                 "MicrosoftAppId is not set: authentication is OFF. Use this only locally."
             )
         yield
+        await app[ADAPTER].bot_framework_authentication.close()
         if given is None:
             await services.close()
 

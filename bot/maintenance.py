@@ -85,11 +85,15 @@ def notify_in_personal_chat(services: Services) -> Notify:
 
 
 def draft_sweeper(
-    get_services: Callable[[web.Application], Services], every: float = 86400.0
+    get_services: Callable[[web.Application], Services],
+    every: float = 86400.0,
+    first_delay: float = 60.0,
 ) -> Any:
-    """An aiohttp cleanup_ctx that sweeps drafts at start-up and then once a day."""
+    """An aiohttp cleanup_ctx that sweeps drafts a minute after start-up, then once a day."""
 
     async def loop(services: Services) -> None:
+        # Not at the very start: reading every draft competes with the first requests.
+        await asyncio.sleep(first_delay)
         while True:
             try:
                 await sweep_drafts(services, notify_in_personal_chat(services))

@@ -76,6 +76,9 @@ class ReferenceKeeper:
         """Store (or refresh) where this conversation can be reached."""
         activity = turn_context.activity
         reference = TurnContext.get_conversation_reference(activity)
+        # The incoming message's id changes every turn and is not needed to reach the
+        # conversation; without it, an unchanged reference is not written again.
+        reference.activity_id = None
         user = activity.from_property
         await self._records.references.remember(
             conversation_id=activity.conversation.id,
