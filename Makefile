@@ -35,6 +35,9 @@ lint: $(VENV)/.installed
 test: $(VENV)/.installed node_modules/.installed /usr/bin/chromium lint
 	$(VENV)/bin/pytest -q
 
+bench: $(VENV)/.installed
+	$(PY) -m benchmarks
+
 eval: $(VENV)/.installed
 	$(PY) -m knowledge.eval
 
