@@ -74,7 +74,8 @@ def parse_action(value: Any) -> CardAction | InvalidAction | None:
         return InvalidAction("value is not an object")
     name = value.get("action")
     if not isinstance(name, str) or name not in _SCHEMAS:
-        return InvalidAction(f"unknown action {str(name)[:40]!r}")
+        # Not the name itself: it is user-controlled text, and message text is never logged.
+        return InvalidAction(f"unknown action ({type(name).__name__}, {len(str(name))} chars)")
     data: dict[str, Any] = {}
     for key, (kind, required) in _SCHEMAS[name].items():
         raw = value.get(key)
