@@ -138,9 +138,7 @@ def summary_table(proposals: Sequence[Proposal]) -> str:
     return "\n".join(lines)
 
 
-def run_export(
-    data_dir: Path, fmt: str, out: Path | None, stdout: TextIO, stderr: TextIO
-) -> int:
+def run_export(data_dir: Path, fmt: str, out: Path | None, stdout: TextIO, stderr: TextIO) -> int:
     """Write the export (to --out, or CSV/JSON to stdout) and print the summary table."""
     if fmt not in FORMATS:
         stderr.write(f"Okänt format {fmt!r}: välj {', '.join(FORMATS)}.\n")
