@@ -115,6 +115,7 @@ class Delivery:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def register(self, kind: str, sender: Sender) -> None:
         """How to deliver items of one kind ("person", "channel", "mail")."""
@@ -208,17 +209,21 @@ class Delivery:
     async def stop(self) -> None:
         """Stop the worker; undelivered items stay in the outbox for the next start."""
         if self._task is not None:
+            # The flag ends the loop even if a cancellation is lost on the way (see _run).
+            self._stopping = True
+            self._wake.set()
             self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
                 pass
             self._task = None
+            self._stopping = False
 
     async def _run(self) -> None:
         # At start-up everything pending is due, including items claimed before a crash.
         force = True
-        while True:
+        while not self._stopping:
             # Cleared before draining, so a wake-up during the drain is not lost.
             self._wake.clear()
             try:
@@ -228,8 +233,11 @@ class Delivery:
             except Exception:
                 logger.exception("the outbox worker failed; trying again later")
                 wait = self.retry.poll
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that arrives as the wake-up event fires, and stop() then waited forever.
             try:
-                await asyncio.wait_for(self._wake.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 
