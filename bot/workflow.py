@@ -133,6 +133,28 @@ class RugWorkflow:
     async def _audit(self, who: str, action: str, subject: str, **details: Any) -> None:
         await self._s.records.audit.append(who or "okänd", action, subject, details)
 
+    async def _checked_click(
+        self, turn_context: TurnContext, action: str, pid: str, choice_ok: bool, text: Any
+    ) -> tuple[str, Person, str] | None:
+        """A RUG card click, checked: a RUG member, a known choice, no personnummer in the text.
+
+        Returns (acting object id, member, cleaned text), or None after telling the user why not.
+        """
+        locale = locale_for(turn_context)
+        aad = self._actor(turn_context)
+        member = self._s.rug.by_aad(aad)
+        if member is None:
+            await self._refuse(turn_context, action, pid)
+            return None
+        cleaned = str(text or "").strip()[:MAX_COMMENT_CHARS]
+        if not choice_ok:
+            await turn_context.send_activity(self._t("general.bad_card", locale))
+            return None
+        if contains_identity_number(cleaned):
+            await turn_context.send_activity(self._t("general.identity_number", locale))
+            return None
+        return aad, member, cleaned
+
     async def _refuse(self, turn_context: TurnContext, action: str, subject: str) -> None:
         aad = self._actor(turn_context)
         sender = turn_context.activity.from_property
@@ -271,19 +293,13 @@ class RugWorkflow:
         """'Förankra' or 'Inte nu' on an endorsement request."""
         locale = locale_for(turn_context)
         pid = str(action.get("proposal"))
-        aad = self._actor(turn_context)
-        member = self._s.rug.by_aad(aad)
-        if member is None:
-            await self._refuse(turn_context, "endorsement", pid)
-            return
         choice = str(action.get("choice"))
-        comment = str(action.get("comment") or "").strip()[:MAX_COMMENT_CHARS]
-        if choice not in ("yes", "no"):
-            await turn_context.send_activity(self._t("general.bad_card", locale))
+        checked = await self._checked_click(
+            turn_context, "endorsement", pid, choice in ("yes", "no"), action.get("comment")
+        )
+        if checked is None:
             return
-        if contains_identity_number(comment):
-            await turn_context.send_activity(self._t("general.identity_number", locale))
-            return
+        aad, member, comment = checked
         async with self._lock:
             proposal = await self._repo.get(pid)
             if proposal is None:
@@ -438,19 +454,13 @@ class RugWorkflow:
         """'Bifall', 'Avslag' or 'Begär komplettering' on a case card in the RUG channel."""
         locale = locale_for(turn_context)
         pid = str(action.get("proposal"))
-        aad = self._actor(turn_context)
-        member = self._s.rug.by_aad(aad)
-        if member is None:
-            await self._refuse(turn_context, "decision", pid)
-            return
         outcome = str(action.get("outcome"))
-        motivation = str(action.get("motivation") or "").strip()[:MAX_COMMENT_CHARS]
-        if outcome not in DECISION_CHOICES:
-            await turn_context.send_activity(self._t("general.bad_card", locale))
+        checked = await self._checked_click(
+            turn_context, "decision", pid, outcome in DECISION_CHOICES, action.get("motivation")
+        )
+        if checked is None:
             return
-        if contains_identity_number(motivation):
-            await turn_context.send_activity(self._t("general.identity_number", locale))
-            return
+        aad, member, motivation = checked
         async with self._lock:
             proposal = await self._repo.get(pid)
             if proposal is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from botbuilder.dialogs import (
     ComponentDialog,
@@ -138,11 +139,8 @@ class RootDialog(ComponentDialog):
         self, inner_dc: DialogContext, action: CardAction, locale: str
     ) -> DialogTurnResult:
         """Endorse, decide, list RUG's cases, or reopen a proposal to complement it."""
-        workflow = self._services.workflow
+        workflow = await self._workflow(inner_dc, locale)
         if workflow is None:
-            await inner_dc.context.send_activity(
-                self._services.texts.get("general.not_available", locale)
-            )
             return _DONE
         if action.name == "endorse":
             await workflow.endorse(inner_dc.context, action)
@@ -157,24 +155,27 @@ class RootDialog(ComponentDialog):
         return await inner_dc.begin_dialog(PROPOSAL_DIALOG, {"complement": action.get("about")})
 
     async def _send_rug_cases(self, inner_dc: DialogContext, locale: str) -> DialogTurnResult:
-        workflow = self._services.workflow
+        workflow = await self._workflow(inner_dc, locale)
         if workflow is None:
-            await inner_dc.context.send_activity(
-                self._services.texts.get("general.not_available", locale)
-            )
             return _DONE
         await inner_dc.context.send_activity(await workflow.cases_activity(inner_dc.context))
         return _DONE
 
     async def _register_channel(self, inner_dc: DialogContext, locale: str) -> DialogTurnResult:
+        workflow = await self._workflow(inner_dc, locale)
+        if workflow is None:
+            return _DONE
+        await inner_dc.context.send_activity(await workflow.register_channel(inner_dc.context))
+        return _DONE
+
+    async def _workflow(self, inner_dc: DialogContext, locale: str) -> Any:
+        """The RUG workflow, or None after saying that part is not available."""
         workflow = self._services.workflow
         if workflow is None:
             await inner_dc.context.send_activity(
                 self._services.texts.get("general.not_available", locale)
             )
-            return _DONE
-        await inner_dc.context.send_activity(await workflow.register_channel(inner_dc.context))
-        return _DONE
+        return workflow
 
     async def _start_proposal(self, inner_dc: DialogContext) -> DialogTurnResult:
         if PROPOSAL_DIALOG not in self._child_ids:
