@@ -41,6 +41,7 @@ from knowledge.skallkrav import (
 )
 from storage.errors import StoreUnavailableError
 from storage.proposals import (
+    LONG_TEXT_FIELDS,
     LONG_TEXT_MAX,
     SHORT_TEXT_MAX,
     TITLE_MAX,
@@ -89,15 +90,7 @@ STEPS: tuple[Step, ...] = (
 STEP_BY_ID = {step.id: step for step in STEPS}
 SUMMARY = "summary"
 # Text steps whose answer goes to a field of the proposal of the same name.
-_TEXT_FIELDS = {
-    "title",
-    "background",
-    "description",
-    "expected_effects",
-    "follow_up",
-    "resources",
-    "time_plan",
-}
+_TEXT_FIELDS = {"title", *LONG_TEXT_FIELDS}
 
 
 def _waiting() -> DialogTurnResult:

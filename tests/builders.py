@@ -20,6 +20,15 @@ TENANT = "9f0c2b8e-1d1a-4c6e-8f55-5d1f3c1a0001"
 _ids = itertools.count(1)
 
 
+def luhn_personnummer(date: str = "850709", serial: str = "123", separator: str = "-") -> str:
+    """A made-up personnummer YYMMDD-NNNC whose check digit C is right (computed, not copied)."""
+    total = 0
+    for index, char in enumerate(date + serial):
+        product = int(char) * (2 if index % 2 == 0 else 1)
+        total += product - 9 if product > 9 else product
+    return f"{date}{separator}{serial}{(10 - total % 10) % 10}"
+
+
 def user(aad: str = "aad-anna", name: str = "Anna Andersson") -> dict[str, Any]:
     """A Teams user as it appears in activity.from."""
     return {"id": f"29:{aad}", "name": name, "aadObjectId": aad}

@@ -18,6 +18,7 @@ from tests.builders import (
     card_actions,
     card_of,
     card_texts,
+    luhn_personnummer,
     reply_text,
 )
 
@@ -30,16 +31,6 @@ ERROR_SV = (
     "Förlåt, något gick fel hos mig. Det du har sparat finns kvar. "
     "Försök igen, eller skriv ”hjälp”."
 )
-
-
-def luhn_valid_personnummer(date: str = "850709", serial: str = "123") -> str:
-    """A personnummer YYMMDD-NNNC whose check digit C is right (computed, not copied)."""
-    digits = date + serial
-    total = 0
-    for index, char in enumerate(digits):
-        product = int(char) * (2 if index % 2 == 0 else 1)
-        total += product - 9 if product > 9 else product
-    return f"{date}-{serial}{(10 - total % 10) % 10}"
 
 
 def buttons(activity: Activity) -> list[tuple[str, dict[str, Any]]]:
@@ -371,7 +362,7 @@ def test_luhn_helper_makes_numbers_the_bot_recognises() -> None:
     """The test's own personnummer is valid, and one digit off is not (guards the tests below)."""
     from knowledge.personnummer import contains_identity_number
 
-    number = luhn_valid_personnummer()
+    number = luhn_personnummer()
     wrong = number[:-1] + str((int(number[-1]) + 1) % 10)
     assert (contains_identity_number(number), contains_identity_number(wrong)) == (True, False)
 
@@ -380,7 +371,7 @@ async def test_question_with_personnummer_is_refused_and_never_stored_or_logged(
     harness: BotHarness, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A question carrying a personnummer is refused, and the number appears nowhere."""
-    number = luhn_valid_personnummer()
+    number = luhn_personnummer()
     caplog.set_level(logging.DEBUG)
 
     replies = await harness.say(f"Hur går det för patienten {number} i hemsjukvården?")
@@ -471,7 +462,7 @@ async def test_help_card_lists_what_the_bot_can_do(harness: BotHarness) -> None:
 
 async def test_forged_feedback_topic_is_not_stored(harness: BotHarness) -> None:
     """A forged feedback submit can carry any text (even a personnummer) as its 'topic'."""
-    number = luhn_valid_personnummer()
+    number = luhn_personnummer()
     replies = await harness.submit(
         {"action": "feedback", "topic": f"Patienten {number}", "helpful": True}
     )

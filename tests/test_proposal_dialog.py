@@ -13,7 +13,14 @@ from aiohttp import ClientSession, web
 from bot.app import create_app
 from bot.settings import Settings
 from storage.proposals import Status
-from tests.builders import BotHarness, card_actions, card_of, reply_text, teams_message
+from tests.builders import (
+    BotHarness,
+    card_actions,
+    card_of,
+    luhn_personnummer,
+    reply_text,
+    teams_message,
+)
 from tests.fake_connector import FakeConnector
 
 ANSWERS = {
@@ -28,16 +35,6 @@ ANSWERS = {
     "follow_up": "Vi följer återinskrivningar och frågar om kontinuitet.",
     "initiator_org": "Varbergs kommun, hemsjukvården",
 }
-
-
-def valid_personnummer() -> str:
-    """A made-up YYMMDD-NNNN with a correct Luhn check digit."""
-    digits = "121212121"
-    total = 0
-    for i, ch in enumerate(digits):
-        n = int(ch) * (2 if i % 2 == 0 else 1)
-        total += n - 9 if n > 9 else n
-    return f"121212-121{(10 - total % 10) % 10}"
 
 
 @pytest.fixture
@@ -298,7 +295,7 @@ async def test_personnummer_is_refused_and_stored_nowhere(
     harness: BotHarness, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    number = valid_personnummer()
+    number = luhn_personnummer("121212", "121")
     await harness.say("jag har en idé")
     await harness.say(ANSWERS["title"])
     replies = await harness.say(f"Patienten {number} kommer ofta tillbaka")

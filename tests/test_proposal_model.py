@@ -18,6 +18,7 @@ from storage.proposals import (
     format_proposal_id,
     validate_field,
 )
+from tests.builders import luhn_personnummer
 
 REQUIRED_EXPORT_KEYS = {
     "title",
@@ -34,14 +35,8 @@ REQUIRED_EXPORT_KEYS = {
 }
 
 
-def luhn_number() -> str:
-    """A made-up, Luhn-valid YYMMDDNNNC (not a real person's)."""
-    nine = "500415123"
-    total = 0
-    for index, char in enumerate(nine):
-        product = int(char) * (2 if index % 2 == 0 else 1)
-        total += product - 9 if product > 9 else product
-    return nine + str((10 - total % 10) % 10)
+# A made-up, Luhn-valid YYMMDDNNNC (not a real person's).
+PNR = luhn_personnummer("500415", "123", separator="")
 
 
 def full_proposal() -> Proposal:
@@ -203,10 +198,16 @@ def test_validate_field(name: str, value: object, expected: str | None) -> None:
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("background", f"Patienten {luhn_number()} skrevs ut."),
-        ("title", f"Fallet {luhn_number()[:6]}-{luhn_number()[6:]}"),
-        ("target_groups", [f"äldre {luhn_number()}"]),
-        ("success_factors", {"Trygg": f"Som för {luhn_number()}"}),
+        ("background", f"Patienten {PNR} skrevs ut."),
+        (
+            "title",
+            f"Fallet {PNR[:6]}-{PNR[6:]}",
+        ),
+        ("target_groups", [f"äldre {PNR}"]),
+        (
+            "success_factors",
+            {"Trygg": f"Som för {PNR}"},
+        ),
     ],
 )
 def test_validate_field_refuses_identity_numbers(name: str, value: object) -> None:
