@@ -12,6 +12,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from knowledge.decision import DecisionModel, load_decision
 from knowledge.errors import KnowledgeDataError, read_data_file
 from knowledge.malbild import FACTOR_IDS, load_malbild
 from knowledge.text import STOPWORDS, normalize, split_compound, stem
@@ -64,7 +65,8 @@ _CONTEXT_PREFIX = re.compile(
     r"(?:borjat|kommit|fatt)|ska (?:presentera|prata|halla))"
     r"(?: (?!(?:och|men|sa|hur|vad|vart|var|vilka|vilken|vilket|nar|kan|ska|maste)\b)\w+)*"
     r"|som (?!vem\b)\w+(?: (?:i|pa|inom|vid|for) \w+)*"
-    r"|(?:min|var) (?:chef|kollega|kollegor|kollegorna) (?:sa|sager|tycker|menar|pastar|har sagt)"
+    r"|(?:min|var) (?:chef|kollega|kollegor|kollegorna|handledare)(?: (?:i|pa|inom) \w+)?"
+    r" (?:sa|sager|tycker|menar|pastar|har sagt|namnde|pratade om|tog upp|berattade)"
     r"(?: att)?"
     r"|\w+ har$"
     r")"
@@ -89,6 +91,9 @@ _TYPO_CUTOFF = 84.0
 # Share of the score that comes from the closest single title or phrasing.
 _NEAREST_SHARE = 0.3
 _ASKED_FIELDS = ("title", "phrasings")
+# Fuzzy matching runs over titles and keywords; the many phrasings are matched one by one
+# through _ASKED_FIELDS, which is cheaper than fuzzy-comparing each of them.
+_FUZZY_FIELDS = ("title", "keywords")
 _CLAUSE_FACTOR = 0.85
 
 # Questions that must never get KB text, whatever they share with an entry. Patterns run
@@ -149,6 +154,7 @@ _OUT_OF_SCOPE_PATTERNS = (
     # Single aids and their rules belong to the aids service, not to this knowledge.
     r"\b(?:rullator\w*|rullstol\w*|horapparat\w*|forskrivning\w*)\b",
     # Small talk and everyday errands.
+    r"\b(?:parti|partiet|partier|partierna|majoritet\w*|valet|riksdag\w*)\b",
     r"\b(?:hur mar du|hur ar laget med dig|vem vann|melodifestival\w*|lista mig|lista om mig"
     r"|boka (?:en )?tid|1177)\b",
     r"\b(?:skamt|vits|joke|recept\w*|laga mat|lagar man|kottbullar|kladdkaka|fotboll\w*"
@@ -165,6 +171,12 @@ _UNSUPPORTED_PATTERNS = (
     r"\b(?:vilka|vem|hur manga) (?:sitter|ingar|ar med|deltar) i (?:rug|gnhh|utvecklingsgrupp\w*"
     r"|regional utvecklingsgrupp|namnd\w*|gruppen)\b",
     r"\bvem (?:leder|sitter i|ar chef for|skrev|har skrivit|forfattade)\b",
+    r"\b\w*direktor\w*\b",
+    # Dates of coming meetings, opening hours, figures and rankings are not in the sources.
+    r"\b(?:nasta|kommande) (?:mote\w*|mot|sammantrade\w*|traff\w*)\b",
+    r"\b(?:oppettid\w*|oppet|stanger|siffror|siffrorna|statistik\w*|bast|samst)\b",
+    r"\b(?:app|appen|appar|apparna|app\w*nedladdning)\b",
+    r"\bantal(?:et)? (?!skallkrav|krav|framgangsfaktor\w*|faktorer|perspektiv|steg)\w+",
     r"\bhur manga (?:sitter|personer|ledamoter|medlemmar|deltagare|initiativ|forslag|ide|ideer"
     r"|beslut|har)\b",
     r"\b(?:hur mycket|vilken summa|hur stor\w*) (?:pengar|budget\w*|summa|anslag\w*|kostar)\b",
@@ -229,6 +241,26 @@ class _IndexedEntry:
     title_terms: frozenset[str] = frozenset()
     title_kind: str | None = None
     kind_bonus: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """Every entry's score for one question, and what the question itself looked like."""
+
+    by_entry: dict[str, tuple[float, bool]]
+    nearest: dict[str, float]
+    unknown_share: float
+    content: int
+    kind: str | None
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """The best entry for a question, its score and the evidence the decision weighs."""
+
+    entry_id: str
+    score: float
+    features: dict[str, float]
 
 
 def _fail(path: Path, entry: str | None, problem: str) -> KnowledgeDataError:
@@ -355,8 +387,10 @@ class KnowledgeBase:
         entries: Sequence[Entry],
         index_texts: Mapping[str, Mapping[str, Sequence[str]]],
         declines: Mapping[str, Mapping[str, str]],
+        decision: DecisionModel | None = None,
     ) -> None:
         """Index the entries; index_texts maps entry id → field → texts to index."""
+        self._decision = decision or load_decision()
         self._entries = tuple(entries)
         self._by_id = {e.id: e for e in self._entries}
         self._declines = {lang: dict(texts) for lang, texts in declines.items()}
@@ -365,6 +399,8 @@ class KnowledgeBase:
         self._unsupported = [re.compile(p) for p in _UNSUPPORTED_PATTERNS]
         self._typo_cache: dict[str, str | None] = {}
         self._joined_cache: dict[str, list[str] | None] = {}
+        # The best entry and the evidence behind the last ranked question, for calibration.
+        self.last_evidence: tuple[str, dict[str, float]] | None = None
         self._build_index(index_texts)
 
     # ----- loading -------------------------------------------------------------------
@@ -374,6 +410,7 @@ class KnowledgeBase:
         cls,
         entries_path: Path | None = None,
         target_groups: Sequence[tuple[str, str]] | None = None,
+        decision: DecisionModel | None = None,
     ) -> KnowledgeBase:
         """Load entries (and the target-group entry) from JSON; malformed → KnowledgeDataError."""
         path = entries_path or DEFAULT_ENTRIES_PATH
@@ -431,7 +468,7 @@ class KnowledgeBase:
                      f"Jag som medarbetare gör vård och omsorg {name}",
                      f"Vi som organisation gör vård och omsorg {name}"]
                 )
-        return cls(entries, index_texts, declines)
+        return cls(entries, index_texts, declines, decision)
 
     @staticmethod
     def _parse_declines(path: Path, raw: Any) -> dict[str, dict[str, str]]:
@@ -567,7 +604,7 @@ class KnowledgeBase:
                 for text in texts:
                     for term in self._expand(self._raw_stems(text)):
                         tf[term] = tf.get(term, 0.0) + weight
-                    if field_name in ("title", "keywords", "phrasings"):
+                    if field_name in _FUZZY_FIELDS:
                         fuzzy_strings.append(self._fuzzy_form(text))
             titles = fields.get("title", ())
             title_terms = frozenset(t for text in titles for t in self._raw_stems(text))
@@ -679,21 +716,44 @@ class KnowledgeBase:
         if any(p.search(f" {core} ") for p in self._unsupported):
             return self._decline("low_confidence", lang, 0.0)
 
-        best_id, score = self._rank(weighted)
-        # A long question with context ("Jag är ny i hemtjänsten och alla pratar om nära
-        # vård. Vad betyder det?") may name its topic in one clause: that clause alone,
-        # without the self-description, is scored too, discounted by _CLAUSE_FACTOR.
+        ranked = self.rank_question(clauses, weighted)
+        if ranked is None:
+            return self._decline("low_confidence", lang, 0.0)
+        features = {**ranked.features, "english": 1.0 if lang == "en" else 0.0}
+        self.last_evidence = (ranked.entry_id, features)
+        confidence = self._decision.confidence(features)
+        if confidence < self._decision.threshold:
+            return self._decline("low_confidence", lang, confidence)
+        return self._answer_with(self._by_id[ranked.entry_id], lang, confidence)
+
+    def rank_question(
+        self, clauses: Sequence[Sequence[tuple[str, float]]],
+        weighted: Sequence[tuple[str, float]],
+    ) -> _Ranked | None:
+        """The best entry for the whole question or, discounted, for one of its clauses.
+
+        A long question with context ("Jag är ny i hemtjänsten och alla pratar om nära
+        vård. Vad betyder det?") may name its topic in one clause: that clause alone,
+        without the self-description, is scored too, discounted by _CLAUSE_FACTOR.
+        """
+        ranked = self._rank(weighted)
+        clause_won = 0.0
         if len(clauses) > 1:
             for clause in clauses:
                 own = self._split_joined([(w, 1.0) for w, c in clause if c > _CONTEXT_WEIGHT])
                 if sum(1 for w, _ in own if w not in STOPWORDS and len(w) > 1) < 2:
                     continue
-                clause_id, clause_score = self._rank(own)
-                if clause_id is not None and clause_score * _CLAUSE_FACTOR > score:
-                    best_id, score = clause_id, clause_score * _CLAUSE_FACTOR
-        if best_id is None or score < THRESHOLD:
-            return self._decline("low_confidence", lang, score)
-        return self._answer_with(self._by_id[best_id], lang, score)
+                candidate = self._rank(own)
+                if candidate is None:
+                    continue
+                discounted = candidate.score * _CLAUSE_FACTOR
+                if ranked is None or discounted > ranked.score:
+                    ranked = _Ranked(candidate.entry_id, discounted,
+                                     {**candidate.features, "score": discounted})
+                    clause_won = 1.0
+        if ranked is None:
+            return None
+        return _Ranked(ranked.entry_id, ranked.score, {**ranked.features, "clause": clause_won})
 
     def answer_topic(self, entry_id: str, locale: str = "sv") -> Answer | None:
         """The answer of one entry, for a related-question button; None if the id is unknown."""
@@ -708,16 +768,17 @@ class KnowledgeBase:
         related = tuple((r, self._by_id[r].title) for r in entry.related[:3])
         return Answer(True, body, entry.id, round(score, 3), entry.source, related)
 
-    def _rank(self, weighted: Sequence[tuple[str, float]]) -> tuple[str | None, float]:
-        """Score every entry for the question; return the best id and its score.
+    def _rank(self, weighted: Sequence[tuple[str, float]]) -> _Ranked | None:
+        """Score every entry for the question; return the best entry with its evidence.
 
         Entries within _TIE_MARGIN of the best are close calls: one whose title asks for
         the word the question asks for wins ("vilket *mål* har regionen …" → the entry
         "Vilka mål har regionen …", not the budget entry that mentions "mål och budget").
         """
-        scored = self._scores(weighted)
-        if not scored:
-            return None, 0.0
+        result = self._scores(weighted)
+        if result is None:
+            return None
+        scored = result.by_entry
         best_id = max(scored, key=lambda e: scored[e][0])
         best = scored[best_id][0]
         if not scored[best_id][1]:
@@ -725,7 +786,17 @@ class KnowledgeBase:
                      if focus_in_title and best - score <= _TIE_MARGIN]
             if close:
                 best_id = max(close, key=lambda e: scored[e][0])
-        return best_id, scored[best_id][0]
+        score = scored[best_id][0]
+        runner_up = max((v[0] for e, v in scored.items() if e != best_id), default=0.0)
+        kind_mismatch = result.kind is not None and result.kind != self._docs[best_id].title_kind
+        return _Ranked(best_id, score, {
+            "score": score,
+            "margin": score - runner_up,
+            "nearest": result.nearest.get(best_id, 0.0),
+            "unknown": result.unknown_share,
+            "words": math.log1p(result.content),
+            "kind_mismatch": 1.0 if kind_mismatch else 0.0,
+        })
 
     def _split_joined(self, weighted: list[tuple[str, float]]) -> list[tuple[str, float]]:
         """Split words typed without a space ("naravard", "vadär") into known words."""
@@ -777,7 +848,7 @@ class KnowledgeBase:
             return None
         return None
 
-    def _scores(self, weighted: Sequence[tuple[str, float]]) -> dict[str, tuple[float, bool]]:
+    def _scores(self, weighted: Sequence[tuple[str, float]]) -> _Scored | None:
         """(score, focus word in title) of every entry sharing a term with the question.
 
         The score combines lexical (BM25 over weighted fields), fuzzy and title coverage;
@@ -786,7 +857,7 @@ class KnowledgeBase:
         words = [w for w, _ in weighted]
         content = [(w, c) for w, c in weighted if w not in STOPWORDS and len(w) > 1]
         if not content:
-            return {}
+            return None
         focus_word = self._focus(words)
         kind = _question_kind(words)
         focus = self._correct_known(stem(focus_word)) if focus_word else None
@@ -804,7 +875,7 @@ class KnowledgeBase:
                 else:
                     unknown_weight += self._unknown_idf * c
         if not term_weight:
-            return {}
+            return None
         weight = {
             t: self._idf[t] * c * (_FOCUS_BOOST if t == focus else 1.0)
             for t, c in term_weight.items()
@@ -827,7 +898,7 @@ class KnowledgeBase:
                 lexical[entry_id] = total / max_total
                 title[entry_id] = in_title / max_total
         if not lexical:
-            return {}
+            return None
 
         query = " ".join(w for w, c in content if c > _CONTEXT_WEIGHT) or " ".join(
             w for w, _ in content
@@ -850,7 +921,7 @@ class KnowledgeBase:
             )
             score = (1.0 - _NEAREST_SHARE) * score + _NEAREST_SHARE * nearest.get(entry_id, 0.0)
             out[entry_id] = (score, focus is not None and focus in doc.title_terms)
-        return out
+        return _Scored(out, nearest, unknown_weight / max_total, len(content), kind)
 
     def _nearest_asked(self, weight: Mapping[str, float], total: float) -> dict[str, float]:
         """Per entry, how closely the question matches its closest title or phrasing.

@@ -279,12 +279,20 @@ def fold(text: str) -> str:
 # same words inside a sentence ("hur gör jag vården trygg") do not.
 _HOW_TO_END = re.compile(r"\bhur gor (?:jag|vi|man)(?: da| nu| sen| sedan)?$")
 HOW_TO = "tillvagagangssatt"
+# "Förklara enkelt", "på ett enkelt sätt", "kort och enkelt" say how to answer, not what
+# about: left in, "enkelt" would pull every such question to the success factor Enkel.
+_HOW_TO_ANSWER = re.compile(
+    r"\b(?:pa ett (?:enkelt|latt|kort) satt|med enkla ord|i enkla ord|kort och enkelt"
+    r"|enkelt forklarat|in simple terms|simply)\b"
+    r"|(?<=\bforklara )(?:\w+ )?enkelt\b|\benkelt(?= (?:forklara|beskriva))"
+)
 
 
 def normalize(text: str) -> str:
     """Fold, turn punctuation into spaces and map synonyms onto the Swedish vocabulary."""
     spaced = _NON_WORD.sub(" ", fold(text)).strip()
     spaced = _HOW_TO_END.sub(f"hur {HOW_TO}", spaced)
+    spaced = _HOW_TO_ANSWER.sub(" ", spaced)
     return _SYNONYM_PATTERN.sub(lambda m: SYNONYMS[m.group(1)], spaced)
 
 

@@ -1,0 +1,134 @@
+"""Fit the answer/decline model on labelled questions: `python -m knowledge.calibrate`.
+
+Every question in the tuning sets is ranked; the best entry's evidence (see
+knowledge.decision) is a sample, labelled 1 when the question is in scope and the entry
+is a right one, else 0 (a wrong entry is worse than a decline). A logistic regression
+with a small L2 penalty is fitted by Newton's method, and the confidence threshold is
+the lowest one that still declines `--decline` of the out-of-scope questions. The
+result is written to knowledge/data/decision.json; run it again after large edits to
+entries.json and check the blind set with `python -m knowledge.eval`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+from knowledge.decision import DEFAULT_DECISION_PATH, FEATURES, DecisionModel
+from knowledge.eval import EVAL_DIR, read_questions
+from knowledge.kb import KnowledgeBase
+
+# The blind set (holdout5) is never used here: it measures the result.
+TUNING_FILES = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "holdout3.jsonl", "holdout4.jsonl")
+_PERMISSIVE = DecisionModel({name: 0.0 for name in FEATURES}, 0.0, 1e-9)
+
+
+def collect(
+    kb: KnowledgeBase, paths: list[Path]
+) -> tuple[list[list[float]], list[int], list[bool], int, int]:
+    """Samples, labels, out-of-scope flags, and the in-scope and out-of-scope totals."""
+    samples: list[list[float]] = []
+    labels: list[int] = []
+    out_flags: list[bool] = []
+    in_scope = out_of_scope = 0
+    for path in paths:
+        for question in read_questions(path):
+            if question.topics:
+                in_scope += 1
+            else:
+                out_of_scope += 1
+            kb.last_evidence = None
+            kb.answer(question.q)
+            if kb.last_evidence is None:
+                continue  # declined before ranking (empty, sensitive, out of scope)
+            entry_id, features = kb.last_evidence
+            samples.append([features[name] for name in FEATURES])
+            labels.append(1 if entry_id in question.topics else 0)
+            out_flags.append(not question.topics)
+    return samples, labels, out_flags, in_scope, out_of_scope
+
+
+def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
+    """Solve a small linear system by Gaussian elimination with partial pivoting."""
+    n = len(vector)
+    a = [[*row, vector[i]] for i, row in enumerate(matrix)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(a[r][col]))
+        a[col], a[pivot] = a[pivot], a[col]
+        for r in range(n):
+            if r != col and a[col][col]:
+                f = a[r][col] / a[col][col]
+                a[r] = [x - f * y for x, y in zip(a[r], a[col], strict=True)]
+    return [a[i][n] / a[i][i] if a[i][i] else 0.0 for i in range(n)]
+
+
+def fit(samples: list[list[float]], labels: list[int], l2: float = 1.0) -> list[float]:
+    """Logistic regression (bias first) by Newton's method with an L2 penalty."""
+    rows = [[1.0, *x] for x in samples]
+    k = len(rows[0])
+    beta = [0.0] * k
+    for _ in range(25):
+        grad = [0.0] * k
+        hess = [[0.0] * k for _ in range(k)]
+        for x, y in zip(rows, labels, strict=True):
+            z = sum(b * v for b, v in zip(beta, x, strict=True))
+            p = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+            for i in range(k):
+                grad[i] += (y - p) * x[i]
+                for j in range(k):
+                    hess[i][j] += p * (1.0 - p) * x[i] * x[j]
+        for i in range(1, k):
+            grad[i] -= l2 * beta[i]
+            hess[i][i] += l2
+        step = _solve(hess, grad)
+        beta = [b + s for b, s in zip(beta, step, strict=True)]
+        if max(abs(s) for s in step) < 1e-8:
+            break
+    return beta
+
+
+def choose_threshold(
+    model: DecisionModel, samples: list[list[float]], labels: list[int],
+    out_flags: list[bool], in_scope: int, out_of_scope: int, decline: float,
+) -> tuple[float, float, float]:
+    """Lowest threshold declining `decline` of out-of-scope; (threshold, accuracy, declined)."""
+    confidences = [model.confidence(dict(zip(FEATURES, x, strict=True))) for x in samples]
+    early = out_of_scope - sum(out_flags)  # declined before ranking
+    for step in range(1, 100):
+        threshold = step / 100
+        kept = [(y, out) for c, y, out in zip(confidences, labels, out_flags, strict=True)
+                if c >= threshold]
+        declined = (out_of_scope - sum(1 for _, out in kept if out)) / out_of_scope
+        if declined >= decline:
+            right = sum(1 for y, _ in kept if y)
+            return threshold, right / in_scope, declined
+    return 0.99, 0.0, 1.0 if early == out_of_scope else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fit on the tuning sets and write the model."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("files", nargs="*", type=Path,
+                        default=[EVAL_DIR / name for name in TUNING_FILES])
+    parser.add_argument("--decline", type=float, default=0.95,
+                        help="share of out-of-scope questions to decline (default 0.95)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_DECISION_PATH)
+    args = parser.parse_args(argv)
+    kb = KnowledgeBase.load(decision=_PERMISSIVE)
+    samples, labels, out_flags, in_scope, out_of_scope = collect(kb, args.files)
+    beta = fit(samples, labels)
+    model = DecisionModel(dict(zip(FEATURES, beta[1:], strict=True)), beta[0], 0.5)
+    threshold, accuracy, declined = choose_threshold(
+        model, samples, labels, out_flags, in_scope, out_of_scope, args.decline
+    )
+    model = DecisionModel(model.weights, model.bias, threshold)
+    args.out.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
+    print(f"{len(samples)} rankade frågor; tröskel {threshold:.2f}: "
+          f"rätt {accuracy:.1%}, avböjda {declined:.1%} (på inställningsfrågorna)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Whether to answer: a logistic model over the retrieval's evidence, calibrated from data.
+
+The retrieval picks the best entry; this decides whether that entry is a safe answer or
+whether the bot should decline. One fixed score threshold cannot tell a long question
+wrapped in context (low score, right entry) from a short near miss ("när har RUG nästa
+möte?", high score, wrong question), so the decision weighs several signals: the score,
+the margin to the runner-up, the closest single phrasing, the share of unknown words,
+the question's length, a who/when/how mismatch with the entry, whether one clause alone
+carried the question, and the language. `python -m knowledge.calibrate` fits the weights
+on the labelled question sets and writes them to data/decision.json.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.errors import KnowledgeDataError, read_data_file
+
+DEFAULT_DECISION_PATH = Path(__file__).parent / "data" / "decision.json"
+FEATURES = (
+    "score", "margin", "nearest", "unknown", "words", "kind_mismatch", "clause", "english",
+)
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    """Logistic weights per feature, a bias, and the confidence needed to answer."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+
+    def confidence(self, features: Mapping[str, float]) -> float:
+        """Estimated probability that the chosen entry answers the question."""
+        z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
+        if z < -60.0:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def to_json(self) -> dict[str, object]:
+        """The model as stored in data/decision.json."""
+        return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold}
+
+
+def load_decision(path: Path | None = None) -> DecisionModel:
+    """Read the decision model; a malformed file raises KnowledgeDataError naming it."""
+    path = path or DEFAULT_DECISION_PATH
+    raw = read_data_file(path)
+    if not isinstance(raw, dict):
+        raise KnowledgeDataError(path, None, "ska vara ett objekt med 'weights', 'bias' och "
+                                 "'threshold'")
+    weights = raw.get("weights")
+    if not isinstance(weights, dict) or set(weights) != set(FEATURES):
+        raise KnowledgeDataError(path, "weights", f"ska ha exakt nycklarna {list(FEATURES)}")
+    numbers: dict[str, float] = {}
+    for name in FEATURES:
+        value = weights[name]
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise KnowledgeDataError(path, f"weights.{name}", "ska vara ett tal")
+        numbers[name] = float(value)
+    bias = raw.get("bias")
+    threshold = raw.get("threshold")
+    if not isinstance(bias, (int, float)) or isinstance(bias, bool):
+        raise KnowledgeDataError(path, "bias", "ska vara ett tal")
+    if not isinstance(threshold, (int, float)) or not 0.0 < float(threshold) < 1.0:
+        raise KnowledgeDataError(path, "threshold", "ska vara ett tal mellan 0 och 1")
+    return DecisionModel(numbers, float(bias), float(threshold))
