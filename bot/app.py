@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import botbuilder.schema
 from aiohttp import web
@@ -178,6 +179,10 @@ def _parse_activity(body: Any) -> Activity | None:
     if not isinstance(activity.type, str) or not activity.type:
         return None
     if not activity.service_url or not activity.conversation or not activity.conversation.id:
+        return None
+    # The reply goes to serviceUrl: "0/0" or "ftp://x" would fail the turn after acceptance.
+    url = urlsplit(activity.service_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
         return None
     if not activity.channel_id:
         return None

@@ -178,6 +178,23 @@ async def test_activity_without_routing_fields_is_400(
     assert connector.calls == []
 
 
+@pytest.mark.parametrize("service_url", ["0/0", "ftp://127.0.0.1/", "http://", "/v3/", "x"])
+async def test_activity_with_a_service_url_the_bot_cannot_reply_to_is_400(
+    service: Running, connector: FakeConnector, service_url: str
+) -> None:
+    """Found by the fuzz test: serviceUrl "0/0" was accepted and the reply then failed."""
+    body = teams_message("hej", service_url=connector.url)
+    body["serviceUrl"] = service_url
+
+    status, text = await service.post(body)
+
+    assert (status, json.loads(text)) == (
+        400,
+        {"error": "request body is not a Bot Framework activity"},
+    )
+    assert connector.calls == []
+
+
 async def test_wrong_content_type_is_415(service: Running) -> None:
     """A text/plain body is refused before it is parsed."""
     status, text = await service.post(raw="{}", content_type="text/plain")
