@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: run chat test lint bench eval manifest playground clean
+.PHONY: run chat test lint bench eval calibrate manifest playground clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench: $(VENV)/.installed
 
 eval: $(VENV)/.installed
 	$(PY) -m knowledge.eval
+
+calibrate: $(VENV)/.installed
+	$(PY) -m knowledge.calibrate
 
 playground: $(VENV)/.installed node_modules/.installed
 	bash tests/browser/run_journey.sh --interactive

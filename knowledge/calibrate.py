@@ -17,11 +17,9 @@ import math
 from pathlib import Path
 
 from knowledge.decision import DEFAULT_DECISION_PATH, FEATURES, DecisionModel
-from knowledge.eval import EVAL_DIR, read_questions
+from knowledge.eval import EVAL_DIR, TUNING_FILES, read_questions
 from knowledge.kb import KnowledgeBase
 
-# The blind set (holdout5) is never used here: it measures the result.
-TUNING_FILES = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "holdout3.jsonl", "holdout4.jsonl")
 _PERMISSIVE = DecisionModel({name: 0.0 for name in FEATURES}, 0.0, 1e-9)
 
 
@@ -110,6 +108,7 @@ def choose_threshold(
 def main(argv: list[str] | None = None) -> int:
     """Fit on the tuning sets and write the model."""
     parser = argparse.ArgumentParser(description=__doc__)
+    # The blind set is never used here: it measures the result.
     parser.add_argument("files", nargs="*", type=Path,
                         default=[EVAL_DIR / name for name in TUNING_FILES])
     parser.add_argument("--decline", type=float, default=0.95,

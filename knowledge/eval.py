@@ -12,15 +12,13 @@ from pathlib import Path
 from knowledge.kb import KnowledgeBase
 
 EVAL_DIR = Path(__file__).parent / "eval"
-# dev, dev2 and dev3 are tuning sets (dev2 was the first holdout, dev3 the second, both
-# since seen and tuned on). holdout3 was written blind from the entry ids and titles only
-# and measured once before and once after a round of tuning on dev + dev2 + dev3.
-DEFAULT_FILES = (
-    EVAL_DIR / "dev.jsonl",
-    EVAL_DIR / "dev2.jsonl",
-    EVAL_DIR / "dev3.jsonl",
-    EVAL_DIR / "holdout3.jsonl",
-)
+# dev, dev2, dev3, holdout3 and holdout4 are tuning sets: each was once a blind holdout and
+# has since been seen and tuned on (knowledge.calibrate fits the decision on them).
+# holdout5 was written blind, by a writer who saw only the seeds and the entry titles, and
+# measured once, after the last change of that round; tuning on it makes it a dev set.
+TUNING_FILES = ("dev.jsonl", "dev2.jsonl", "dev3.jsonl", "holdout3.jsonl", "holdout4.jsonl")
+BLIND_FILE = "holdout5.jsonl"
+DEFAULT_FILES = tuple(EVAL_DIR / name for name in (*TUNING_FILES, BLIND_FILE))
 
 
 @dataclass(frozen=True)
@@ -134,7 +132,7 @@ def format_report(report: Report) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the evaluation on the given files (default: dev, dev2, dev3 and holdout3)."""
+    """Run the evaluation on the given files (default: the tuning sets and the blind set)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("files", nargs="*", type=Path, default=list(DEFAULT_FILES))
     args = parser.parse_args(argv)

@@ -1,0 +1,66 @@
+"""The answer/decline model: loading, validation and calibration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from knowledge.calibrate import main as calibrate_main
+from knowledge.decision import FEATURES, load_decision
+from knowledge.errors import KnowledgeDataError
+from knowledge.eval import EVAL_DIR, evaluate
+from knowledge.kb import KnowledgeBase
+
+
+def _write(path: Path, data: object) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def _valid() -> dict[str, object]:
+    return {"weights": {name: 0.5 for name in FEATURES}, "bias": -1.0, "threshold": 0.5}
+
+
+def test_the_packaged_model_loads() -> None:
+    model = load_decision()
+    assert set(model.weights) == set(FEATURES)
+    assert 0.0 < model.threshold < 1.0
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"weights": {"score": 1.0}}, "weights"),
+        ({"bias": "hög"}, "bias"),
+        ({"threshold": 1.5}, "threshold"),
+        ({"weights": {**{name: 0.5 for name in FEATURES}, "score": "x"}}, "weights.score"),
+    ],
+)
+def test_a_malformed_model_fails_loudly_naming_file_and_field(
+    tmp_path: Path, change: dict[str, object], named: str
+) -> None:
+    path = _write(tmp_path / "decision.json", {**_valid(), **change})
+    with pytest.raises(KnowledgeDataError) as caught:
+        load_decision(path)
+    assert str(path) in str(caught.value)
+    assert named in str(caught.value)
+
+
+def test_a_model_that_never_trusts_the_retrieval_declines_everything(tmp_path: Path) -> None:
+    path = _write(tmp_path / "decision.json",
+                  {"weights": {name: 0.0 for name in FEATURES}, "bias": -50.0, "threshold": 0.5})
+    kb = KnowledgeBase.load(decision=load_decision(path))
+    answer = kb.answer("Vad är nära vård?")
+    assert (answer.answered, answer.reason) == (False, "low_confidence")
+
+
+def test_calibration_writes_a_model_that_meets_its_decline_target(tmp_path: Path) -> None:
+    out = tmp_path / "decision.json"
+    dev = EVAL_DIR / "dev.jsonl"
+    assert calibrate_main([str(dev), "--decline", "0.95", "--out", str(out)]) == 0
+    model = load_decision(out)
+    report = evaluate(KnowledgeBase.load(decision=model), dev, repeats=1)
+    assert report.decline_rate >= 0.95
+    assert report.accuracy >= 0.9
