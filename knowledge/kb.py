@@ -68,6 +68,9 @@ _CONTEXT_PREFIX = re.compile(
     r" (?:sa|sager|tycker|menar|pastar|har sagt|namnde|pratade om|tog upp|berattade)"
     r"(?: att)?"
     r"|\w+ har$"
+    # The same in English: "I'm a doctor trained abroad, now working at Halmstad hospital".
+    r"|(?:i|we) (?:am|m|are|work|have (?:just )?(?:started|joined))"
+    r"(?: (?!(?:and|but|so|how|what|where|which|when|can|should|must)\b)\w+)*"
     r")"
 )
 # Between two entries this close, the one whose title has the question's focus word wins.
@@ -167,7 +170,8 @@ _OUT_OF_SCOPE_PATTERNS = (
 # guess, so these are declined as "low_confidence" (the coordinators can answer them).
 _UNSUPPORTED_PATTERNS = (
     r"\b(?:ordforande\w*|ledamot\w*|ledamoter\w*|sekreterare|sammankallande)\b",
-    r"\b(?:vilka|vem|hur manga) (?:sitter|ingar|ar med|deltar) i (?:rug|gnhh|utvecklingsgrupp\w*"
+    r"\b(?:vilka|vem|hur manga)(?: personer| som)? (?:sitter|ingar|ar med|deltar) i (?:rug|gnhh"
+    r"|utvecklingsgrupp\w*"
     r"|regional utvecklingsgrupp|namnd\w*|gruppen)\b",
     r"\bvem (?:leder|sitter i|ar chef for|skrev|har skrivit|forfattade)\b",
     r"\b\w*direktor\w*\b",
@@ -183,7 +187,18 @@ _UNSUPPORTED_PATTERNS = (
     r"\b(?:kronor|miljoner|miljarder|mkr|tkr|msek|sek|kr)\b",
     # Fees and prices, also inside compounds ("hemsjukvårdsavgiften", "hemtjänsttaxan").
     r"\b\w*(?:avgift\w*|taxa|taxan|taxor|taxorna|priset|priser|prislista\w*)\b",
-    r"\bhur lang tid (?:tar|drojer|droj\w*)\b",
+    r"\bhur lang tid (?:\w+ )?(?:\w+ )?(?:tar|ta|drojer|droj\w*)\b",
+    r"\bhur stor\w* (?:ar |blir |var )?(?:budget\w*|anslag\w*|summa\w*|kostnad\w*)",
+    r"\b(?:kostnad\w*|kostade|procent|procentandel|utbildning|utbildningar|utbildningen|kurs"
+    r"|kurser|kursen|webbinar\w*)\b",
+    r"\banmala (?:mig|oss|sig)\b",
+    r"\bvad blev (?:beslutet|utfallet|resultatet)\b",
+    # The same details asked in English (after synonym mapping: "who" → "vem", "members"
+    # → "deltagare").
+    r"\b(?:who|vem) (?:chairs|leads|heads|sits|is (?:the )?(?:chair|head|leader|member))\b",
+    r"\b(?:chair|chairman|chairperson|chairs|deltagare of|member list)\b",
+    r"\bhow (?:much|many|long)\b",
+    r"\b(?:cost|costs|price|budget size|percent|percentage|training|course|courses)\b",
 )
 
 # Words that tell an English question from a Swedish one (folded).

@@ -33,6 +33,7 @@ STOPWORDS: frozenset[str] = frozenset(
     why does do did can could should would will my our your their this that these those
     it its me we you they there here about with from by as at into please tell mean means
     explain i am whats s on describe summary summarize summarise briefly overview
+    actually really exactly just now
     """.split()
 )
 

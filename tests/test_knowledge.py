@@ -251,7 +251,10 @@ def test_specific_entry_beats_a_broad_neighbour(
 @pytest.mark.parametrize(
     "question",
     ["vem är ordförande i RUG?", "hur mycket pengar får RUG?", "vilka sitter i GNHH",
-     "vad kostar det att skicka in ett förslag", "hur mår du"],
+     "vad kostar det att skicka in ett förslag", "hur mår du",
+     "rug medlemmar namn", "Who chairs GNHH?", "Hur stor är budgeten för nära vård i år?",
+     "Hur lång tid brukar det ta innan RUG ger besked?", "när är nästa möte i RUG?",
+     "Finns det någon utbildning i personcentrerat arbetssätt?"],
 )
 def test_details_the_sources_do_not_give_are_declined(kb: KnowledgeBase, question: str) -> None:
     answer = kb.answer(question)
@@ -314,3 +317,30 @@ def test_declared_kind_must_be_known(tmp_path: Path) -> None:
     path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(KnowledgeDataError, match="kind"):
         KnowledgeBase.load(path)
+
+
+def test_how_to_answer_words_do_not_pick_the_factor_enkel(kb: KnowledgeBase) -> None:
+    # "enkelt" says how to explain, not what about.
+    answer = kb.answer("Kan du förklara nära vård på ett enkelt sätt?")
+    assert (answer.answered, answer.topic) == (True, "nara_vard")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Måste ett förslag beröra både kommunen och regionen för att bli behandlat?",
+        "Jag jobbar på medicinavdelningen, vilka är skallkraven?",
+    ],
+)
+def test_work_words_are_not_mistaken_for_care_questions(kb: KnowledgeBase, question: str) -> None:
+    answer = kb.answer(question)
+    assert answer.reason != "sensitive"
+    assert (answer.answered, answer.topic) == (True, "skallkrav")
+
+
+def test_english_self_description_does_not_drown_the_question(kb: KnowledgeBase) -> None:
+    answer = kb.answer(
+        "I'm a doctor trained abroad, now working at Halmstad hospital. "
+        "What does 'nära vård' actually mean?"
+    )
+    assert (answer.answered, answer.topic) == (True, "nara_vard")
