@@ -93,16 +93,17 @@ def choose_threshold(
 ) -> tuple[float, float, float]:
     """Lowest threshold declining `decline` of out-of-scope; (threshold, accuracy, declined)."""
     confidences = [model.confidence(dict(zip(FEATURES, x, strict=True))) for x in samples]
-    early = out_of_scope - sum(out_flags)  # declined before ranking
+    figures = (0.99, 0.0, 0.0)
     for step in range(1, 100):
         threshold = step / 100
         kept = [(y, out) for c, y, out in zip(confidences, labels, out_flags, strict=True)
                 if c >= threshold]
-        declined = (out_of_scope - sum(1 for _, out in kept if out)) / out_of_scope
+        declined = (out_of_scope - sum(1 for _, out in kept if out)) / max(out_of_scope, 1)
+        figures = (threshold, sum(1 for y, _ in kept if y) / max(in_scope, 1), declined)
         if declined >= decline:
-            right = sum(1 for y, _ in kept if y)
-            return threshold, right / in_scope, declined
-    return 0.99, 0.0, 1.0 if early == out_of_scope else 0.0
+            break
+    # Unreachable target: the strictest threshold, with what it reaches.
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:

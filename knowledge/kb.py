@@ -698,7 +698,7 @@ class KnowledgeBase:
                 term, self._vocab_list, scorer=fuzz.ratio, score_cutoff=_TYPO_CUTOFF
             )
             # A four-letter word is only a typo of a word of its own length: "namn" is no
-            # misspelt "namnd" (nämnd), but "rgu" … is too short to correct at all.
+            # misspelt "namnd" (nämnd). Shorter words are never corrected.
             if match is not None and (len(term) > 4 or len(match[0]) == len(term)):
                 found = match[0]
         self._typo_cache[term] = found
@@ -736,7 +736,7 @@ class KnowledgeBase:
         if any(p.search(f" {core} ") for p in self._unsupported):
             return self._decline("low_confidence", lang, 0.0)
 
-        ranked = self.rank_question(clauses, weighted)
+        ranked = self._rank_question(clauses, weighted)
         if ranked is None:
             return self._decline("low_confidence", lang, 0.0)
         features = {**ranked.features, "english": 1.0 if lang == "en" else 0.0}
@@ -746,7 +746,7 @@ class KnowledgeBase:
             return self._decline("low_confidence", lang, confidence)
         return self._answer_with(self._by_id[ranked.entry_id], lang, confidence)
 
-    def rank_question(
+    def _rank_question(
         self, clauses: Sequence[Sequence[tuple[str, float]]],
         weighted: Sequence[tuple[str, float]],
     ) -> _Ranked | None:
