@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import web
 
 from bot.data_admin import PSEUDONYM_PREFIX
 from bot.settings import Settings
@@ -62,15 +62,8 @@ class MemberConnector(RecordingConnector):
 @pytest.fixture
 async def service(settings: Settings) -> AsyncIterator[Service]:
     """The running app whose connector knows Anna's e-mail."""
-    connector = MemberConnector()
-    await connector.start()
-    async with ClientSession() as http:
-        running = await Service(settings, http, connector).start()
-        try:
-            yield running
-        finally:
-            await running.stop()
-            await connector.stop()
+    async with Service.running(settings, MemberConnector()) as running:
+        yield running
 
 
 def _files(data: Path) -> dict[str, str]:

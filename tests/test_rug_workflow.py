@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,23 @@ class Service:
         self.url = f"http://127.0.0.1:{port}"
         return self
 
+    @classmethod
+    @asynccontextmanager
+    async def running(
+        cls, settings: Settings, connector: RecordingConnector
+    ) -> AsyncIterator[Service]:
+        """The app started beside its connector; both are stopped on the way out."""
+        await connector.start()
+        try:
+            async with ClientSession() as http:
+                service = await cls(settings, http, connector).start()
+                try:
+                    yield service
+                finally:
+                    await service.stop()
+        finally:
+            await connector.stop()
+
     async def stop(self) -> None:
         """Close the app and its stores."""
         if self.runner is not None:
@@ -176,15 +194,8 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 @pytest.fixture
 async def service(settings: Settings) -> AsyncIterator[Service]:
     """The running app with a recording connector; people and the RUG channel are known."""
-    connector = RecordingConnector()
-    await connector.start()
-    async with ClientSession() as http:
-        running = await Service(settings, http, connector).start()
-        try:
-            yield running
-        finally:
-            await running.stop()
-            await connector.stop()
+    async with Service.running(settings, RecordingConnector()) as running:
+        yield running
 
 
 async def meet_everyone(service: Service) -> None:
@@ -508,12 +519,9 @@ async def test_email_with_word_attachment_retried_until_the_server_is_up(
         admins_path=settings.admins_path,
         smtp=smtp,
     )
-    connector = RecordingConnector()
-    await connector.start()
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    async with ClientSession() as http:
-        service = await Service(mail_settings, http, connector).start()
+    async with Service.running(mail_settings, RecordingConnector()) as service:
         try:
             await meet_everyone(service)
             pid = (await submit_directly(service, complete_proposal(service, "Mejlat förslag"))).id
@@ -531,9 +539,7 @@ async def test_email_with_word_attachment_retried_until_the_server_is_up(
                     break
                 await asyncio.sleep(0.05)
         finally:
-            await service.stop()
             controller.stop()
-            await connector.stop()
     assert len(inbox.messages) == 1
     mail = message_from_bytes(inbox.messages[0])
     assert mail["To"] == "omtankehalland@regionhalland.se"
