@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import itertools
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +117,15 @@ def card_texts(card: dict[str, Any] | None) -> list[str]:
 
     walk(card)
     return out
+
+
+async def wait_until(condition: Callable[[], bool | Awaitable[bool]], tries: int = 100) -> None:
+    """Poll condition every 50 ms, at most `tries` times; the caller asserts the outcome."""
+    for _ in range(tries):
+        result = condition()
+        if await result if inspect.isawaitable(result) else result:
+            return
+        await asyncio.sleep(0.05)
 
 
 def card_actions(card: dict[str, Any] | None) -> list[dict[str, Any]]:

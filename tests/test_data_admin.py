@@ -18,6 +18,7 @@ from bot.settings import Settings
 from storage.kv import ShardedTinyStore
 from storage.proposals import Initiator, Proposal, Status
 from storage.repository import Records
+from tests.builders import wait_until
 from tests.conftest import REPO_ROOT, cli_env, omtanke_command, run_omtanke
 from tests.fake_connector import FakeConnector
 from tests.test_crash_safety import Ledger, ServerDied, UserLedger, _start, _walk
@@ -203,10 +204,7 @@ async def test_backup_while_serving_under_load_restores_every_acknowledged_propo
                 asyncio.create_task(_walk(http, base, connector, mine, ledger, f"P {mine.aad}"))
                 for mine in users
             ]
-            for _ in range(200):
-                if len(ledger.proposals) >= 6:
-                    break
-                await asyncio.sleep(0.05)
+            await wait_until(lambda: len(ledger.proposals) >= 6, tries=200)
             before_backup = dict(ledger.proposals)
             assert before_backup
             copying = await asyncio.create_subprocess_exec(

@@ -13,7 +13,7 @@ import pytest
 from bot.services import open_services
 from bot.settings import Settings
 from storage.proposals import Initiator, Proposal, Status
-from tests.builders import BotHarness
+from tests.builders import BotHarness, wait_until
 from tests.conftest import free_port, run_omtanke
 from tests.test_proposal_dialog import ANSWERS, fill_until_summary, last_text, submit_data
 from tests.test_rug_workflow import (
@@ -21,6 +21,7 @@ from tests.test_rug_workflow import (
     Service,
     complete_proposal,
     meet_everyone,
+    outbox_drained,
     service,
     settings,
     submit_directly,
@@ -158,10 +159,7 @@ async def test_proactive_message_kept_while_connector_down_and_sent_after_restar
     service.connector.fail_with = None
     await service.start()
     outbox = service.services.workflow.outbox
-    for _ in range(100):
-        if not await outbox.pending():
-            break
-        await asyncio.sleep(0.05)
+    await wait_until(lambda: outbox_drained(service))
 
     assert await outbox.pending() == []
     assert any("är förankrat" in t for t in service.connector.texts_to("a:personal-aad-anna"))

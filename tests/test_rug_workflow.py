@@ -22,7 +22,7 @@ from bot.rug_delivery import RetryPolicy
 from bot.services import Services
 from bot.settings import Settings, SmtpSettings
 from storage.proposals import Initiator, Proposal, Status
-from tests.builders import card_actions, card_of, card_texts, teams_message, user
+from tests.builders import card_actions, card_of, card_texts, teams_message, user, wait_until
 from tests.fake_connector import FakeConnector
 
 ANNA = user("aad-anna", "Anna Andersson")
@@ -196,6 +196,11 @@ async def service(settings: Settings) -> AsyncIterator[Service]:
     """The running app with a recording connector; people and the RUG channel are known."""
     async with Service.running(settings, RecordingConnector()) as running:
         yield running
+
+
+async def outbox_drained(service: Service) -> bool:
+    """Whether every queued delivery has gone out."""
+    return not await service.services.workflow.outbox.pending()
 
 
 async def meet_everyone(service: Service) -> None:
@@ -477,10 +482,7 @@ async def test_message_kept_and_retried_when_the_connector_is_down(service: Serv
     outbox = service.services.workflow.outbox
     assert len(await outbox.pending()) >= 1
     service.connector.fail_with = None
-    for _ in range(100):
-        if not await outbox.pending():
-            break
-        await asyncio.sleep(0.05)
+    await wait_until(lambda: outbox_drained(service))
     assert await outbox.pending() == []
     assert any("är förankrat" in t for t in service.connector.texts_to("a:personal-aad-anna"))
 
@@ -534,10 +536,7 @@ async def test_email_with_word_attachment_retried_until_the_server_is_up(
             await service.stop()
             controller.start()
             await service.start()
-            for _ in range(100):
-                if inbox.messages:
-                    break
-                await asyncio.sleep(0.05)
+            await wait_until(lambda: bool(inbox.messages))
         finally:
             controller.stop()
     assert len(inbox.messages) == 1
