@@ -37,11 +37,10 @@ def collect(
                 in_scope += 1
             else:
                 out_of_scope += 1
-            kb.last_evidence = None
-            kb.answer(question.q)
-            if kb.last_evidence is None:
+            evidence = kb.evidence(question.q)
+            if evidence is None:
                 continue  # declined before ranking (empty, sensitive, out of scope)
-            entry_id, features = kb.last_evidence
+            entry_id, features = evidence
             samples.append([features[name] for name in FEATURES])
             labels.append(1 if entry_id in question.topics else 0)
             out_flags.append(not question.topics)

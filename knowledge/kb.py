@@ -417,8 +417,6 @@ class KnowledgeBase:
         self._unsupported = [re.compile(p) for p in _UNSUPPORTED_PATTERNS]
         self._typo_cache: dict[str, str | None] = {}
         self._joined_cache: dict[str, list[str] | None] = {}
-        # The best entry and the evidence behind the last ranked question, for calibration.
-        self.last_evidence: tuple[str, dict[str, float]] | None = None
         self._build_index(index_texts)
 
     # ----- loading -------------------------------------------------------------------
@@ -717,34 +715,49 @@ class KnowledgeBase:
 
     def answer(self, question: str, locale: str = "sv") -> Answer:
         """Answer a staff question from the KB, or decline politely with a reason."""
+        lang, outcome = self._assess(question, locale)
+        if isinstance(outcome, str):
+            return self._decline(outcome, lang, 0.0)
+        entry_id, features = outcome
+        confidence = self._decision.confidence(features)
+        if confidence < self._decision.threshold:
+            return self._decline("low_confidence", lang, confidence)
+        return self._answer_with(self._by_id[entry_id], lang, confidence)
+
+    def evidence(self, question: str) -> tuple[str, dict[str, float]] | None:
+        """The best entry and the evidence the decision weighs; None if a rule declines first.
+
+        For calibration (knowledge.calibrate): the same path as answer(), without deciding.
+        """
+        _, outcome = self._assess(question, "sv")
+        return None if isinstance(outcome, str) else outcome
+
+    def _assess(
+        self, question: str, locale: str
+    ) -> tuple[str, str | tuple[str, dict[str, float]]]:
+        """The answer language, and a decline reason or the best entry with its evidence."""
         text = (question or "")[:MAX_QUESTION_CHARS]
         normalized = normalize(text)
         words = normalized.split()
         lang = "en" if locale.lower().startswith("en") or _is_english(words) else "sv"
         if not words:
-            return self._decline("empty", lang, 0.0)
+            return lang, "empty"
         padded = f" {normalized} "
         if any(p.search(padded) for p in self._sensitive):
-            return self._decline("sensitive", lang, 0.0)
+            return lang, "sensitive"
         if any(p.search(padded) for p in self._out_of_scope):
-            return self._decline("out_of_scope", lang, 0.0)
+            return lang, "out_of_scope"
         clauses = weighted_clauses(text)
         weighted = self._split_joined([word for clause in clauses for word in clause])
         # "Som ledamot i HSU vill jag veta …" asks about the statement, not about members:
         # the detail rules look at the question without the speaker's self-description.
         core = " ".join(w for w, weight in weighted if weight > _CONTEXT_WEIGHT)
         if any(p.search(f" {core} ") for p in self._unsupported):
-            return self._decline("low_confidence", lang, 0.0)
-
+            return lang, "low_confidence"
         ranked = self._rank_question(clauses, weighted)
         if ranked is None:
-            return self._decline("low_confidence", lang, 0.0)
-        features = {**ranked.features, "english": 1.0 if lang == "en" else 0.0}
-        self.last_evidence = (ranked.entry_id, features)
-        confidence = self._decision.confidence(features)
-        if confidence < self._decision.threshold:
-            return self._decline("low_confidence", lang, confidence)
-        return self._answer_with(self._by_id[ranked.entry_id], lang, confidence)
+            return lang, "low_confidence"
+        return lang, (ranked.entry_id, {**ranked.features, "english": float(lang == "en")})
 
     def _rank_question(
         self, clauses: Sequence[Sequence[tuple[str, float]]],
