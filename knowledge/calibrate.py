@@ -1,12 +1,19 @@
-"""Fit the answer/decline model on labelled questions: `python -m knowledge.calibrate`.
+"""Train the re-ranker and fit the answer/decline model: `python -m knowledge.calibrate`.
 
-Every question in the tuning sets is ranked; the best entry's evidence (see
-knowledge.decision) is a sample, labelled 1 when the question is in scope and the entry
-is a right one, else 0 (a wrong entry is worse than a decline). A logistic regression
-with a small L2 penalty is fitted by Newton's method, and the confidence threshold is
-the lowest one that still declines `--decline` of the out-of-scope questions. The
-result is written to knowledge/data/decision.json; run it again after large edits to
-entries.json and check the blind set with `python -m knowledge.eval`.
+1. The re-ranker (knowledge.ranker) is trained on the entries' titles, phrasings and
+   keywords and on the in-scope questions of the tuning sets, and written to
+   knowledge/data/ranker.json.
+2. For the decision, every question in the tuning sets is ranked by a re-ranker trained
+   *without that question's set* (cross-fitting), so the evidence looks as it will on
+   questions the model has never seen. The best entry's evidence (see
+   knowledge.decision) is a sample, labelled 1 when the question is in scope and the
+   entry is a right one, else 0 (a wrong entry is worse than a decline). A logistic
+   regression with a small L2 penalty is fitted by Newton's method, and the confidence
+   threshold is the lowest one that still declines `--decline` of the out-of-scope
+   questions. The result is written to knowledge/data/decision.json.
+
+Run it again after edits to entries.json and check the blind set with
+`python -m knowledge.eval`.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from pathlib import Path
 from knowledge.decision import DEFAULT_DECISION_PATH, FEATURES, DecisionModel
 from knowledge.eval import EVAL_DIR, TUNING_FILES, read_questions
 from knowledge.kb import KnowledgeBase
+from knowledge.ranker import DEFAULT_RANKER_PATH, NO_RANKER, OUTSIDE, TermRanker, train
 
 _PERMISSIVE = DecisionModel({name: 0.0 for name in FEATURES}, 0.0, 1e-9)
 
@@ -45,6 +53,24 @@ def collect(
             labels.append(1 if entry_id in question.topics else 0)
             out_flags.append(not question.topics)
     return samples, labels, out_flags, in_scope, out_of_scope
+
+
+Examples = list[tuple[dict[str, float], str]]
+
+
+def labelled_examples(kb: KnowledgeBase, path: Path) -> Examples:
+    """(terms, entry id or OUTSIDE) of the questions of one question file."""
+    return [(kb.question_terms(q.q), q.topics[0] if q.topics else OUTSIDE)
+            for q in read_questions(path)]
+
+
+def train_ranker(kb: KnowledgeBase, paths: list[Path]) -> TermRanker:
+    """Train the re-ranker on the KB's own texts and the labelled questions in paths."""
+    examples: Examples = [(kb.question_terms(text), entry_id)
+                          for text, entry_id in kb.training_texts()]
+    for path in paths:
+        examples.extend(labelled_examples(kb, path))
+    return train([e for e in examples if e[0]], [*(entry.id for entry in kb.entries), OUTSIDE])
 
 
 def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
@@ -106,7 +132,7 @@ def choose_threshold(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Fit on the tuning sets and write the model."""
+    """Train the re-ranker, fit the decision on cross-fitted evidence, write both."""
     parser = argparse.ArgumentParser(description=__doc__)
     # The blind set is never used here: it measures the result.
     parser.add_argument("files", nargs="*", type=Path,
@@ -114,18 +140,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decline", type=float, default=0.95,
                         help="share of out-of-scope questions to decline (default 0.95)")
     parser.add_argument("--out", type=Path, default=DEFAULT_DECISION_PATH)
+    parser.add_argument("--ranker-out", type=Path, default=DEFAULT_RANKER_PATH)
     args = parser.parse_args(argv)
-    kb = KnowledgeBase.load(decision=_PERMISSIVE)
-    samples, labels, out_flags, in_scope, out_of_scope = collect(kb, args.files)
+    base = KnowledgeBase.load(decision=_PERMISSIVE, ranker=NO_RANKER)
+    samples: list[list[float]] = []
+    labels: list[int] = []
+    out_flags: list[bool] = []
+    in_scope = out_of_scope = 0
+    for held_out in args.files:
+        others = [p for p in args.files if p != held_out]
+        kb = KnowledgeBase.load(decision=_PERMISSIVE, ranker=train_ranker(base, others))
+        got = collect(kb, [held_out])
+        samples += got[0]
+        labels += got[1]
+        out_flags += got[2]
+        in_scope += got[3]
+        out_of_scope += got[4]
     beta = fit(samples, labels)
     model = DecisionModel(dict(zip(FEATURES, beta[1:], strict=True)), beta[0], 0.5)
     threshold, accuracy, declined = choose_threshold(
         model, samples, labels, out_flags, in_scope, out_of_scope, args.decline
     )
     model = DecisionModel(model.weights, model.bias, threshold)
+    ranker = train_ranker(base, list(args.files))
+    args.ranker_out.write_text(json.dumps(ranker.to_json(), separators=(",", ":")) + "\n",
+                               encoding="utf-8")
     args.out.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
     print(f"{len(samples)} rankade frågor; tröskel {threshold:.2f}: "
-          f"rätt {accuracy:.1%}, avböjda {declined:.1%} (på inställningsfrågorna)")
+          f"rätt {accuracy:.1%}, avböjda {declined:.1%} "
+          f"(på inställningsfrågorna, var och en rankad utan sin egen fil)")
     return 0
 
 

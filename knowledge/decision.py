@@ -6,7 +6,8 @@ wrapped in context (low score, right entry) from a short near miss ("när har RU
 möte?", high score, wrong question), so the decision weighs several signals: the score,
 the margin to the runner-up, the closest single phrasing, the share of unknown words,
 the question's length, a who/when/how mismatch with the entry, whether one clause alone
-carried the question, and the language. `python -m knowledge.calibrate` fits the weights
+carried the question, the language, and the re-ranker's probabilities for the entry and
+for "outside the knowledge" (knowledge.ranker). `python -m knowledge.calibrate` fits the weights
 on the labelled question sets and writes them to data/decision.json.
 """
 
@@ -22,6 +23,7 @@ from knowledge.errors import KnowledgeDataError, read_data_file
 DEFAULT_DECISION_PATH = Path(__file__).parent / "data" / "decision.json"
 FEATURES = (
     "score", "margin", "nearest", "unknown", "words", "kind_mismatch", "clause", "english",
+    "learned", "outside",
 )
 
 

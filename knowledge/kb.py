@@ -15,6 +15,7 @@ from rapidfuzz import fuzz, process
 from knowledge.decision import DecisionModel, load_decision
 from knowledge.errors import KnowledgeDataError, read_data_file
 from knowledge.malbild import FACTOR_IDS, load_malbild
+from knowledge.ranker import OUTSIDE, TermRanker, load_ranker
 from knowledge.text import STOPWORDS, normalize, split_compound, stem
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -101,7 +102,10 @@ _CLAUSE_FACTOR = 0.85
 # Questions that must never get KB text, whatever they share with an entry. Patterns run
 # on folded, synonym-mapped text. Medicine, patients, HR and IT are "sensitive": the user
 # should go to a person; weather, other regions and small talk are "out_of_scope".
-_SENSITIVE_PATTERNS = (
+# Medicine and patients are matched in the whole text, even in a self-description ("jag
+# har feber och …"); the other rules skip the self-description, because "jag jobbar på
+# IT-support/1177/receptionen och …" says who asks, not what.
+_SAFETY_PATTERNS = (
     # medicine, dosage, symptoms, treatment and diagnosis
     r"\bdos(?:en|er|erna|ering|eringen)?\b",
     r"\b\d+\s?(?:mg|ml|mikrogram|milligram|e)\b",
@@ -124,6 +128,8 @@ _SENSITIVE_PATTERNS = (
     r"\b(?:min|mina|var|den har|en viss) patient\w*\b",
     r"\bpatient\w* i rum\b",
     r"\brum \d+\b",
+)
+_SENSITIVE_PATTERNS = (
     # HR and pay
     r"\b(?:lon|lonen|loner|lonerna|loneutbetalning\w*|lonesamtal|loneniva|tjanar|salary"
     r"|semester\w*|tjanstledig\w*|sjukskriv\w*|foraldraledig\w*|vab|overtid|schema\w*"
@@ -143,7 +149,7 @@ _OUT_OF_SCOPE_PATTERNS = (
     r"\b(?:region )?(?:skane|stockholm|uppsala|sormland|ostergotland|jonkoping\w*|kronoberg"
     r"|kalmar|gotland|blekinge|vastra gotaland\w*|vastra gotalandsregionen|vgr|varmland|orebro"
     r"|vastmanland|dalarna|gavleborg|vasternorrland|jamtland|vasterbotten|norrbotten|goteborg"
-    r"|gothenburg|malmo|norge|danmark|finland|norway|denmark)\b",
+    r"|gothenburg|malmo|norge|danmark|finland|norway|denmark)s?\b",
     r"\bandra regioner\w*\b",
     # Tasks the assistant does not perform for anyone.
     r"\bkan du (?:skriva|oversatta|boka|ringa|kolla|fixa)\b",
@@ -151,15 +157,17 @@ _OUT_OF_SCOPE_PATTERNS = (
     r"|limerick|saga|novell|berattelse|poem|song|story)\b",
     # Opinions: the assistant reports what the sources say, it holds no views of its own.
     r"\b(?:vad tycker du|tycker du|din asikt|vad anser du|anser du|what do you think"
-    r"|do you think|your opinion)\b",
+    r"|do you think|your opinion|rekommenderar du|vad rekommenderar|what do you recommend)\b",
     r"\b(?:hur manga|antal) (?:invanare|bor|anstallda)\b",
     # Single aids and their rules belong to the aids service, not to this knowledge.
     r"\b(?:rullator\w*|rullstol\w*|horapparat\w*|forskrivning\w*)\b",
     # Small talk and everyday errands.
-    r"\b(?:parti|partiet|partier|partierna|majoritet\w*|valet|riksdag\w*)\b",
+    r"\b(?:parti|partiet|partier|partierna|majoritet\w*|valet|riksdag\w*|rosta|rostade"
+    r"|rostar|rostat|rostning\w*|omrostning\w*|socialdemokrat\w*|moderat\w*|vote|voted)\b",
     r"\b(?:hur mar du|hur ar laget med dig|vem vann|melodifestival\w*|lista mig|lista om mig"
     r"|boka (?:en )?tid|1177)\b",
-    r"\b(?:skamt|vits|joke|recept\w*|laga mat|lagar man|kottbullar|kladdkaka|fotboll\w*"
+    r"\b(?:skamt|vits|joke|recept|receptet|recepten|receptbok\w*|laga mat|lagar man"
+    r"|kottbullar|kladdkaka|fotboll\w*"
     r"|allsvensk\w*|hockey|buss\w*|tag(?:et)? till|parkering\w*|parkera|statsminister\w*"
     r"|huvudstad\w*|oversatt\w*|translate|paskafton|julafton|midsommar\w*|konferens\w*"
     r"|boka rum)\b",
@@ -174,6 +182,10 @@ _UNSUPPORTED_PATTERNS = (
     r"|utvecklingsgrupp\w*"
     r"|regional utvecklingsgrupp|namnd\w*|gruppen)\b",
     r"\bvem (?:leder|sitter i|ar chef for|skrev|har skrivit|forfattade)\b",
+    # Names of the people in a group ("rug medlemmar namn", "names of the RUG members").
+    r"\b(?:medlem\w*|deltagare\w*)\b.*\b(?:namn|namnen|names?)\b"
+    r"|\b(?:namn|namnen|names?)\b.*\b(?:medlem\w*|deltagare\w*)\b"
+    r"|\bheter (?:medlem\w*|deltagar\w*)",
     r"\b\w*direktor\w*\b",
     # Dates of coming meetings, opening hours, figures and rankings are not in the sources.
     r"\b(?:nasta|kommande) (?:mote\w*|mot|sammantrade\w*|traff\w*)\b",
@@ -270,6 +282,7 @@ class _Scored:
     unknown_share: float
     content: int
     kind: str | None
+    learned: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -406,12 +419,15 @@ class KnowledgeBase:
         index_texts: Mapping[str, Mapping[str, Sequence[str]]],
         declines: Mapping[str, Mapping[str, str]],
         decision: DecisionModel | None = None,
+        ranker: TermRanker | None = None,
     ) -> None:
         """Index the entries; index_texts maps entry id → field → texts to index."""
         self._decision = decision or load_decision()
+        self._ranker = ranker if ranker is not None else load_ranker()
         self._entries = tuple(entries)
         self._by_id = {e.id: e for e in self._entries}
         self._declines = {lang: dict(texts) for lang, texts in declines.items()}
+        self._safety = [re.compile(p) for p in _SAFETY_PATTERNS]
         self._sensitive = [re.compile(p) for p in _SENSITIVE_PATTERNS]
         self._out_of_scope = [re.compile(p) for p in _OUT_OF_SCOPE_PATTERNS]
         self._unsupported = [re.compile(p) for p in _UNSUPPORTED_PATTERNS]
@@ -427,6 +443,7 @@ class KnowledgeBase:
         entries_path: Path | None = None,
         target_groups: Sequence[tuple[str, str]] | None = None,
         decision: DecisionModel | None = None,
+        ranker: TermRanker | None = None,
     ) -> KnowledgeBase:
         """Load entries (and the target-group entry) from JSON; malformed → KnowledgeDataError."""
         path = entries_path or DEFAULT_ENTRIES_PATH
@@ -484,7 +501,7 @@ class KnowledgeBase:
                      f"Jag som medarbetare gör vård och omsorg {name}",
                      f"Vi som organisation gör vård och omsorg {name}"]
                 )
-        return cls(entries, index_texts, declines, decision)
+        return cls(entries, index_texts, declines, decision, ranker)
 
     @staticmethod
     def _parse_declines(path: Path, raw: Any) -> dict[str, dict[str, str]]:
@@ -642,8 +659,21 @@ class KnowledgeBase:
         self._unknown_idf = math.log(1.0 + (n - 0.5) / 1.5) * _UNKNOWN_WEIGHT
         self._avg_len = sum(d.length for d in self._docs.values()) / max(n, 1)
         self._vocab_list = sorted(self._idf)
+        self._postings: dict[str, list[tuple[str, float, float, bool]]] = {}
+        for entry_id, doc in self._docs.items():
+            norm = _BM25_K1 * (1.0 - _BM25_B + _BM25_B * doc.length / self._avg_len)
+            for t, freq in doc.tf.items():
+                self._postings.setdefault(t, []).append(
+                    (entry_id, freq, norm, t in doc.title_terms)
+                )
         # Every title and phrasing is also a question of its own: a staff question close to
         # one of them is a surer match than one that shares words with the entry as a whole.
+        self._training_texts = [
+            (text, entry_id)
+            for entry_id, fields in index_texts.items()
+            for field_name in ("title", "phrasings", "keywords")
+            for text in fields.get(field_name, ())
+        ]
         self._asked: list[tuple[str, frozenset[str], float]] = []
         self._asked_postings: dict[str, list[int]] = {}
         for entry_id, fields in index_texts.items():
@@ -742,17 +772,18 @@ class KnowledgeBase:
         lang = "en" if locale.lower().startswith("en") or _is_english(words) else "sv"
         if not words:
             return lang, "empty"
-        padded = f" {normalized} "
-        if any(p.search(padded) for p in self._sensitive):
+        if any(p.search(f" {normalized} ") for p in self._safety):
             return lang, "sensitive"
-        if any(p.search(padded) for p in self._out_of_scope):
-            return lang, "out_of_scope"
         clauses = weighted_clauses(text)
         weighted = self._split_joined([word for clause in clauses for word in clause])
         # "Som ledamot i HSU vill jag veta …" asks about the statement, not about members:
-        # the detail rules look at the question without the speaker's self-description.
-        core = " ".join(w for w, weight in weighted if weight > _CONTEXT_WEIGHT)
-        if any(p.search(f" {core} ") for p in self._unsupported):
+        # the other rules look at the question without the speaker's self-description.
+        core = f" {' '.join(w for w, weight in weighted if weight > _CONTEXT_WEIGHT)} "
+        if any(p.search(core) for p in self._sensitive):
+            return lang, "sensitive"
+        if any(p.search(core) for p in self._out_of_scope):
+            return lang, "out_of_scope"
+        if any(p.search(core) for p in self._unsupported):
             return lang, "low_confidence"
         ranked = self._rank_question(clauses, weighted)
         if ranked is None:
@@ -829,6 +860,8 @@ class KnowledgeBase:
             "unknown": result.unknown_share,
             "words": math.log1p(result.content),
             "kind_mismatch": 1.0 if kind_mismatch else 0.0,
+            "learned": result.learned.get(best_id, 0.0),
+            "outside": result.learned.get(OUTSIDE, 0.0),
         })
 
     def _split_joined(self, weighted: list[tuple[str, float]]) -> list[tuple[str, float]]:
@@ -894,19 +927,7 @@ class KnowledgeBase:
         focus_word = self._focus(words)
         kind = _question_kind(words)
         focus = self._correct_known(stem(focus_word)) if focus_word else None
-        term_weight: dict[str, float] = {}
-        unknown_weight = 0.0
-        # Only unknown compounds are split: a known one already matches as a whole, and its
-        # parts ("mal" in "malbild") would pull towards unrelated entries.
-        for w, c in content:
-            s = stem(w)
-            candidates = [s] if s in self._idf else self._expand([s])
-            for part in candidates:
-                known = part if part in self._idf else self._correct(part)
-                if known is not None:
-                    term_weight[known] = max(term_weight.get(known, 0.0), c)
-                else:
-                    unknown_weight += self._unknown_idf * c
+        term_weight, unknown_weight = self._term_weights(content)
         if not term_weight:
             return None
         weight = {
@@ -915,21 +936,20 @@ class KnowledgeBase:
         }
         max_total = sum(weight.values()) + unknown_weight
 
-        lexical: dict[str, float] = {}
-        title: dict[str, float] = {}
-        for entry_id, doc in self._docs.items():
-            norm = _BM25_K1 * (1.0 - _BM25_B + _BM25_B * doc.length / self._avg_len)
-            total = 0.0
-            in_title = 0.0
-            for t, w_t in weight.items():
-                tf = doc.tf.get(t)
-                if tf:
-                    total += w_t * tf * (_BM25_K1 + 1.0) / (tf + norm) / (_BM25_K1 + 1.0)
-                    if t in doc.title_terms:
-                        in_title += w_t
-            if total:
-                lexical[entry_id] = total / max_total
-                title[entry_id] = in_title / max_total
+        # Walk the postings of the question's terms, not every entry: the same sums, in the
+        # same order, for the entries that share a term.
+        totals: dict[str, float] = {}
+        in_title: dict[str, float] = {}
+        for t, w_t in weight.items():
+            for entry_id, tf, norm, titled in self._postings.get(t, ()):
+                totals[entry_id] = (
+                    totals.get(entry_id, 0.0)
+                    + w_t * tf * (_BM25_K1 + 1.0) / (tf + norm) / (_BM25_K1 + 1.0)
+                )
+                if titled:
+                    in_title[entry_id] = in_title.get(entry_id, 0.0) + w_t
+        lexical = {e: total / max_total for e, total in totals.items() if total}
+        title = {e: in_title.get(e, 0.0) / max_total for e in lexical}
         if not lexical:
             return None
 
@@ -944,6 +964,7 @@ class KnowledgeBase:
             fuzzy[owner] = max(fuzzy.get(owner, 0.0), ratio / 100.0)
 
         nearest = self._nearest_asked(weight, max_total)
+        learned = self._ranker.probabilities(term_weight)
         out: dict[str, tuple[float, bool]] = {}
         for entry_id, lex in lexical.items():
             doc = self._docs[entry_id]
@@ -953,8 +974,43 @@ class KnowledgeBase:
                 + _TITLE_SHARE * title[entry_id] + (doc.kind_bonus if same_kind else 0.0)
             )
             score = (1.0 - _NEAREST_SHARE) * score + _NEAREST_SHARE * nearest.get(entry_id, 0.0)
+            score += self._ranker.share * learned.get(entry_id, 0.0)
             out[entry_id] = (score, focus is not None and focus in doc.title_terms)
-        return _Scored(out, nearest, unknown_weight / max_total, len(content), kind)
+        return _Scored(out, nearest, unknown_weight / max_total, len(content), kind, learned)
+
+    def _term_weights(
+        self, content: Sequence[tuple[str, float]]
+    ) -> tuple[dict[str, float], float]:
+        """Indexed terms of the content words with their clause weights, and unknown weight.
+
+        Only unknown compounds are split: a known one already matches as a whole, and its
+        parts ("mal" in "malbild") would pull towards unrelated entries.
+        """
+        term_weight: dict[str, float] = {}
+        unknown_weight = 0.0
+        for w, c in content:
+            s = stem(w)
+            candidates = [s] if s in self._idf else self._expand([s])
+            for part in candidates:
+                known = part if part in self._idf else self._correct(part)
+                if known is not None:
+                    term_weight[known] = max(term_weight.get(known, 0.0), c)
+                else:
+                    unknown_weight += self._unknown_idf * c
+        return term_weight, unknown_weight
+
+    def training_texts(self) -> list[tuple[str, str]]:
+        """(text, entry id) of every title, phrasing and keyword: the ranker's own examples."""
+        return list(self._training_texts)
+
+    def question_terms(self, question: str) -> dict[str, float]:
+        """The indexed terms of a question with their clause weights (the ranker's input)."""
+        weighted = self._split_joined(
+            [w for clause in weighted_clauses(question[:MAX_QUESTION_CHARS]) for w in clause]
+        )
+        return self._term_weights(
+            [(w, c) for w, c in weighted if w not in STOPWORDS and len(w) > 1]
+        )[0]
 
     def _nearest_asked(self, weight: Mapping[str, float], total: float) -> dict[str, float]:
         """Per entry, how closely the question matches its closest title or phrasing.

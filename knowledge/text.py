@@ -285,15 +285,18 @@ HOW_TO = "tillvagagangssatt"
 _HOW_TO_ANSWER = re.compile(
     r"\b(?:pa ett (?:enkelt|latt|kort) satt|med enkla ord|i enkla ord|kort och enkelt"
     r"|enkelt forklarat|in simple terms|simply)\b"
-    r"|(?<=\bforklara )(?:\w+ )?enkelt\b|\benkelt(?= (?:forklara|beskriva))"
+    r"|\benkelt(?= (?:forklara|beskriva))"
 )
+# "Förklara nära vård enkelt": an "enkelt" a few words after förklara/beskriv/berätta says
+# how to answer, not that the question is about the success factor Enkel.
+_EXPLAIN_SIMPLY = re.compile(r"\b((?:forklar|beskriv|beratt)\w*(?: \w+){0,4}?) enkelt\b")
 
 
 def normalize(text: str) -> str:
     """Fold, turn punctuation into spaces and map synonyms onto the Swedish vocabulary."""
     spaced = _NON_WORD.sub(" ", fold(text)).strip()
     spaced = _HOW_TO_END.sub(f"hur {HOW_TO}", spaced)
-    spaced = _HOW_TO_ANSWER.sub(" ", spaced)
+    spaced = _EXPLAIN_SIMPLY.sub(r"\1", _HOW_TO_ANSWER.sub(" ", spaced))
     return _SYNONYM_PATTERN.sub(lambda m: SYNONYMS[m.group(1)], spaced)
 
 

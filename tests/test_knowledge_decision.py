@@ -12,6 +12,7 @@ from knowledge.decision import FEATURES, load_decision
 from knowledge.errors import KnowledgeDataError
 from knowledge.eval import EVAL_DIR, evaluate
 from knowledge.kb import KnowledgeBase
+from knowledge.ranker import load_ranker
 
 
 def _write(path: Path, data: object) -> Path:
@@ -58,9 +59,12 @@ def test_a_model_that_never_trusts_the_retrieval_declines_everything(tmp_path: P
 
 def test_calibration_writes_a_model_that_meets_its_decline_target(tmp_path: Path) -> None:
     out = tmp_path / "decision.json"
+    ranker_out = tmp_path / "ranker.json"
     dev = EVAL_DIR / "dev.jsonl"
-    assert calibrate_main([str(dev), "--decline", "0.95", "--out", str(out)]) == 0
+    assert calibrate_main([str(dev), "--decline", "0.95", "--out", str(out),
+                           "--ranker-out", str(ranker_out)]) == 0
     model = load_decision(out)
-    report = evaluate(KnowledgeBase.load(decision=model), dev, repeats=1)
+    kb = KnowledgeBase.load(decision=model, ranker=load_ranker(ranker_out))
+    report = evaluate(kb, dev, repeats=1)
     assert report.decline_rate >= 0.95
     assert report.accuracy >= 0.9

@@ -1,0 +1,104 @@
+"""The learned re-ranker: loading, validation, training, and what it does to answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from knowledge.calibrate import _PERMISSIVE, train_ranker
+from knowledge.errors import KnowledgeDataError
+from knowledge.eval import EVAL_DIR, TUNING_FILES, evaluate
+from knowledge.kb import KnowledgeBase
+from knowledge.ranker import NO_RANKER, OUTSIDE, TermRanker, load_ranker, train
+
+
+def _valid() -> dict[str, object]:
+    return {"share": 0.5, "classes": ["a", "b"], "bias": [0.0, 0.0],
+            "weights": {"vard": {"0": 1.5}}}
+
+
+def test_the_packaged_ranker_knows_every_entry_and_the_outside_class() -> None:
+    ranker = load_ranker()
+    kb = KnowledgeBase.load()
+    assert set(ranker.classes) == {entry.id for entry in kb.entries} | {OUTSIDE}
+    assert 0.0 < ranker.share <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"classes": ["a", "a"]}, "classes"),
+        ({"bias": [0.0]}, "bias"),
+        ({"share": 2.0}, "share"),
+        ({"weights": {"vard": {"7": 1.0}}}, "weights.vard"),
+        ({"weights": {"vard": {"0": "mycket"}}}, "weights.vard.0"),
+        ({"weights": []}, "weights"),
+    ],
+)
+def test_a_malformed_ranker_fails_loudly_naming_file_and_field(
+    tmp_path: Path, change: dict[str, object], named: str
+) -> None:
+    path = tmp_path / "ranker.json"
+    path.write_text(json.dumps({**_valid(), **change}), encoding="utf-8")
+    with pytest.raises(KnowledgeDataError) as caught:
+        load_ranker(path)
+    assert str(path) in str(caught.value)
+    assert named in str(caught.value)
+
+
+def test_probabilities_follow_the_weights_and_sum_to_one() -> None:
+    ranker = TermRanker(("a", "b"), (0.0, 0.0), {"vard": {0: 2.0}})
+    neutral = ranker.probabilities({})
+    leaning = ranker.probabilities({"vard": 1.0})
+    assert neutral == {"a": 0.5, "b": 0.5}
+    assert leaning["a"] > 0.85
+    assert sum(leaning.values()) == pytest.approx(1.0)
+    assert NO_RANKER.probabilities({"vard": 1.0}) == {}
+
+
+def test_training_learns_which_words_point_where() -> None:
+    examples = [({"rug": 1.0}, "rug"), ({"mall": 1.0}, "mallen"), ({"rug": 1.0, "beslut": 1.0},
+                "rug"), ({"mall": 1.0, "blankett": 1.0}, "mallen")] * 3
+    ranker = train(examples, ["rug", "mallen"], iterations=200)
+    assert ranker.probabilities({"blankett": 1.0})["mallen"] > 0.7
+    assert ranker.probabilities({"beslut": 1.0})["rug"] > 0.7
+    # What is stored survives the round trip through the data file.
+    raw = json.loads(json.dumps(ranker.to_json()))
+    assert raw["classes"] == ["rug", "mallen"]
+
+
+def test_a_ranker_never_trained_on_a_set_still_answers_it_well() -> None:
+    # holdout7 was measured blind before it joined the training data. Trained without it
+    # (the KB's own texts and the other sets), the ranker reached 192/205 = 93.7 % in scope
+    # and 64/65 declined on it; the floor is one point under that.
+    base = KnowledgeBase.load(decision=_PERMISSIVE, ranker=NO_RANKER)
+    held_out = "holdout7.jsonl"
+    others = [EVAL_DIR / name for name in TUNING_FILES if name != held_out]
+    kb = KnowledgeBase.load(ranker=train_ranker(base, others))
+    report = evaluate(kb, EVAL_DIR / held_out, repeats=1)
+    assert report.accuracy >= 0.927, report.failures
+    assert report.decline_rate >= 0.97, report.failures
+
+
+def test_an_entry_added_after_training_is_still_found(tmp_path: Path) -> None:
+    # Coordinators add entries without retraining: the new entry has no learned weights,
+    # and the lexical retrieval must still answer its own questions with it.
+    raw = json.loads((Path(__file__).parents[1] / "knowledge" / "data" / "entries.json")
+                     .read_text(encoding="utf-8"))
+    raw["entries"].append({
+        "id": "tack_rug",
+        "title": "Hur tackar vi RUG-deltagarna efter ett avslutat initiativ?",
+        "answer": "Vi firar tillsammans när initiativet har spridits.",
+        "source": raw["entries"][0]["source"],
+        "keywords": ["tacka rug"],
+        "phrasings": ["hur visar vi uppskattning till rug-deltagarna"],
+        "related": [],
+    })
+    path = tmp_path / "entries.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    kb = KnowledgeBase.load(path)
+    answer = kb.answer("Hur visar vi uppskattning till RUG-deltagarna?")
+    assert (answer.answered, answer.topic) == (True, "tack_rug")
+    assert kb.answer("vad är nära vård?").topic == "nara_vard"
