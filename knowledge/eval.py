@@ -18,8 +18,9 @@ EVAL_DIR = Path(__file__).parent / "eval"
 # last change of a round; tuning on it makes it a tuning set, and a new one is needed.
 TUNING_FILES = (
     "dev.jsonl", "dev2.jsonl", "dev3.jsonl", "holdout3.jsonl", "holdout4.jsonl", "holdout5.jsonl",
+    "holdout6.jsonl", "holdout7.jsonl",
 )
-BLIND_FILE = "holdout6.jsonl"
+BLIND_FILE = "holdout8.jsonl"
 DEFAULT_FILES = tuple(EVAL_DIR / name for name in (*TUNING_FILES, BLIND_FILE))
 
 

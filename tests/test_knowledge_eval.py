@@ -3,11 +3,13 @@
 Targets for the product: ≥ 95 % of in-scope questions answered with an acceptable entry,
 ≥ 92 % of out-of-scope questions declined, median answer time < 2 ms.
 
-- dev, dev2, dev3, holdout3, holdout4 and holdout5 are tuning sets: each was once a blind
-  holdout, and the decision model (knowledge/data/decision.json) is fitted on them.
-- holdout6 was written blind (the writer saw only the seeds and the entry titles) and
-  measured once after the last change: in scope 82.4 % → 86.8 % (178/205), declined
-  84.6 % → 89.2 % (58/65), against the code at the start and the end of this round.
+- dev, dev2, dev3 and holdout3–holdout7 are training sets: each was once a blind holdout,
+  the re-ranker (knowledge/data/ranker.json) is trained on them and the decision model
+  (knowledge/data/decision.json) fitted on them, so their figures say little about new
+  questions. tests/test_knowledge_ranker.py checks one set with a ranker trained without it.
+- holdout8 was written blind (the writer saw only the seeds and the entry titles) and
+  measured once after the last change: in scope 88.3 % → 93.2 % (191/205), declined
+  90.8 % → 95.4 % (62/65), against the code at the start and the end of this round.
 
 Where a target is not met, the test asserts the figure reached minus 1 point, so a
 regression fails; raise the floors to the targets when a new blind set meets them.
@@ -31,16 +33,14 @@ MAX_MEDIAN_MS = 2.0
 FLOORS = [
     ("dev.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
     ("dev2.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
-    # dev3 reached 170/179 = 94.97 %, a hair under the target.
-    ("dev3.jsonl", 0.939, TARGET_DECLINED),
-    # holdout3 reached 163/173 = 94.2 %, 0.8 points short of the target.
-    ("holdout3.jsonl", 0.932, TARGET_DECLINED),
-    # holdout4 reached 182/205 = 88.8 % (6.2 short) and declined 59/65 = 90.8 % (1.2 short).
-    ("holdout4.jsonl", 0.878, 0.898),
-    # holdout5 reached 184/205 = 89.8 % (5.2 short).
-    ("holdout5.jsonl", 0.888, TARGET_DECLINED),
-    # holdout6 (blind) reached 178/205 = 86.8 % (8.2 short) and 58/65 = 89.2 % (2.8 short).
-    ("holdout6.jsonl", 0.858, 0.882),
+    ("dev3.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("holdout3.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("holdout4.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("holdout5.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("holdout6.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("holdout7.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    # holdout8 (blind) reached 191/205 = 93.2 % (1.8 short) and declined 62/65 = 95.4 %.
+    ("holdout8.jsonl", 0.922, TARGET_DECLINED),
 ]
 
 
