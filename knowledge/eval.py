@@ -12,10 +12,11 @@ from pathlib import Path
 from knowledge.kb import KnowledgeBase
 
 EVAL_DIR = Path(__file__).parent / "eval"
-# dev … holdout5 are tuning sets: each was once a blind holdout and has since been seen
-# and tuned on (knowledge.calibrate fits the decision on them). The blind set was written
-# by a writer who saw only the seeds and the entry titles, and measured once, after the
-# last change of a round; tuning on it makes it a tuning set, and a new one is needed.
+# dev … holdout7 are training sets: each was once a blind holdout, measured once, and has
+# since been seen and trained on (knowledge.calibrate trains the re-ranker and fits the
+# decision on them). The blind set was written by a writer who saw only the seeds and the
+# entry titles, and measured once, after the last change of a round; training on it makes
+# it a training set, and a new one is needed.
 TUNING_FILES = (
     "dev.jsonl", "dev2.jsonl", "dev3.jsonl", "holdout3.jsonl", "holdout4.jsonl", "holdout5.jsonl",
     "holdout6.jsonl", "holdout7.jsonl",
