@@ -423,14 +423,6 @@ def _mentions(value: Any, needles: list[str]) -> bool:
     return any(needle.lower() in text for needle in needles)
 
 
-def _stored_keys(store: ShardedTinyStore) -> list[str]:
-    """Every key in the store (the store has no public listing; its shards expose `index`)."""
-    shards = getattr(store, "_shards", None)
-    if shards is None:
-        raise StoreError("nyckellagret kan inte listas; erase-user behöver en nyare version")
-    return sorted(key for shard in shards for key in shard.index)
-
-
 def _people_lists(rug_paths: list[Path]) -> list[Any]:
     """The RUG members and admins from the coordinators' files."""
     from knowledge.rug import load_people
@@ -527,7 +519,7 @@ async def erase_person(
             for a in person.aad_ids
             for prefix in ("draft/", "person/", "complement-stash/")
         }
-        for key in _stored_keys(store):
+        for key in await store.keys():
             doc = (await store.read([key])).get(key)
             if doc is None:
                 continue

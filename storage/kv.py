@@ -53,6 +53,10 @@ class KeyValueStore(ABC):
         """Remove the keys; keys that are not stored are ignored."""
 
     @abstractmethod
+    async def keys(self) -> list[str]:
+        """Every stored key, sorted (for maintenance such as erase-user, not per turn)."""
+
+    @abstractmethod
     async def close(self) -> None:
         """Release files and locks; the store cannot be used afterwards."""
 
@@ -107,6 +111,11 @@ class MemoryKeyValueStore(KeyValueStore):
         _check_keys(keys)
         for key in keys:
             self._documents.pop(key, None)
+
+    async def keys(self) -> list[str]:
+        """Every stored key, sorted."""
+        self._check_open()
+        return sorted(self._documents)
 
     async def close(self) -> None:
         """Mark the store closed."""
@@ -515,6 +524,15 @@ class ShardedTinyStore(KeyValueStore):
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+
+    async def keys(self) -> list[str]:
+        """Every stored key, sorted (taken under each shard's lock)."""
+        self._check_open()
+        found: list[str] = []
+        for shard in self._shards:
+            async with shard.lock:
+                found.extend(shard.documents)
+        return sorted(found)
 
     async def close(self) -> None:
         """Wait for running operations, close every shard and release the directory lock."""

@@ -54,6 +54,14 @@ async def test_kv_read_missing(kv: KeyValueStore) -> None:
     assert await kv.read(["nope"]) == {}
 
 
+async def test_kv_keys_lists_what_is_stored(kv: KeyValueStore) -> None:
+    assert await kv.keys() == []
+    await kv.write({"person/b": {"x": 1}, "draft/a": {"y": 2}})
+    await kv.delete(["person/b"])
+    await kv.write({"audit/c": {}})
+    assert await kv.keys() == ["audit/c", "draft/a"]
+
+
 async def test_kv_round_trip_overwrite_and_delete(kv: KeyValueStore) -> None:
     await kv.write({"a": {"x": 1}, "b": {"y": "Hylte"}})
     await kv.write({"a": {"x": 2}})
