@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from knowledge.errors import KnowledgeDataError, read_data_file
+from knowledge.errors import KnowledgeDataError, data_number, read_data_file
 
 DEFAULT_DECISION_PATH = Path(__file__).parent / "data" / "decision.json"
 FEATURES = (
@@ -57,16 +57,9 @@ def load_decision(path: Path | None = None) -> DecisionModel:
     weights = raw.get("weights")
     if not isinstance(weights, dict) or set(weights) != set(FEATURES):
         raise KnowledgeDataError(path, "weights", f"ska ha exakt nycklarna {list(FEATURES)}")
-    numbers: dict[str, float] = {}
-    for name in FEATURES:
-        value = weights[name]
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise KnowledgeDataError(path, f"weights.{name}", "ska vara ett tal")
-        numbers[name] = float(value)
-    bias = raw.get("bias")
+    numbers = {name: data_number(path, f"weights.{name}", weights[name]) for name in FEATURES}
+    bias = data_number(path, "bias", raw.get("bias"))
     threshold = raw.get("threshold")
-    if not isinstance(bias, (int, float)) or isinstance(bias, bool):
-        raise KnowledgeDataError(path, "bias", "ska vara ett tal")
     if not isinstance(threshold, (int, float)) or not 0.0 < float(threshold) < 1.0:
         raise KnowledgeDataError(path, "threshold", "ska vara ett tal mellan 0 och 1")
-    return DecisionModel(numbers, float(bias), float(threshold))
+    return DecisionModel(numbers, bias, float(threshold))

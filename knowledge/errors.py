@@ -26,3 +26,10 @@ def read_data_file(path: Path) -> Any:
         raise KnowledgeDataError(path, None, f"kan inte läsas ({exc})") from exc
     except json.JSONDecodeError as exc:
         raise KnowledgeDataError(path, None, f"ogiltig JSON ({exc})") from exc
+
+
+def data_number(path: Path, where: str, value: object) -> float:
+    """A number field of a data file (not a bool); else KnowledgeDataError naming it."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise KnowledgeDataError(path, where, "ska vara ett tal")
+    return float(value)

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from knowledge.errors import KnowledgeDataError, read_data_file
+from knowledge.errors import KnowledgeDataError, data_number, read_data_file
 
 DEFAULT_RANKER_PATH = Path(__file__).parent / "data" / "ranker.json"
 # Measured by training on all but one labelled set and ranking the held-out one: top-1
@@ -76,12 +76,6 @@ class TermRanker:
 NO_RANKER = TermRanker((), (), {}, 0.0)
 
 
-def _number(path: Path, where: str, value: object) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise KnowledgeDataError(path, where, "ska vara ett tal")
-    return float(value)
-
-
 def load_ranker(path: Path | None = None) -> TermRanker:
     """Read the ranker; a malformed file raises KnowledgeDataError naming the field."""
     path = path or DEFAULT_RANKER_PATH
@@ -97,7 +91,7 @@ def load_ranker(path: Path | None = None) -> TermRanker:
     bias = raw.get("bias")
     if not isinstance(bias, list) or len(bias) != len(classes):
         raise KnowledgeDataError(path, "bias", "ska vara en lista med ett tal per post")
-    share = _number(path, "share", raw.get("share"))
+    share = data_number(path, "share", raw.get("share"))
     if not 0.0 <= share <= 1.0:
         raise KnowledgeDataError(path, "share", "ska vara ett tal mellan 0 och 1")
     raw_weights = raw.get("weights")
@@ -111,11 +105,11 @@ def load_ranker(path: Path | None = None) -> TermRanker:
         for key, value in row.items():
             if not (isinstance(key, str) and key.isdigit() and int(key) < len(classes)):
                 raise KnowledgeDataError(path, f"weights.{term}", f"okänt index {key!r}")
-            parsed[int(key)] = _number(path, f"weights.{term}.{key}", value)
+            parsed[int(key)] = data_number(path, f"weights.{term}.{key}", value)
         weights[term] = parsed
     return TermRanker(
         tuple(classes),
-        tuple(_number(path, f"bias[{i}]", b) for i, b in enumerate(bias)),
+        tuple(data_number(path, f"bias[{i}]", b) for i, b in enumerate(bias)),
         weights,
         share,
     )
