@@ -5,11 +5,12 @@ question. It cannot learn that "vad händer med mitt förslag" asks about the pr
 not about what happens after RUG's decision, or that "APT" in a self-description says
 nothing about the material entry. This model can: a multinomial logistic regression over
 the question's indexed terms (the same stems, typo corrections and clause weights the
-retrieval uses), trained on the entries' own titles, phrasings and keywords and on the
+retrieval uses), its cue words ("?kan", "?hur") and its pairs of neighbouring words
+("kan+jag"), trained on the entries' own titles, phrasings and keywords and on the
 labelled staff questions of the tuning sets. Its probability for an entry is added to the
 retrieval score with weight `share` (RANKER_SHARE).
 
-Training needs numpy (a development dependency, `make calibrate`); answering reads the
+Training needs numpy and scipy (development dependencies, `make calibrate`); answering reads the
 weights from data/ranker.json with plain Python. Entries added after training simply get
 no learned boost until the model is trained again.
 """
@@ -17,6 +18,7 @@ no learned boost until the model is trained again.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +35,13 @@ RANKER_SHARE = 0.5
 # out-of-scope questions); its probability is evidence for the decision, never an answer.
 OUTSIDE = "(utanför)"
 # L2 strength as scikit-learn's C (inverse), and weights smaller than this are not stored.
-_C = 10.0
+# With word pairs, cross-fitted over 15 sets at 95 % declined: C = 1: 97.4 % right,
+# 3: 97.2 %, 10: 96.9 %, 30: 96.6 %.
+_C = 3.0
 _STORE_CUTOFF = 0.005
+# Joins the two words of a word-pair term ("kan+jag"); see knowledge.kb._with_cues.
+PAIR = "+"
+_MIN_PAIR_COUNT = 2
 
 
 @dataclass(frozen=True)
@@ -120,16 +127,24 @@ def train(
     c: float = _C, iterations: int = 600,
 ) -> TermRanker:
     """Fit the multinomial logistic regression (L2, full-batch Adam) on (terms, entry id)."""
-    import numpy as np  # development dependency: only training needs it
+    # Development dependencies: only training needs them.
+    import numpy as np
+    from scipy import sparse
 
-    vocabulary = sorted({t for terms, _ in examples for t in terms})
+    # A word pair seen once says nothing general and would only grow the model.
+    pairs = Counter(t for terms, _ in examples for t in terms if PAIR in t)
+    vocabulary = sorted({t for terms, _ in examples for t in terms
+                         if PAIR not in t or pairs[t] >= _MIN_PAIR_COUNT})
     column = {t: i for i, t in enumerate(vocabulary)}
     row_of = {cls: i for i, cls in enumerate(classes)}
-    x = np.zeros((len(examples), len(vocabulary)))
+    # The inputs are sparse: a question has a dozen of some thousand terms.
+    triples = [(i, column[t], v) for i, (terms, _) in enumerate(examples)
+               for t, v in terms.items() if t in column]
+    rows, cols, values = zip(*triples, strict=True)
+    x = sparse.csr_matrix((values, (rows, cols)), shape=(len(examples), len(vocabulary)))
+    x_t = x.T.tocsr()
     y = np.zeros((len(examples), len(classes)))
-    for i, (terms, label) in enumerate(examples):
-        for t, v in terms.items():
-            x[i, column[t]] = v
+    for i, (_, label) in enumerate(examples):
         y[i, row_of[label]] = 1.0
     w = np.zeros((len(vocabulary), len(classes)))
     b = np.zeros(len(classes))
@@ -142,7 +157,7 @@ def train(
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
         delta = p - y
-        grads = [x.T @ delta + w / c, delta.sum(axis=0)]
+        grads = [x_t @ delta + w / c, delta.sum(axis=0)]
         for param, grad, (first, second) in zip(params, grads, moments, strict=True):
             first *= beta1
             first += (1 - beta1) * grad

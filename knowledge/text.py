@@ -27,7 +27,7 @@ STOPWORDS: frozenset[str] = frozenset(
     alltid kanske liksom ju val hej tack snalla gang lite kort forklara berat beratta
     handlar menas betyder innebar innebara mena betyda galler sager saga
     enligt angaende gallande kring bland just sjalva nan nansin ba assa okej ok undrar
-    fundera funderar undra egentligen hallo halla
+    fundera funderar undra egentligen hallo halla kunna ville borde
     beskriv beskriva sammanfatta sammanfattning sammanfattat korthet kortfattat overgripande
     the an is are was were be been of to in on for and or what how which when where
     why does do did can could should would will my our your their this that these those
@@ -244,6 +244,48 @@ SYNONYMS: dict[str, str] = {
     "timeline": "tidplan",
     "schedule": "tidplan",
     "tidsplan": "tidplan",
+    "mission": "uppdrag",
+    "remit": "uppdrag",
+    "assignment": "uppdrag",
+    "core": "karnan",
+    "essence": "karnan",
+    "monitor": "folja",
+    "monitored": "foljs",
+    "monitoring": "uppfoljning",
+    "keep track": "folja",
+    "keeps track": "folja",
+    "measure": "mata",
+    "measured": "mata",
+    "measures": "mata",
+    "adopt": "anta",
+    "adopted": "antas",
+    "adoption": "antas",
+    "abbreviation": "forkortning",
+    "acronym": "forkortning",
+    "stand for": "forkortning",
+    "stands for": "forkortning",
+    "hub": "nav",
+    "boundary": "gransdragning",
+    "boundaries": "gransdragning",
+    "demarcation": "gransdragning",
+    # Swedish idioms: "(hålla) koll på" is to follow; "hela tiden" (all the time) says
+    # nothing about the time plan.
+    "koll pa": "folja",
+    "koll over": "folja",
+    "hela tiden": "",
+    "tier": "niva",
+    "layer": "niva",
+    "vardlager": "vardniva",
+    "financed": "finansiering",
+    "finance": "finansiering",
+    "paid for": "finansiering",
+    "points of view": "perspektiv",
+    "point of view": "perspektiv",
+    "viewpoints": "perspektiv",
+    "viewpoint": "perspektiv",
+    # GNHH by its full name.
+    "gemensamma namnden for hemsjukvard och hjalpmedel": "gnhh",
+    "gemensamma namnden for hemsjukvard": "gnhh",
 }
 
 _SYNONYM_PATTERN = re.compile(

@@ -344,3 +344,78 @@ def test_english_self_description_does_not_drown_the_question(kb: KnowledgeBase)
         "What does 'nära vård' actually mean?"
     )
     assert (answer.answered, answer.topic) == (True, "nara_vard")
+
+
+# ----- mechanisms added with train11–train16 -------------------------------------------
+
+
+def test_a_letter_sign_off_says_nothing_about_the_question() -> None:
+    words = {w for w, _ in weighted_words("Vad gör RUG? Mvh Leila, sjuksköterska i Varberg")}
+    assert "leila" not in words and "varberg" not in words and "rug" in words
+    words = {w for w, _ in weighted_words("Kort: vad är färdplanen? /politiker i Hylte")}
+    assert "hylte" not in words and "fardplanen" in words
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("ghnh?", "gnhh"),  # two letters swapped
+        ("rgu", "rug"),
+        ("vad betyder tryg", "trygg"),  # a double letter typed once
+        ("hur skikar man in ett förslag", "skicka_in"),  # the typo shortens the stem
+    ],
+)
+def test_slips_in_short_words_are_corrected(kb: KnowledgeBase, question: str, topic: str) -> None:
+    answer = kb.answer(question)
+    assert (answer.answered, answer.topic) == (True, topic)
+
+
+def test_a_detail_the_entry_itself_names_is_no_unsupported_detail(kb: KnowledgeBase) -> None:
+    # Opening hours are not in the sources, except as one way of being near.
+    answer = kb.answer("Räknas bra öppettider också som närhet i nära vård?")
+    assert (answer.answered, answer.topic) == (True, "nara_vard_narhet")
+    assert not kb.answer("Vilka öppettider har vårdcentralen i Laholm?").answered
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Vilka resultat har färdplanen gett hittills?", "Hur gick indikatorerna förra året?",
+     "Vilket betyg fick regionen av revisorerna?"],
+)
+def test_results_so_far_are_declined(kb: KnowledgeBase, question: str) -> None:
+    assert (kb.answer(question).answered, kb.answer(question).topic) == (False, None)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Hur passar hälsofrämjande arbete in i målbilden?", "halsoframjande"),
+        ("Många av mina patienter har långt till vårdcentralen. Måste nära vård vara "
+         "geografiskt nära?", "nara_vard_narhet"),
+    ],
+)
+def test_patients_in_general_and_fitting_in_are_no_sensitive_words(
+    kb: KnowledgeBase, question: str, topic: str
+) -> None:
+    answer = kb.answer(question)
+    assert (answer.answered, answer.topic) == (True, topic)
+
+
+def test_gnhh_by_its_full_name(kb: KnowledgeBase) -> None:
+    answer = kb.answer("Vad gör Gemensamma nämnden för hemsjukvård och hjälpmedel?")
+    assert (answer.answered, answer.topic) == (True, "gnhh")
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("How does nära vård fit into the region's mission?", "regionens_uppdrag"),
+        ("What is the core of close care?", "nara_vard"),
+        ("How will the region finance close care?", "finansiering"),
+    ],
+)
+def test_english_words_for_mission_core_and_financing(
+    kb: KnowledgeBase, question: str, topic: str
+) -> None:
+    answer = kb.answer(question)
+    assert (answer.answered, answer.topic) == (True, topic)

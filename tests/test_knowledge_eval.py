@@ -39,8 +39,13 @@ FLOORS = [
     ("holdout5.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
     ("holdout6.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
     ("holdout7.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
-    # holdout8 (blind) reached 191/205 = 93.2 % (1.8 short) and declined 62/65 = 95.4 %.
-    ("holdout8.jsonl", 0.922, TARGET_DECLINED),
+    ("holdout8.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("train11.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("train12.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("train13.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("train14.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("train15.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("train16.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
 ]
 
 

@@ -11,7 +11,7 @@ from knowledge.calibrate import _PERMISSIVE, train_ranker
 from knowledge.errors import KnowledgeDataError
 from knowledge.eval import EVAL_DIR, TUNING_FILES, evaluate
 from knowledge.kb import KnowledgeBase
-from knowledge.ranker import NO_RANKER, OUTSIDE, TermRanker, load_ranker, train
+from knowledge.ranker import NO_RANKER, OUTSIDE, PAIR, TermRanker, load_ranker, train
 
 
 def _valid() -> dict[str, object]:
@@ -61,7 +61,7 @@ def test_probabilities_follow_the_weights_and_sum_to_one() -> None:
 def test_training_learns_which_words_point_where() -> None:
     examples = [({"rug": 1.0}, "rug"), ({"mall": 1.0}, "mallen"), ({"rug": 1.0, "beslut": 1.0},
                 "rug"), ({"mall": 1.0, "blankett": 1.0}, "mallen")] * 3
-    ranker = train(examples, ["rug", "mallen"], iterations=200)
+    ranker = train(examples, ["rug", "mallen"], c=10.0, iterations=200)
     assert ranker.probabilities({"blankett": 1.0})["mallen"] > 0.7
     assert ranker.probabilities({"beslut": 1.0})["rug"] > 0.7
     # What is stored survives the round trip through the data file.
@@ -70,16 +70,16 @@ def test_training_learns_which_words_point_where() -> None:
 
 
 def test_a_ranker_never_trained_on_a_set_still_answers_it_well() -> None:
-    # holdout7 was measured blind before it joined the training data. Trained without it
-    # (the KB's own texts and the other sets), the ranker reached 192/205 = 93.7 % in scope
-    # and 64/65 declined on it; the floor is one point under that.
+    # holdout8 was measured blind before it joined the training data. Trained without it
+    # (the KB's own texts and the other sets), the ranker reached 199/205 = 97.1 % in scope
+    # and 64/65 = 98.5 % declined on it; the floors are one point under that.
     base = KnowledgeBase.load(decision=_PERMISSIVE, ranker=NO_RANKER)
-    held_out = "holdout7.jsonl"
+    held_out = "holdout8.jsonl"
     others = [EVAL_DIR / name for name in TUNING_FILES if name != held_out]
     kb = KnowledgeBase.load(ranker=train_ranker(base, others))
     report = evaluate(kb, EVAL_DIR / held_out, repeats=1)
-    assert report.accuracy >= 0.927, report.failures
-    assert report.decline_rate >= 0.97, report.failures
+    assert report.accuracy >= 0.961, report.failures
+    assert report.decline_rate >= 0.975, report.failures
 
 
 def test_an_entry_added_after_training_is_still_found(tmp_path: Path) -> None:
@@ -102,3 +102,23 @@ def test_an_entry_added_after_training_is_still_found(tmp_path: Path) -> None:
     answer = kb.answer("Hur visar vi uppskattning till RUG-deltagarna?")
     assert (answer.answered, answer.topic) == (True, "tack_rug")
     assert kb.answer("vad är nära vård?").topic == "nara_vard"
+
+
+def test_question_terms_carry_cue_words_and_word_pairs() -> None:
+    kb = KnowledgeBase.load(ranker=NO_RANKER)
+    terms = kb.question_terms("Kan jag själv lämna ett förslag?")
+    # "kan" and "själv" are no retrieval terms, but they tell who-may-propose from how-to.
+    assert {"?kan", "?jag", "?sjalv"} <= set(terms)
+    assert f"kan{PAIR}jag" in terms
+    # The speaker's self-description gives no cues; the question after it does.
+    terms = kb.question_terms("Vi jobbar i hemtjänsten och undrar vad RUG är")
+    assert "?vi" not in terms and "?vad" in terms
+
+
+def test_a_word_pair_seen_once_is_not_learned() -> None:
+    examples = [({"rug": 1.0, f"rug{PAIR}beslut": 1.0}, "rug"),
+                ({"mall": 1.0, f"var{PAIR}mall": 1.0}, "mallen"),
+                ({"mall": 1.0, f"var{PAIR}mall": 1.0}, "mallen")]
+    ranker = train(examples, ["rug", "mallen"], iterations=50)
+    assert f"rug{PAIR}beslut" not in ranker.weights
+    assert f"var{PAIR}mall" in ranker.weights
