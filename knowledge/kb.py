@@ -84,6 +84,8 @@ _SIGN_OFF = re.compile(
     r"|cheers)\b.*$|\s/\s*\w[\w .,-]{0,60}$",
     re.IGNORECASE | re.DOTALL,
 )
+# Abbreviations as the entries write them: RUG, GNHH, HSU.
+_ACRONYM = re.compile(r"\b[A-ZÅÄÖ]{2,6}\b")
 # Between two entries this close, the one whose title has the question's focus word wins.
 _TIE_MARGIN = 0.03
 
@@ -661,6 +663,14 @@ class KnowledgeBase:
                 for text in texts:
                     base_vocab.update(self._raw_stems(text))
         self._vocab_base = frozenset(base_vocab)
+        self._acronyms = frozenset(
+            normalize(found)
+            for fields in index_texts.values()
+            for field_name, texts in fields.items()
+            if field_name != "kind"
+            for text in texts
+            for found in _ACRONYM.findall(text)
+        )
         self._surface = frozenset(
             w
             for fields in index_texts.values()
@@ -784,12 +794,14 @@ class KnowledgeBase:
         """A known stem one slip of the fingers away from a short unknown one, or None.
 
         Short words are too short for a fuzzy ratio, but two slips are common and rarely
-        make another word: two neighbouring letters swapped ("ghnh" → "gnhh", "rgu" →
-        "rug") and a double letter typed once ("tryg" → "trygg").
+        make another word: two neighbouring letters of an abbreviation swapped ("ghnh" →
+        "gnhh", "rgu" → "rug") and a double letter typed once ("tryg" → "trygg").
         """
         for i in range(len(term) - 1):
             swapped = term[:i] + term[i + 1] + term[i] + term[i + 2:]
-            if swapped != term and swapped in self._idf:
+            # Only towards an abbreviation: folded Swedish words swap into each other
+            # ("färg" → "frag", fråga).
+            if swapped != term and swapped in self._acronyms:
                 return swapped
         for i, letter in enumerate(term):
             doubled = term[: i + 1] + letter + term[i + 1 :]

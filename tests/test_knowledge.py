@@ -370,6 +370,12 @@ def test_slips_in_short_words_are_corrected(kb: KnowledgeBase, question: str, to
     assert (answer.answered, answer.topic) == (True, topic)
 
 
+def test_swapped_letters_only_correct_towards_abbreviations(kb: KnowledgeBase) -> None:
+    # Folded, "färg" is "fråga" with two letters swapped: no slip, and no answer.
+    answer = kb.answer("Vilken färg har bilen?")
+    assert (answer.answered, answer.topic) == (False, None)
+
+
 def test_a_detail_the_entry_itself_names_is_no_unsupported_detail(kb: KnowledgeBase) -> None:
     # Opening hours are not in the sources, except as one way of being near.
     answer = kb.answer("Räknas bra öppettider också som närhet i nära vård?")
