@@ -207,7 +207,8 @@ _UNSUPPORTED_PATTERNS = (
     r"\b(?:oppettid\w*|oppet|stanger|siffror|siffrorna|statistik\w*|bast|samst)\b",
     r"\b(?:app|appen|appar|apparna|app\w*nedladdning)\b",
     r"\bantal(?:et)? (?!skallkrav|krav|framgangsfaktor\w*|faktorer|perspektiv|steg)\w+",
-    r"\bhur manga (?:sitter|personer|ledamoter|medlemmar|deltagare|initiativ|forslag|ide|ideer"
+    r"\bhur manga (?:sitter|personer|ledamoter|medlemmar|deltagare|medarbetare|initiativ"
+    r"|forslag|ide|ideer"
     r"|beslut|har)\b",
     r"\b(?:hur mycket|vilken summa|hur stor\w*) (?:pengar|budget\w*|summa|anslag\w*|kostar)\b",
     r"\b(?:hur mycket|vad) kostar\b",
@@ -221,7 +222,9 @@ _UNSUPPORTED_PATTERNS = (
     r"\banmala (?:mig|oss|sig)\b",
     r"\bvad blev (?:beslutet|utfallet|resultatet)\b",
     # Results and outcomes so far: the sources plan and describe, they report no results.
-    r"\b(?:hittills|so far|forra aret|i fjol|last year|utfall\w*|betyg\w*|grade)\b",
+    r"\b(?:so far|forra aret|i fjol|last year|utfall\w*|betyg\w*|grade)\b",
+    # Which initiatives have been approved or started: the sources name none.
+    r"\bvilka (?:initiativ|forslag|ideer|projekt)\w* (?:har|som har|blev)\b",
     r"\bresultat\w* (?:har|hade|av|fran|blev|visade|gav|gett)\b|\b(?:what|which|any) results\b",
     # The same details asked in English (after synonym mapping: "who" → "vem", "members"
     # → "deltagare").

@@ -46,6 +46,9 @@ FLOORS = [
     ("train14.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
     ("train15.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
     ("train16.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("train17.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("train18.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("train19.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
 ]
 
 
