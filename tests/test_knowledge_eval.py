@@ -49,6 +49,9 @@ FLOORS = [
     ("train17.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
     ("train18.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
     ("train19.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("train20.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("train21.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
+    ("train22.jsonl", TARGET_IN_SCOPE, TARGET_DECLINED),
 ]
 
 
