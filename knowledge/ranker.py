@@ -38,7 +38,9 @@ OUTSIDE = "(utanför)"
 # With word pairs, cross-fitted over 15 sets at 95 % declined: C = 1: 97.4 % right,
 # 3: 97.2 %, 10: 96.9 %, 30: 96.6 %.
 _C = 3.0
-_STORE_CUTOFF = 0.005
+# Pruning weights under 0.02 halved the file (105,000 → 53,000 weights) and changed none
+# of the 6,163 answers to the question sets.
+_STORE_CUTOFF = 0.02
 # Joins the two words of a word-pair term ("kan+jag"); see knowledge.kb._with_cues.
 PAIR = "+"
 _MIN_PAIR_COUNT = 2
@@ -104,15 +106,20 @@ def load_ranker(path: Path | None = None) -> TermRanker:
     raw_weights = raw.get("weights")
     if not isinstance(raw_weights, dict):
         raise KnowledgeDataError(path, "weights", "ska vara ett objekt term → {index: vikt}")
+    # About 100,000 weights: the common case is checked in one pass per term, and only a
+    # term that fails it is walked again to name the bad field.
+    index_of = {str(i): i for i in range(len(classes))}
     weights: dict[str, dict[int, float]] = {}
     for term, row in raw_weights.items():
         if not isinstance(row, dict):
             raise KnowledgeDataError(path, f"weights.{term}", "ska vara ett objekt")
-        parsed: dict[int, float] = {}
-        for key, value in row.items():
-            if not (isinstance(key, str) and key.isdigit() and int(key) < len(classes)):
-                raise KnowledgeDataError(path, f"weights.{term}", f"okänt index {key!r}")
-            parsed[int(key)] = data_number(path, f"weights.{term}.{key}", value)
+        parsed = {index_of[key]: float(value) for key, value in row.items()
+                  if key in index_of and type(value) in (int, float)}
+        if len(parsed) != len(row):
+            for key, value in row.items():
+                if key not in index_of:
+                    raise KnowledgeDataError(path, f"weights.{term}", f"okänt index {key!r}")
+                data_number(path, f"weights.{term}.{key}", value)
         weights[term] = parsed
     return TermRanker(
         tuple(classes),

@@ -34,6 +34,7 @@ def test_the_packaged_ranker_knows_every_entry_and_the_outside_class() -> None:
         ({"share": 2.0}, "share"),
         ({"weights": {"vard": {"7": 1.0}}}, "weights.vard"),
         ({"weights": {"vard": {"0": "mycket"}}}, "weights.vard.0"),
+        ({"weights": {"vard": {"1": 0.5, "0": True}}}, "weights.vard.0"),
         ({"weights": []}, "weights"),
     ],
 )
