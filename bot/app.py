@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -156,6 +157,9 @@ def _invoke_reply(status: int | None, body: Any) -> web.Response:
     return web.json_response(data=serializer_helper(body), status=status or 200)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _parse_activity(body: Any) -> Activity | None:
     """The activity, or None when the SDK would choke on it later in the turn (answer 400)."""
     if not isinstance(body, dict):
@@ -185,6 +189,11 @@ def _parse_activity(body: Any) -> Activity | None:
     if url.scheme not in ("http", "https") or not url.hostname:
         return None
     if not activity.channel_id:
+        return None
+    # The reply's URL is built from these: a control character there makes the HTTP client
+    # refuse the request line, and the turn fails after acceptance.
+    if any(_CONTROL.search(v) for v in (activity.service_url, activity.conversation.id,
+                                        activity.id or "")):
         return None
     return activity
 

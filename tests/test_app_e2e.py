@@ -195,6 +195,26 @@ async def test_activity_with_a_service_url_the_bot_cannot_reply_to_is_400(
     assert connector.calls == []
 
 
+@pytest.mark.parametrize("field", ["conversation.id", "id", "serviceUrl"])
+async def test_control_characters_in_the_reply_address_are_400(
+    service: Running, connector: FakeConnector, field: str
+) -> None:
+    """Found by the fuzz test: a newline in the conversation id failed the reply's request."""
+    body = teams_message("hej", service_url=connector.url)
+    if field == "conversation.id":
+        body["conversation"]["id"] += "\nX-Injected: 1"
+    else:
+        body[field] = f"{body.get(field) or '1'}\r\n"
+
+    status, text = await service.post(body)
+
+    assert (status, json.loads(text)) == (
+        400,
+        {"error": "request body is not a Bot Framework activity"},
+    )
+    assert connector.calls == []
+
+
 async def test_wrong_content_type_is_415(service: Running) -> None:
     """A text/plain body is refused before it is parsed."""
     status, text = await service.post(raw="{}", content_type="text/plain")
