@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import botbuilder.schema
 from aiohttp import web
@@ -158,6 +158,7 @@ def _invoke_reply(status: int | None, body: Any) -> web.Response:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_MAX_ADDRESS = 2048  # characters of one reply-address field, percent-encoded
 
 
 def _parse_activity(body: Any) -> Activity | None:
@@ -191,9 +192,10 @@ def _parse_activity(body: Any) -> Activity | None:
     if not activity.channel_id:
         return None
     # The reply's URL is built from these: a control character there makes the HTTP client
-    # refuse the request line, and the turn fails after acceptance.
-    if any(_CONTROL.search(v) for v in (activity.service_url, activity.conversation.id,
-                                        activity.id or "")):
+    # refuse the request line, and a very long one the connector's server (over 8 KiB), so
+    # the turn fails after acceptance. Real ids are a few hundred characters at most.
+    address = (activity.service_url, activity.conversation.id, activity.id or "")
+    if any(_CONTROL.search(v) or len(quote(v, safe="")) > _MAX_ADDRESS for v in address):
         return None
     return activity
 

@@ -196,15 +196,17 @@ async def test_activity_with_a_service_url_the_bot_cannot_reply_to_is_400(
 
 
 @pytest.mark.parametrize("field", ["conversation.id", "id", "serviceUrl"])
-async def test_control_characters_in_the_reply_address_are_400(
-    service: Running, connector: FakeConnector, field: str
+@pytest.mark.parametrize("added", ["\r\nX-Injected: 1", "Ö" * 400])
+async def test_a_reply_address_the_bot_cannot_send_to_is_400(
+    service: Running, connector: FakeConnector, field: str, added: str
 ) -> None:
-    """Found by the fuzz test: a newline in the conversation id failed the reply's request."""
+    """Found by the fuzz test: a newline or hundreds of "Ö" (over 8 KiB percent-encoded) in the
+    conversation id were accepted, and the reply's request then failed."""
     body = teams_message("hej", service_url=connector.url)
     if field == "conversation.id":
-        body["conversation"]["id"] += "\nX-Injected: 1"
+        body["conversation"]["id"] += added
     else:
-        body[field] = f"{body.get(field) or '1'}\r\n"
+        body[field] = f"{body.get(field) or '1'}{added}"
 
     status, text = await service.post(body)
 
