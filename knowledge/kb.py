@@ -17,11 +17,11 @@ from knowledge.decision import DecisionModel, load_decision
 from knowledge.errors import KnowledgeDataError, read_data_file
 from knowledge.malbild import FACTOR_IDS, load_malbild
 from knowledge.ranker import OUTSIDE, PAIR, TermRanker, load_ranker
+from knowledge.target_groups import DEFAULT_TARGET_GROUPS_PATH, load_target_groups
 from knowledge.text import STOPWORDS, normalize, split_compound, stem
 
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_ENTRIES_PATH = DATA_DIR / "entries.json"
-DEFAULT_TARGET_GROUPS_PATH = DATA_DIR / "target_groups.json"
 
 SOURCES = frozenset(
     {
@@ -347,29 +347,6 @@ def _str_list(path: Path, entry_id: str, raw: Mapping[str, Any], key: str) -> li
     return [v.strip() for v in value if v.strip()]
 
 
-def load_target_groups_file(path: Path) -> list[tuple[str, str, tuple[str, ...]]]:
-    """Read target groups as (id, name, aliases); accepts a plain list or {"groups": [...]}."""
-    raw = read_data_file(path)
-    items = raw.get("groups") if isinstance(raw, dict) else raw
-    if not isinstance(items, list):
-        raise _fail(path, None, "ska vara en lista med målgrupper eller ett objekt med 'groups'")
-    groups: list[tuple[str, str, tuple[str, ...]]] = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise _fail(path, f"#{i}", "ska vara ett objekt med 'id' och 'name'")
-        label = str(item.get("id") or f"#{i}")
-        aliases = _str_list(path, label, item, "aliases")
-        groups.append((_str_field(path, label, item, "id"), _str_field(path, label, item, "name"),
-                       tuple(aliases)))
-    return groups
-
-
-def _target_groups_unconfirmed(path: Path) -> bool:
-    """True when the default file marks the list as not yet confirmed."""
-    raw = read_data_file(path)
-    return isinstance(raw, dict) and str(raw.get("status", "")).strip() != "fastställd"
-
-
 def looks_like_question(text: str) -> bool:
     """Whether free text reads as a question (ends with '?' or starts with a question word)."""
     stripped = text.strip()
@@ -621,8 +598,9 @@ class KnowledgeBase:
         unconfirmed = True
         if target_groups is None:
             if DEFAULT_TARGET_GROUPS_PATH.exists():
-                groups = load_target_groups_file(DEFAULT_TARGET_GROUPS_PATH)
-                unconfirmed = _target_groups_unconfirmed(DEFAULT_TARGET_GROUPS_PATH)
+                packaged = load_target_groups(DEFAULT_TARGET_GROUPS_PATH)
+                groups = [(g.id, g.name, g.aliases) for g in packaged.groups]
+                unconfirmed = packaged.provisional
             else:
                 groups = []
         else:
