@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from knowledge.errors import KnowledgeDataError, data_number, read_data_file
+from knowledge.errors import KnowledgeDataError, data_number, read_data_object
 
 DEFAULT_DECISION_PATH = Path(__file__).parent / "data" / "decision.json"
 FEATURES = (
@@ -50,10 +50,7 @@ class DecisionModel:
 def load_decision(path: Path | None = None) -> DecisionModel:
     """Read the decision model; a malformed file raises KnowledgeDataError naming it."""
     path = path or DEFAULT_DECISION_PATH
-    raw = read_data_file(path)
-    if not isinstance(raw, dict):
-        raise KnowledgeDataError(path, None, "ska vara ett objekt med 'weights', 'bias' och "
-                                 "'threshold'")
+    raw = read_data_object(path, "ska vara ett objekt med 'weights', 'bias' och 'threshold'")
     weights = raw.get("weights")
     if not isinstance(weights, dict) or set(weights) != set(FEATURES):
         raise KnowledgeDataError(path, "weights", f"ska ha exakt nycklarna {list(FEATURES)}")

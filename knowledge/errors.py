@@ -28,6 +28,14 @@ def read_data_file(path: Path) -> Any:
         raise KnowledgeDataError(path, None, f"ogiltig JSON ({exc})") from exc
 
 
+def read_data_object(path: Path, problem: str = "ska vara ett JSON-objekt") -> dict[str, Any]:
+    """Read a JSON data file that must hold one object; else KnowledgeDataError (problem)."""
+    raw = read_data_file(path)
+    if not isinstance(raw, dict):
+        raise KnowledgeDataError(path, None, problem)
+    return raw
+
+
 def data_number(path: Path, where: str, value: object) -> float:
     """A number field of a data file (not a bool); else KnowledgeDataError naming it."""
     if not isinstance(value, (int, float)) or isinstance(value, bool):

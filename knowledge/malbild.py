@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from knowledge.errors import KnowledgeDataError, read_data_file
+from knowledge.errors import KnowledgeDataError, read_data_object
 
 DEFAULT_MALBILD_PATH = Path(__file__).parent / "data" / "malbild.json"
 GOAL_PROPERTY_IDS = ("personcentrerad", "sammanhallen", "nara")
@@ -80,9 +80,7 @@ def _texts(path: Path, entry: str, obj: dict[str, Any], key: str) -> tuple[str, 
 def load_malbild(path: Path | None = None) -> Malbild:
     """Load and validate the målbild; a malformed file raises KnowledgeDataError."""
     path = path or DEFAULT_MALBILD_PATH
-    raw = read_data_file(path)
-    if not isinstance(raw, dict):
-        raise KnowledgeDataError(path, None, "ska vara ett JSON-objekt")
+    raw = read_data_object(path)
     promise = _text(path, "promise", raw, "promise")
 
     raw_props = raw.get("goal_properties")

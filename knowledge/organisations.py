@@ -19,7 +19,7 @@ from typing import Any, Literal
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from knowledge.errors import KnowledgeDataError, read_data_file
+from knowledge.errors import KnowledgeDataError, read_data_object
 
 DEFAULT_ORGANISATIONS_PATH = Path(__file__).parent / "data" / "organisations.json"
 
@@ -124,9 +124,7 @@ def _word_groups(path: Path, key: str, raw: dict[str, Any]) -> tuple[_Words, ...
 def load_organisation_data(path: Path | None = None) -> OrganisationData:
     """Load the organisation alias table; a malformed file raises KnowledgeDataError."""
     path = path or DEFAULT_ORGANISATIONS_PATH
-    raw = read_data_file(path)
-    if not isinstance(raw, dict):
-        raise KnowledgeDataError(path, None, "ska vara ett JSON-objekt")
+    raw = read_data_object(path)
     region = raw.get("region")
     if not isinstance(region, dict) or region.get("name") != REGION:
         raise KnowledgeDataError(path, "region", f"ska vara ett objekt med namnet {REGION!r}")

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from knowledge.errors import KnowledgeDataError, data_number, read_data_file
+from knowledge.errors import KnowledgeDataError, data_number, read_data_object
 
 DEFAULT_RANKER_PATH = Path(__file__).parent / "data" / "ranker.json"
 # Measured by training on all but one labelled set and ranking the held-out one: top-1
@@ -88,10 +88,9 @@ NO_RANKER = TermRanker((), (), {}, 0.0)
 def load_ranker(path: Path | None = None) -> TermRanker:
     """Read the ranker; a malformed file raises KnowledgeDataError naming the field."""
     path = path or DEFAULT_RANKER_PATH
-    raw = read_data_file(path)
-    if not isinstance(raw, dict):
-        raise KnowledgeDataError(path, None, "ska vara ett objekt med 'classes', 'bias', "
-                                 "'weights' och 'share'")
+    raw = read_data_object(
+        path, "ska vara ett objekt med 'classes', 'bias', 'weights' och 'share'"
+    )
     classes = raw.get("classes")
     if (not isinstance(classes, list) or not classes
             or not all(isinstance(c, str) and c for c in classes)
