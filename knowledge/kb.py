@@ -640,30 +640,20 @@ class KnowledgeBase:
     def _build_index(self, index_texts: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
         """Build weighted term frequencies, document frequencies and fuzzy strings."""
         base_vocab: set[str] = set()
+        surface: set[str] = set()
+        acronyms: set[str] = set()
         for fields in index_texts.values():
             for field_name, texts in fields.items():
                 if field_name == "kind":
                     continue
                 for text in texts:
                     base_vocab.update(self._raw_stems(text))
+                    surface.update(w for w in normalize(text).split()
+                                   if w not in STOPWORDS and len(w) > 2)
+                    acronyms.update(normalize(found) for found in _ACRONYM.findall(text))
         self._vocab_base = frozenset(base_vocab)
-        self._acronyms = frozenset(
-            normalize(found)
-            for fields in index_texts.values()
-            for field_name, texts in fields.items()
-            if field_name != "kind"
-            for text in texts
-            for found in _ACRONYM.findall(text)
-        )
-        self._surface = frozenset(
-            w
-            for fields in index_texts.values()
-            for field_name, texts in fields.items()
-            if field_name != "kind"
-            for text in texts
-            for w in normalize(text).split()
-            if w not in STOPWORDS and len(w) > 2
-        )
+        self._surface = frozenset(surface)
+        self._acronyms = frozenset(acronyms)
 
         self._docs: dict[str, _IndexedEntry] = {}
         for entry_id, fields in index_texts.items():
