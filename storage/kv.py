@@ -154,11 +154,6 @@ class _Shard:
         self._load_base(shards)
         self._replay_journal(shards)
 
-    @property
-    def index(self) -> dict[str, Document]:
-        """The stored keys (kept for callers that only test membership or count)."""
-        return self.documents
-
     def _load_base(self, shards: int) -> None:
         """Check every record's shape and placement; a misplaced key would be unreachable."""
         data = read_json(self.path)
