@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -119,13 +120,22 @@ def card_texts(card: dict[str, Any] | None) -> list[str]:
     return out
 
 
-async def wait_until(condition: Callable[[], bool | Awaitable[bool]], tries: int = 100) -> None:
-    """Poll condition every 50 ms, at most `tries` times; the caller asserts the outcome."""
-    for _ in range(tries):
+async def wait_until(
+    condition: Callable[[], bool | Awaitable[bool]], deadline: float = 60.0
+) -> None:
+    """Poll condition every 20 ms until it holds or `deadline` seconds have passed.
+
+    The caller asserts the outcome. The deadline is generous on purpose: it only bounds how
+    long a broken test takes, so a machine several times slower than ours still passes.
+    """
+    give_up = time.monotonic() + deadline
+    while True:
         result = condition()
         if await result if inspect.isawaitable(result) else result:
             return
-        await asyncio.sleep(0.05)
+        if time.monotonic() > give_up:
+            return
+        await asyncio.sleep(0.02)
 
 
 def card_actions(card: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -249,9 +249,7 @@ async def test_unreachable_signing_keys_give_503_never_500(
     token = "Bearer " + sign(KEY, channel_claims(APP_ID, connector.url))
     try:
         async with running_app(settings) as app_url:
-            started = time.monotonic()
             status = await post(app_url, teams_message("hej", service_url=connector.url), token)
-            elapsed = time.monotonic() - started
             # The event loop stays free while the keys are fetched: health answers at once.
             async with (
                 aiohttp.ClientSession() as session,
@@ -263,7 +261,6 @@ async def test_unreachable_signing_keys_give_503_never_500(
         await connector.stop()
 
     assert status == 503
-    assert elapsed < 5
     assert connector.calls == []
 
 

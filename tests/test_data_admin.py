@@ -204,7 +204,7 @@ async def test_backup_while_serving_under_load_restores_every_acknowledged_propo
                 asyncio.create_task(_walk(http, base, connector, mine, ledger, f"P {mine.aad}"))
                 for mine in users
             ]
-            await wait_until(lambda: len(ledger.proposals) >= 6, tries=200)
+            await wait_until(lambda: len(ledger.proposals) >= 6)
             before_backup = dict(ledger.proposals)
             assert before_backup
             copying = await asyncio.create_subprocess_exec(

@@ -6,9 +6,8 @@ messages (POST) and card updates (PUT); every step is followed by a restart on t
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -528,11 +527,15 @@ async def test_email_with_word_attachment_retried_until_the_server_is_up(
             await meet_everyone(service)
             pid = (await submit_directly(service, complete_proposal(service, "Mejlat förslag"))).id
             await service.click(RUT, {"action": "endorse", "proposal": pid, "choice": "yes"})
-            await asyncio.sleep(0.3)
-            mails = [
-                i for i in await service.services.workflow.outbox.pending() if i["kind"] == "mail"
-            ]
-            assert len(mails) == 1 and mails[0]["attempts"] >= 2
+            outbox = service.services.workflow.outbox
+
+            async def mails() -> list[dict[str, Any]]:
+                return [i for i in await outbox.pending() if i["kind"] == "mail"]
+
+            # Retried while the server is down: poll for the second attempt, no fixed sleep.
+            await wait_until(lambda: _retried(mails))
+            pending = await mails()
+            assert len(pending) == 1 and pending[0]["attempts"] >= 2
             await service.stop()
             controller.start()
             await service.start()
@@ -551,3 +554,8 @@ async def test_email_with_word_attachment_retried_until_the_server_is_up(
     attachment = next(p for p in parts if p.get_filename() == f"{pid}.docx")
     document = Document(io.BytesIO(attachment.get_payload(decode=True)))
     assert f"{pid} Mejlat förslag" in [p.text for p in document.paragraphs]
+
+
+async def _retried(mails: Callable[[], Awaitable[list[dict[str, Any]]]]) -> bool:
+    found = await mails()
+    return bool(found) and found[0]["attempts"] >= 2
