@@ -23,10 +23,11 @@ import json
 import math
 from pathlib import Path
 
-from knowledge.decision import DEFAULT_DECISION_PATH, FEATURES, DecisionModel
+from knowledge.decision import FEATURES, DecisionModel
 from knowledge.eval import EVAL_DIR, TUNING_FILES, read_questions
 from knowledge.kb import KnowledgeBase
-from knowledge.ranker import DEFAULT_RANKER_PATH, NO_RANKER, OUTSIDE, TermRanker, train
+from knowledge.loader import PACKAGED
+from knowledge.ranker import NO_RANKER, OUTSIDE, TermRanker, train
 
 _PERMISSIVE = DecisionModel({name: 0.0 for name in FEATURES}, 0.0, 1e-9)
 
@@ -144,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     # 91.8 % declined.
     parser.add_argument("--decline", type=float, default=0.965,
                         help="share of out-of-scope questions to decline (default 0.965)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_DECISION_PATH)
-    parser.add_argument("--ranker-out", type=Path, default=DEFAULT_RANKER_PATH)
+    parser.add_argument("--out", type=Path, default=PACKAGED.decision)
+    parser.add_argument("--ranker-out", type=Path, default=PACKAGED.ranker)
     args = parser.parse_args(argv)
     base = KnowledgeBase.load(decision=_PERMISSIVE, ranker=NO_RANKER)
     samples: list[list[float]] = []

@@ -16,11 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-from knowledge.errors import KnowledgeDataError, data_number, read_data_object
-
-DEFAULT_DECISION_PATH = Path(__file__).parent / "data" / "decision.json"
 FEATURES = (
     "score", "margin", "nearest", "unknown", "words", "kind_mismatch", "clause", "english",
     "learned", "outside",
@@ -45,18 +41,3 @@ class DecisionModel:
     def to_json(self) -> dict[str, object]:
         """The model as stored in data/decision.json."""
         return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold}
-
-
-def load_decision(path: Path | None = None) -> DecisionModel:
-    """Read the decision model; a malformed file raises KnowledgeDataError naming it."""
-    path = path or DEFAULT_DECISION_PATH
-    raw = read_data_object(path, "ska vara ett objekt med 'weights', 'bias' och 'threshold'")
-    weights = raw.get("weights")
-    if not isinstance(weights, dict) or set(weights) != set(FEATURES):
-        raise KnowledgeDataError(path, "weights", f"ska ha exakt nycklarna {list(FEATURES)}")
-    numbers = {name: data_number(path, f"weights.{name}", weights[name]) for name in FEATURES}
-    bias = data_number(path, "bias", raw.get("bias"))
-    threshold = raw.get("threshold")
-    if not isinstance(threshold, (int, float)) or not 0.0 < float(threshold) < 1.0:
-        raise KnowledgeDataError(path, "threshold", "ska vara ett tal mellan 0 och 1")
-    return DecisionModel(numbers, bias, float(threshold))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from knowledge.kb import KnowledgeBase
 
-EVAL_DIR = Path(__file__).parent / "eval"
+# The question sets are data, not code: they live in the top-level eval/ folder.
+EVAL_DIR = Path(__file__).resolve().parents[1] / "eval"
 # dev … holdout8 are training sets: each was once a blind holdout, measured once, and has
 # since been seen and trained on (knowledge.calibrate trains the re-ranker and fits the
 # decision on them). train11 … train22 were written the same way (the writer saw only the
@@ -142,11 +143,27 @@ def main(argv: list[str] | None = None) -> int:
     """Run the evaluation on the given files (default: the tuning sets and the blind set)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("files", nargs="*", type=Path, default=list(DEFAULT_FILES))
+    parser.add_argument("--answers", type=Path, default=None,
+                        help="write every (set, question, answered, topic, score, reason) to "
+                             "this file, one JSON array per line, to compare two versions")
     args = parser.parse_args(argv)
     kb = KnowledgeBase.load()
+    if args.answers is not None:
+        write_answers(kb, args.files, args.answers)
     for path in args.files:
         print(format_report(evaluate(kb, path)))
     return 0
+
+
+def write_answers(kb: KnowledgeBase, paths: list[Path], out: Path) -> None:
+    """One line per question: what a change of the code must leave as it is, or explain."""
+    lines = []
+    for path in paths:
+        for question in read_questions(path):
+            a = kb.answer(question.q)
+            lines.append(json.dumps([path.name, question.q, a.answered, a.topic, a.score,
+                                     a.reason], ensure_ascii=False))
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """A learned re-ranker: which entry a question's words point to, learned from examples.
 
-The lexical retrieval (knowledge.kb) scores each entry by the words it shares with the
+The lexical retrieval (knowledge.scoring) scores each entry by the words it shares with the
 question. It cannot learn that "vad händer med mitt förslag" asks about the process and
 not about what happens after RUG's decision, or that "APT" in a self-description says
 nothing about the material entry. This model can: a multinomial logistic regression over
@@ -11,8 +11,8 @@ labelled staff questions of the tuning sets. Its probability for an entry is add
 retrieval score with weight `share` (RANKER_SHARE).
 
 Training needs numpy and scipy (development dependencies, `make calibrate`); answering reads the
-weights from data/ranker.json with plain Python. Entries added after training simply get
-no learned boost until the model is trained again.
+weights from data/ranker.json (knowledge.loader) with plain Python. Entries added after
+training simply get no learned boost until the model is trained again.
 """
 
 from __future__ import annotations
@@ -21,11 +21,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from knowledge.errors import KnowledgeDataError, data_number, read_data_object
-
-DEFAULT_RANKER_PATH = Path(__file__).parent / "data" / "ranker.json"
 # Measured by training on all but one labelled set and ranking the held-out one: top-1
 # rose from 91–95 % to 94–97 % at a share of 0.2–0.5 of the retrieval score; with the
 # decision refitted, 0.5 reached 95.9 % right at 95.3 % declined (pooled, cross-fitted)
@@ -41,7 +37,7 @@ _C = 3.0
 # Pruning weights under 0.02 halved the file (105,000 → 53,000 weights) and changed none
 # of the 6,163 answers to the question sets.
 _STORE_CUTOFF = 0.02
-# Joins the two words of a word-pair term ("kan+jag"); see knowledge.kb._with_cues.
+# Joins the two words of a word-pair term ("kan+jag"); see knowledge.scoring.with_cues.
 PAIR = "+"
 _MIN_PAIR_COUNT = 2
 
@@ -83,49 +79,6 @@ class TermRanker:
 
 # No learned boost: for training the ranker itself and for tests of the retrieval alone.
 NO_RANKER = TermRanker((), (), {}, 0.0)
-
-
-def load_ranker(path: Path | None = None) -> TermRanker:
-    """Read the ranker; a malformed file raises KnowledgeDataError naming the field."""
-    path = path or DEFAULT_RANKER_PATH
-    raw = read_data_object(
-        path, "ska vara ett objekt med 'classes', 'bias', 'weights' och 'share'"
-    )
-    classes = raw.get("classes")
-    if (not isinstance(classes, list) or not classes
-            or not all(isinstance(c, str) and c for c in classes)
-            or len(set(classes)) != len(classes)):
-        raise KnowledgeDataError(path, "classes", "ska vara en lista med unika post-id:n")
-    bias = raw.get("bias")
-    if not isinstance(bias, list) or len(bias) != len(classes):
-        raise KnowledgeDataError(path, "bias", "ska vara en lista med ett tal per post")
-    share = data_number(path, "share", raw.get("share"))
-    if not 0.0 <= share <= 1.0:
-        raise KnowledgeDataError(path, "share", "ska vara ett tal mellan 0 och 1")
-    raw_weights = raw.get("weights")
-    if not isinstance(raw_weights, dict):
-        raise KnowledgeDataError(path, "weights", "ska vara ett objekt term → {index: vikt}")
-    # About 100,000 weights: the common case is checked in one pass per term, and only a
-    # term that fails it is walked again to name the bad field.
-    index_of = {str(i): i for i in range(len(classes))}
-    weights: dict[str, dict[int, float]] = {}
-    for term, row in raw_weights.items():
-        if not isinstance(row, dict):
-            raise KnowledgeDataError(path, f"weights.{term}", "ska vara ett objekt")
-        parsed = {index_of[key]: float(value) for key, value in row.items()
-                  if key in index_of and type(value) in (int, float)}
-        if len(parsed) != len(row):
-            for key, value in row.items():
-                if key not in index_of:
-                    raise KnowledgeDataError(path, f"weights.{term}", f"okänt index {key!r}")
-                data_number(path, f"weights.{term}.{key}", value)
-        weights[term] = parsed
-    return TermRanker(
-        tuple(classes),
-        tuple(data_number(path, f"bias[{i}]", b) for i, b in enumerate(bias)),
-        weights,
-        share,
-    )
 
 
 def train(

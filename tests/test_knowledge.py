@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.clauses import weighted_words
 from knowledge.errors import KnowledgeDataError
-from knowledge.kb import DEFAULT_ENTRIES_PATH, KnowledgeBase, looks_like_question, weighted_words
+from knowledge.kb import KnowledgeBase, looks_like_question
+from knowledge.loader import PACKAGED, read_decline_policy
 from knowledge.malbild import DEFAULT_MALBILD_PATH, load_malbild
 from knowledge.text import fold, split_compound, stem, terms, tokenize
 
@@ -111,7 +113,7 @@ def test_every_entry_has_known_related_and_no_personal_addresses(kb: KnowledgeBa
 
 
 def test_malformed_entries_file_names_file_and_entry(tmp_path: Path) -> None:
-    raw = json.loads(DEFAULT_ENTRIES_PATH.read_text(encoding="utf-8"))
+    raw = json.loads(PACKAGED.entries.read_text(encoding="utf-8"))
     raw["entries"][3]["source"] = "Någon blogg"
     bad_id = raw["entries"][3]["id"]
     path = tmp_path / "entries.json"
@@ -130,10 +132,67 @@ def test_broken_json_names_file(tmp_path: Path) -> None:
 
 
 def test_plain_list_entries_file_loads(tmp_path: Path) -> None:
-    raw = json.loads(DEFAULT_ENTRIES_PATH.read_text(encoding="utf-8"))
+    raw = json.loads(PACKAGED.entries.read_text(encoding="utf-8"))
     path = tmp_path / "entries.json"
     path.write_text(json.dumps(raw["entries"]), encoding="utf-8")
     assert KnowledgeBase.load(path).answer("Vad är RUG?").topic == "rug"
+
+
+def test_sources_come_from_the_data_file(tmp_path: Path) -> None:
+    raw = json.loads(PACKAGED.entries.read_text(encoding="utf-8"))
+    raw["sources"] = [s for s in raw["sources"] if s != "Målbild Omtanke Halland"]
+    path = tmp_path / "entries.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(KnowledgeDataError) as err:
+        KnowledgeBase.load(path)
+    assert str(path) in str(err.value)
+    assert "Målbild Omtanke Halland" in str(err.value)
+
+
+def _policy_file(tmp_path: Path, rules: object) -> Path:
+    path = tmp_path / "decline_policy.json"
+    path.write_text(json.dumps({"version": 1, "rules": rules}), encoding="utf-8")
+    return path
+
+
+def test_the_decline_policy_is_data(tmp_path: Path) -> None:
+    path = _policy_file(tmp_path, [{"id": "no_rug", "reason": "out_of_scope", "scope": "question",
+                                    "why": "test", "patterns": [r"\brug\b"]}])
+    kb = KnowledgeBase.load(policy=read_decline_policy(path))
+    answer = kb.answer("Vad är RUG?")
+    assert (answer.answered, answer.reason) == (False, "out_of_scope")
+    # Without the packaged rules, nothing else is declined by rule.
+    assert kb.answer("Vad är färdplanen?").topic == "fardplan"
+
+
+@pytest.mark.parametrize(
+    ("rule", "named"),
+    [
+        ({"id": "r1", "reason": "rude", "scope": "question", "why": "x", "patterns": ["a"]},
+         "reason"),
+        ({"id": "r1", "reason": "sensitive", "scope": "all", "why": "x", "patterns": ["a"]},
+         "scope"),
+        ({"id": "r1", "reason": "sensitive", "scope": "whole", "why": "x", "patterns": ["(a"]},
+         "mönster 0"),
+        ({"id": "r1", "reason": "sensitive", "scope": "whole", "why": "x", "patterns": []},
+         "patterns"),
+        ({"id": "r1", "reason": "sensitive", "scope": "whole", "patterns": ["a"]}, "why"),
+    ],
+)
+def test_a_malformed_decline_rule_names_file_and_rule(
+    tmp_path: Path, rule: dict[str, object], named: str
+) -> None:
+    path = _policy_file(tmp_path, [rule])
+    with pytest.raises(KnowledgeDataError) as err:
+        read_decline_policy(path)
+    assert str(path) in str(err.value)
+    assert "'r1'" in str(err.value) and named in str(err.value)
+
+
+def test_a_decline_rule_id_is_unique(tmp_path: Path) -> None:
+    rule = {"id": "twice", "reason": "sensitive", "scope": "whole", "why": "x", "patterns": ["a"]}
+    with pytest.raises(KnowledgeDataError, match="twice"):
+        read_decline_policy(_policy_file(tmp_path, [rule, rule]))
 
 
 # ----- answering -------------------------------------------------------------------
@@ -311,7 +370,7 @@ def test_fee_compounds_are_declined(kb: KnowledgeBase, question: str) -> None:
 
 
 def test_declared_kind_must_be_known(tmp_path: Path) -> None:
-    raw = json.loads(DEFAULT_ENTRIES_PATH.read_text(encoding="utf-8"))
+    raw = json.loads(PACKAGED.entries.read_text(encoding="utf-8"))
     raw["entries"][0]["kind"] = "sometime"
     path = tmp_path / "entries.json"
     path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from knowledge.calibrate import main as calibrate_main
-from knowledge.decision import FEATURES, load_decision
+from knowledge.decision import FEATURES
 from knowledge.errors import KnowledgeDataError
 from knowledge.eval import EVAL_DIR, evaluate
 from knowledge.kb import KnowledgeBase
-from knowledge.ranker import load_ranker
+from knowledge.loader import PACKAGED, read_decision, read_ranker
 
 
 def _write(path: Path, data: object) -> Path:
@@ -25,7 +25,7 @@ def _valid() -> dict[str, object]:
 
 
 def test_the_packaged_model_loads() -> None:
-    model = load_decision()
+    model = read_decision(PACKAGED.decision)
     assert set(model.weights) == set(FEATURES)
     assert 0.0 < model.threshold < 1.0
 
@@ -44,7 +44,7 @@ def test_a_malformed_model_fails_loudly_naming_file_and_field(
 ) -> None:
     path = _write(tmp_path / "decision.json", {**_valid(), **change})
     with pytest.raises(KnowledgeDataError) as caught:
-        load_decision(path)
+        read_decision(path)
     assert str(path) in str(caught.value)
     assert named in str(caught.value)
 
@@ -52,7 +52,7 @@ def test_a_malformed_model_fails_loudly_naming_file_and_field(
 def test_a_model_that_never_trusts_the_retrieval_declines_everything(tmp_path: Path) -> None:
     path = _write(tmp_path / "decision.json",
                   {"weights": {name: 0.0 for name in FEATURES}, "bias": -50.0, "threshold": 0.5})
-    kb = KnowledgeBase.load(decision=load_decision(path))
+    kb = KnowledgeBase.load(decision=read_decision(path))
     answer = kb.answer("Vad är nära vård?")
     assert (answer.answered, answer.reason) == (False, "low_confidence")
 
@@ -63,8 +63,8 @@ def test_calibration_writes_a_model_that_meets_its_decline_target(tmp_path: Path
     dev = EVAL_DIR / "dev.jsonl"
     assert calibrate_main([str(dev), "--decline", "0.95", "--out", str(out),
                            "--ranker-out", str(ranker_out)]) == 0
-    model = load_decision(out)
-    kb = KnowledgeBase.load(decision=model, ranker=load_ranker(ranker_out))
+    model = read_decision(out)
+    kb = KnowledgeBase.load(decision=model, ranker=read_ranker(ranker_out))
     report = evaluate(kb, dev, repeats=1)
     assert report.decline_rate >= 0.95
     assert report.accuracy >= 0.9

@@ -11,7 +11,8 @@ from knowledge.calibrate import _PERMISSIVE, train_ranker
 from knowledge.errors import KnowledgeDataError
 from knowledge.eval import EVAL_DIR, TUNING_FILES, evaluate
 from knowledge.kb import KnowledgeBase
-from knowledge.ranker import NO_RANKER, OUTSIDE, PAIR, TermRanker, load_ranker, train
+from knowledge.loader import PACKAGED, read_ranker
+from knowledge.ranker import NO_RANKER, OUTSIDE, PAIR, TermRanker, train
 
 
 def _valid() -> dict[str, object]:
@@ -20,7 +21,7 @@ def _valid() -> dict[str, object]:
 
 
 def test_the_packaged_ranker_knows_every_entry_and_the_outside_class() -> None:
-    ranker = load_ranker()
+    ranker = read_ranker(PACKAGED.ranker)
     kb = KnowledgeBase.load()
     assert set(ranker.classes) == {entry.id for entry in kb.entries} | {OUTSIDE}
     assert 0.0 < ranker.share <= 1.0
@@ -44,7 +45,7 @@ def test_a_malformed_ranker_fails_loudly_naming_file_and_field(
     path = tmp_path / "ranker.json"
     path.write_text(json.dumps({**_valid(), **change}), encoding="utf-8")
     with pytest.raises(KnowledgeDataError) as caught:
-        load_ranker(path)
+        read_ranker(path)
     assert str(path) in str(caught.value)
     assert named in str(caught.value)
 
@@ -86,8 +87,7 @@ def test_a_ranker_never_trained_on_a_set_still_answers_it_well() -> None:
 def test_an_entry_added_after_training_is_still_found(tmp_path: Path) -> None:
     # Coordinators add entries without retraining: the new entry has no learned weights,
     # and the lexical retrieval must still answer its own questions with it.
-    raw = json.loads((Path(__file__).parents[1] / "knowledge" / "data" / "entries.json")
-                     .read_text(encoding="utf-8"))
+    raw = json.loads(PACKAGED.entries.read_text(encoding="utf-8"))
     raw["entries"].append({
         "id": "tack_rug",
         "title": "Hur tackar vi RUG-deltagarna efter ett avslutat initiativ?",
