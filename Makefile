@@ -31,6 +31,7 @@ chat: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 test: $(VENV)/.installed node_modules/.installed /usr/bin/chromium lint
 	$(VENV)/bin/pytest -q

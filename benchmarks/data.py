@@ -14,18 +14,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from domain.proposal import Status, format_proposal_id
+from storage import layout
+from storage.documents import encode_json
 from storage.files import atomic_write_bytes, read_json
 from storage.kv import KEY, STORE_FORMAT, STORE_VERSION, TABLE, VALUE, shard_of
-from storage.proposals import Status, format_proposal_id
-from storage.tinytable import encode_json
+from storage.records import DRAFT_TOKEN, PENDING
+from storage.tiny_backend import TABLES_DIR
+from storage.tinytable import DOC, ID, INDEX, TABLE_NAME
 
 QUESTION_SEED = "aad-seed-q"
 DRAFT_SEED = "aad-seed-d"
 SHARDS = 256
 # Share of stored conversations that are in the middle of a proposal (the rest asked questions).
 DRAFTING_SHARE = 0.4
-_STATUSES = (Status.WITH_RUG, Status.APPROVED, Status.REJECTED, Status.AWAITING_ENDORSEMENT,
-             Status.MORE_INFO_REQUESTED)
+_STATUSES = (
+    Status.WITH_RUG,
+    Status.APPROVED,
+    Status.REJECTED,
+    Status.AWAITING_ENDORSEMENT,
+    Status.MORE_INFO_REQUESTED,
+)
 
 
 @dataclass
@@ -34,7 +43,6 @@ class Templates:
 
     question_docs: dict[str, str]
     draft_docs: dict[str, str]
-    draft_index: dict[str, Any]
     proposal: dict[str, Any]
 
     @property
@@ -64,11 +72,7 @@ def capture_templates(seed_dir: Path) -> Templates:
     draft_key = f"draft/{DRAFT_SEED}"
     if draft_key not in documents or not question:
         raise RuntimeError(f"seed run stored no draft or no question state: {sorted(documents)}")
-    drafts = read_json(seed_dir / "drafts.json") or {}
-    index = next(
-        r for r in drafts.get("drafts", {}).values() if r.get("person") == DRAFT_SEED
-    )
-    return Templates(question, draft, index, documents[draft_key]["proposal"])
+    return Templates(question, draft, documents[draft_key]["proposal"])
 
 
 def _proposal(n: int, template: dict[str, Any], owner: str) -> dict[str, Any]:
@@ -93,12 +97,24 @@ def _proposal(n: int, template: dict[str, Any], owner: str) -> dict[str, Any]:
     proposal["history"] = [
         {"at": f"{year}-03-01T10:00:00+00:00", "who": owner, "action": "submitted", "note": ""}
     ]
-    proposal["draft_token"] = uuid.uuid4().hex
+    proposal[DRAFT_TOKEN] = uuid.uuid4().hex
+    proposal[PENDING] = []
     return proposal
 
 
-def populate(data_dir: Path, templates: Templates, conversations: int,
-             proposals: int = 1000) -> dict[str, int]:
+def _record(proposal: dict[str, Any]) -> dict[str, Any]:
+    """A proposal as the TinyDB table stores it (storage.tinytable), with its index."""
+    index = {
+        "status": proposal["status"],
+        "initiator": proposal["initiator"]["aad_object_id"],
+        "draft_token": proposal[DRAFT_TOKEN],
+    }
+    return {ID: proposal["id"], INDEX: index, DOC: proposal}
+
+
+def populate(
+    data_dir: Path, templates: Templates, conversations: int, proposals: int = 1000
+) -> dict[str, int]:
     """Write a data folder with `conversations` stored conversations and `proposals` proposals.
 
     Returns counts of what was written. Background users are ``aad-bg-NNNNN``.
@@ -106,14 +122,14 @@ def populate(data_dir: Path, templates: Templates, conversations: int,
     state_dir = data_dir / "state"
     state_dir.mkdir(parents=True, exist_ok=True)
     shards: list[dict[str, Any]] = [{} for _ in range(SHARDS)]
-    draft_index: dict[str, Any] = {}
     drafting = round(conversations * DRAFTING_SHARE)
     documents = 0
     for n in range(conversations):
         aad = f"aad-bg-{n:05d}"
         is_drafting = n < drafting
         source, seed = (
-            (templates.draft_docs, DRAFT_SEED) if is_drafting
+            (templates.draft_docs, DRAFT_SEED)
+            if is_drafting
             else (templates.question_docs, QUESTION_SEED)
         )
         for key, text in source.items():
@@ -121,8 +137,6 @@ def populate(data_dir: Path, templates: Templates, conversations: int,
             table = shards[shard_of(real_key, SHARDS)]
             table[str(len(table) + 1)] = {KEY: real_key, VALUE: json.loads(text.replace(seed, aad))}
             documents += 1
-        if is_drafting:
-            draft_index[str(len(draft_index) + 1)] = {**templates.draft_index, "person": aad}
     for number, table in enumerate(shards):
         if table:
             atomic_write_bytes(state_dir / f"shard-{number:05d}.json", encode_json({TABLE: table}))
@@ -130,15 +144,30 @@ def populate(data_dir: Path, templates: Templates, conversations: int,
         state_dir / "meta.json",
         encode_json({"format": STORE_FORMAT, "version": STORE_VERSION, "shards": SHARDS}),
     )
-    atomic_write_bytes(data_dir / "drafts.json", encode_json({"drafts": draft_index}))
     owners = [f"aad-bg-{n:05d}" for n in range(max(conversations, 1))]
-    table = {
-        str(n): _proposal(n, templates.proposal, owners[n % len(owners)])
-        for n in range(1, proposals + 1)
+    written = [
+        _proposal(n, templates.proposal, owners[n % len(owners)]) for n in range(1, proposals + 1)
+    ]
+    tables = data_dir / TABLES_DIR
+    tables.mkdir(parents=True, exist_ok=True)
+    records = {str(n): _record(p) for n, p in enumerate(written, start=1)}
+    atomic_write_bytes(tables / f"{layout.PROPOSALS}.json", encode_json({TABLE_NAME: records}))
+    # The id counters, as submits keep them, so a new proposal gets the next free id.
+    highest: dict[str, int] = {}
+    for p in written:
+        year = p["id"][3:7]
+        highest[year] = max(highest.get(year, 0), int(p["id"][-4:]))
+    counters = {
+        str(n): {ID: f"counter/proposal-{year}", INDEX: {}, DOC: {"value": value}}
+        for n, (year, value) in enumerate(sorted(highest.items()), start=1)
     }
-    atomic_write_bytes(data_dir / "proposals.json", encode_json({"proposals": table}))
-    return {"conversations": conversations, "documents": documents, "drafts": drafting,
-            "proposals": proposals}
+    atomic_write_bytes(tables / f"{layout.META}.json", encode_json({TABLE_NAME: counters}))
+    return {
+        "conversations": conversations,
+        "documents": documents,
+        "drafts": drafting,
+        "proposals": proposals,
+    }
 
 
 def directory_bytes(directory: Path) -> int:

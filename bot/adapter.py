@@ -36,9 +36,9 @@ from msrest.pipeline.universal import RawDeserializer
 from msrest.universal_http.aiohttp import AioHttpClientResponse
 from msrest.universal_http.aiohttp import AioHTTPSender as UniversalAioHTTPSender
 
-from presentation.texts import Texts, locale_of
 from bot.settings import Settings
 from dialogs.ids import DIALOG_STATE_PROPERTY
+from presentation.texts import Texts, locale_of
 from storage.errors import StoreUnavailableError
 
 logger = logging.getLogger(__name__)

@@ -93,7 +93,7 @@ class ChatSession:
         self.user = user
         self.adapter = ConsoleAdapter(self._show)
         self.adapter.on_turn_error = make_error_handler(services.texts, services.conversation_state)
-        services.adapter = self.adapter
+        services.use_adapter(self.adapter)
         self.bot = OmtankeBot(services, build_root_dialog(services))
         self.last_card: RenderedCard | None = None
         self.conversation = ConversationAccount(

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from presentation.cards import CardError
-from presentation.texts import TextsError
 from bot.settings import Settings, SettingsError
 from knowledge.errors import KnowledgeDataError
+from presentation.cards import CardError
+from presentation.texts import TextsError
 from storage.errors import StoreError
 
 # Errors that mean a data or configuration file is damaged; each message names the file.
@@ -207,8 +207,8 @@ def _plain_answer(answer) -> str:  # type: ignore[no-untyped-def]
 
 
 def _check(settings: Settings, path: Path, as_json: bool) -> int:
+    from bot.check_command import run_check
     from bot.services import load_directories
-    from knowledge.check_command import run_check
     from knowledge.malbild import load_malbild
     from knowledge.skallkrav import CheckContext
 

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from presentation.texts import Texts
+from storage.proposals import Proposal
+
 from bot.rug_document import proposals_docx
 from knowledge.organisations import understand_organisations
-from storage.proposals import Proposal
+from presentation.texts import Texts
 from storage.tinytable import RecordTable
 
 FORMATS = ("csv", "json", "docx")

@@ -6,8 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
 from bot.delivery import Delivery, NotYetDeliverable, Record
@@ -30,13 +29,14 @@ class ProactiveSenders:
 
     def __init__(
         self,
-        adapter: CloudAdapter,
+        adapter: BotAdapter,
         records: Records,
         texts: Texts,
         check_context: CheckContext,
         settings: Settings,
     ) -> None:
-        self._adapter = adapter
+        # Replaced by Services.use_adapter for in-process hosts.
+        self.adapter = adapter
         self._records = records
         self._texts = texts
         self._check_context = check_context
@@ -67,7 +67,7 @@ class ProactiveSenders:
         return await self._proactive(reference, item["payload"]["activity"])
 
     async def _proactive(self, reference: dict[str, Any], activity: dict[str, Any]) -> str:
-        adapter = self._adapter
+        adapter = self.adapter
         outcome: dict[str, Any] = {}
 
         async def send(turn_context: TurnContext) -> None:

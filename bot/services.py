@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from botbuilder.core import ConversationState, Storage, TurnContext
+from botbuilder.core import BotAdapter, ConversationState, Storage, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
@@ -48,10 +48,17 @@ class Services:
     records: Records
     bot_storage: Storage
     conversation_state: ConversationState
-    adapter: CloudAdapter
+    adapter: BotAdapter
     workflow: RugWorkflow
     delivery: Delivery
+    senders: ProactiveSenders
     references: ReferenceKeeper
+
+    def use_adapter(self, adapter: BotAdapter) -> None:
+        """Run turns and proactive messages through another adapter (the terminal chat, the
+        SDK's TestAdapter in tests); the HTTP service keeps the one open_services built."""
+        self.adapter = adapter
+        self.senders.adapter = adapter
 
     async def deliver_now(self, ids: list[str]) -> None:
         """Try the outbox items a turn stored; what fails is retried by the worker."""
@@ -64,7 +71,8 @@ class Services:
     async def close(self) -> None:
         """Stop delivering, flush and close every store."""
         await self.delivery.stop()
-        await self.adapter.bot_framework_authentication.close()  # type: ignore[attr-defined]
+        if isinstance(self.adapter, CloudAdapter):
+            await self.adapter.bot_framework_authentication.close()
         await self.records.close()
 
 
@@ -112,6 +120,7 @@ async def open_services(
     settings: Settings,
     *,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
+    adapter: BotAdapter | None = None,
     kb: KnowledgeBase | None = None,
     backend: Backend | None = None,
     retry: RetryPolicy | None = None,
@@ -119,7 +128,8 @@ async def open_services(
     """Load knowledge and configuration, open the stores; fail fast with a clear error.
 
     ``credentials_factory`` only changes how replies get their outbound token (tests point it
-    at a fake connector); ``kb`` and ``backend`` let tests share one knowledge base and use
+    at a fake connector); ``adapter`` replaces the Bot Framework adapter (the terminal chat and
+    the SDK's TestAdapter); ``kb`` and ``backend`` let tests share one knowledge base and use
     another store.
     """
     texts = Texts.load()
@@ -141,9 +151,10 @@ async def open_services(
         raise
     bot_storage = KeyValueBotStorage(backend.state)
     conversation_state = ConversationState(bot_storage)
-    adapter = create_adapter(
-        settings, texts, conversation_state, credentials_factory=credentials_factory
-    )
+    if adapter is None:
+        adapter = create_adapter(
+            settings, texts, conversation_state, credentials_factory=credentials_factory
+        )
     check_context = CheckContext(target_groups=groups, malbild=malbild, rug=rug)
     workflow = RugWorkflow(
         records=records,
@@ -155,7 +166,8 @@ async def open_services(
         mail_recipient=settings.smtp.recipient if settings.smtp else None,
     )
     delivery = Delivery(records.outbox, retry, exclusive=backend.kind != "azure")
-    ProactiveSenders(adapter, records, texts, check_context, settings).register(delivery)
+    senders = ProactiveSenders(adapter, records, texts, check_context, settings)
+    senders.register(delivery)
     delivery.on_delivered("rug_card", workflow.remember_card)
     return Services(
         settings=settings,
@@ -173,6 +185,6 @@ async def open_services(
         adapter=adapter,
         workflow=workflow,
         delivery=delivery,
+        senders=senders,
         references=ReferenceKeeper(records),
     )
-

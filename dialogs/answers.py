@@ -8,11 +8,11 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from dialogs.ports import DialogServices
 from dialogs.actions import CardAction
+from dialogs.ports import DialogServices
 from dialogs.replies import card_activity, locale_for, user_key
-from knowledge.kb import Answer
 from domain.personnummer import contains_identity_number
+from knowledge.kb import Answer
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,9 @@ async def record_feedback(
         logger.warning("refused feedback on an unknown topic")
         await turn_context.send_activity(services.texts.get("general.bad_card", locale))
         return
-    await services.records.feedback.record(user_key(turn_context), topic, bool(action.get("helpful")))
+    await services.records.feedback.record(
+        user_key(turn_context), topic, bool(action.get("helpful"))
+    )
     await turn_context.send_activity(services.texts.get("answer.thanks_feedback", locale))
 
 

@@ -492,9 +492,7 @@ class ProposalDialog(Dialog):
         data: dict[str, Any] = {
             **base_view(ctx, spec),
             "intro": t.get("proposal.continue_here", locale) if resumed else "",
-            "progress": t.get(
-                "proposal.progress", locale, n=flow.number(state), total=len(FIELDS)
-            ),
+            "progress": t.get("proposal.progress", locale, n=flow.number(state), total=len(FIELDS)),
             "question": t.get(f"{key}.question", locale, factor=(factor or "").lower()),
             "example": t.get("proposal.example", locale, example=t.get(f"{key}.example", locale)),
             "position": flow.position(state),

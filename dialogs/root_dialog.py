@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+
 from botbuilder.dialogs import (
     ComponentDialog,
     Dialog,

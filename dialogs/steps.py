@@ -18,7 +18,7 @@ from typing import Any
 from domain.fields import FIELDS, Field, Kind, get_value, set_value
 from domain.personnummer import contains_identity_number
 from domain.proposal import Proposal
-from domain.validation import Problem, validate_field
+from domain.validation import validate_field
 from knowledge.malbild import Malbild
 from knowledge.organisations import ORGANISATIONS, split_organisations, understand_organisations
 from knowledge.rug import PeopleDirectory
@@ -30,6 +30,7 @@ from knowledge.skallkrav import (
     recognise_malbild,
 )
 from knowledge.target_groups import TargetGroupList
+from presentation.problems import problem_text
 from presentation.texts import Texts
 
 _LIST_SPLIT = re.compile(r"[,;\n]+")
@@ -75,14 +76,6 @@ class Taken:
     def refused(cls, message: str) -> Taken:
         """Nothing was stored."""
         return cls(False, False, message)
-
-
-def problem_text(ctx: StepContext, problem: Problem) -> str:
-    """A validation problem as a sentence."""
-    if problem.code == "identity_number":
-        return ctx.t("general.identity_number")
-    label = ctx.t(f"problem.label.{problem.field}") if problem.field else ""
-    return ctx.t(f"problem.{problem.code}", label=label, **problem.values)
 
 
 def krav_line(item: SkallkravItem) -> str:
@@ -156,7 +149,7 @@ class TextKind(StepKind):
             return Taken.refused(ctx.t("proposal.empty_answer"))
         problem = validate_field(spec.id, value)
         if problem is not None:
-            return Taken.refused(problem_text(ctx, problem))
+            return Taken.refused(problem_text(ctx.texts, problem, ctx.locale))
         if len(value) > spec.limit:
             return Taken.refused(
                 ctx.t("general.text_too_long", length=len(value), limit=spec.limit)
@@ -315,7 +308,7 @@ class MotivationStep:
             return Taken.refused(ctx.t("proposal.empty_answer"))
         problem = validate_field("success_factors", {factor: value})
         if problem is not None:
-            return Taken.refused(problem_text(ctx, problem))
+            return Taken.refused(problem_text(ctx.texts, problem, ctx.locale))
         proposal.success_factors[factor] = value
         return Taken(True)
 
@@ -361,7 +354,7 @@ class RugContactKind(StepKind):
         if len(ctx.rug) == 0:
             problem = validate_field("name", wanted)
             if problem is not None:
-                return Taken.refused(problem_text(ctx, problem))
+                return Taken.refused(problem_text(ctx.texts, problem, ctx.locale))
             proposal.rug_contact = wanted
             return Taken(True)
         person = ctx.rug.find(wanted)

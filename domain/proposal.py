@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from domain.fields import TEXT_FIELD_IDS
@@ -36,7 +36,9 @@ class ProposalFormatError(ValueError):
     """
 
     def __init__(self, field_name: str, expected: str, value: str = "") -> None:
-        super().__init__(f"field {field_name!r}: expected {expected}" + (f", got {value!r}" if value else ""))
+        super().__init__(
+            f"field {field_name!r}: expected {expected}" + (f", got {value!r}" if value else "")
+        )
         self.field = field_name
         self.expected = expected
         self.value = value

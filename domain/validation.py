@@ -6,8 +6,8 @@ files, and the field's label with ``proposal.field.<field>``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 

@@ -41,7 +41,9 @@ class Texts:
             if not isinstance(data, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in data.items()
             ):
-                raise TextsError(f"presentation/locales/{name}: must be an object of text keys to strings")
+                raise TextsError(
+                    f"presentation/locales/{name}: must be an object of text keys to strings"
+                )
             tables[locale] = data
         return cls(tables)
 

@@ -13,6 +13,7 @@ from knowledge.skallkrav import SKALLKRAV_TITLES, CheckContext, check_proposal
 from presentation.proposal_view import sections
 from presentation.texts import Texts
 
+
 def checklist(proposal: Proposal, context: CheckContext) -> list[tuple[bool, str]]:
     """The four skallkrav as (met, line) pairs."""
     result = check_proposal(proposal, context)

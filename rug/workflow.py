@@ -167,7 +167,10 @@ class RugWorkflow:
     async def _store_channel(self, actor: Actor, reference: dict[str, Any]) -> None:
         await self._records.references.set_rug_channel(reference, by=actor.aad)
         await self._audit(
-            actor.aad, "rug_channel_registered", "rug_channel", conversation=reference["conversation"]
+            actor.aad,
+            "rug_channel_registered",
+            "rug_channel",
+            conversation=reference["conversation"],
         )
 
     # ----- submission and endorsement ------------------------------------------------------
@@ -383,7 +386,10 @@ class RugWorkflow:
         activity = card_activity(card, self._t("rug.case.summary", id=proposal.id))
         change.messages.append(
             outbox_item(
-                "channel", "rug", {"activity": activity}, {"kind": "rug_card", "proposal": proposal.id}
+                "channel",
+                "rug",
+                {"activity": activity},
+                {"kind": "rug_card", "proposal": proposal.id},
             )
         )
         if self._mail_recipient:
@@ -500,7 +506,9 @@ class RugWorkflow:
             return
         if proposal.status != Status.WITH_RUG:
             state = self._t("rug.case.state_waiting", status=self._t(f"status.{proposal.status}"))
-            outcome.replies.append(text_activity(self._t("rug.decide.not_with_rug", locale, id=pid)))
+            outcome.replies.append(
+                text_activity(self._t("rug.decide.not_with_rug", locale, id=pid))
+            )
             outcome.card = await self._case_card(proposal, state)
             return
         current = await self._current_card(pid)
@@ -517,7 +525,10 @@ class RugWorkflow:
         if choice == Status.MORE_INFO_REQUESTED:
             self._ask_for_more(proposal, change, member.name, actor.aad, motivation, fields)
             state = self._t(
-                "rug.case.state_more_info", by=member.name, when=utc_now()[:10], motivation=motivation
+                "rug.case.state_more_info",
+                by=member.name,
+                when=utc_now()[:10],
+                motivation=motivation,
             )
         else:
             self._record_decision(proposal, change, member, actor.aad, choice, motivation)
@@ -782,4 +793,3 @@ def _requested_fields(raw: Any) -> list[str]:
         return []
     picked = [part.strip() for part in raw.split(",")[: len(COMPLEMENTABLE_FIELD_IDS)]]
     return [f for f in COMPLEMENTABLE_FIELD_IDS if f in picked]
-

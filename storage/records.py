@@ -39,7 +39,7 @@ def _millis() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-# ----- audit and feedback ---------------------------------------------------------------------
+# ----- audit and feedback -------------------------------------------------------------------------
 
 
 class Audit:
@@ -94,7 +94,7 @@ class FeedbackLog:
         return await self._log.read()
 
 
-# ----- escalations ------------------------------------------------------------------------------
+# ----- escalations --------------------------------------------------------------------------------
 
 
 class EscalationLog:
@@ -122,7 +122,7 @@ class EscalationLog:
         return [v.document for v in await self._table.all()]
 
 
-# ----- conversation references ------------------------------------------------------------------
+# ----- conversation references --------------------------------------------------------------------
 
 
 class ReferenceBook:
@@ -181,7 +181,7 @@ class ReferenceBook:
         return await self.channel(layout.RUG_CHANNEL)
 
 
-# ----- shared small records: counters, leases, card ids ---------------------------------------------
+# ----- shared small records: counters, leases, card ids -------------------------------------------
 
 
 class Meta:
@@ -389,7 +389,7 @@ class Outbox:
         return pending
 
 
-# ----- proposals and drafts --------------------------------------------------------------------------
+# ----- proposals and drafts -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -692,7 +692,7 @@ class ProposalRepository:
         return len([_read_proposal(v) for v in await self._table.all()])
 
 
-# ----- everything together -----------------------------------------------------------------------------
+# ----- everything together ------------------------------------------------------------------------
 
 
 class Records:
@@ -722,4 +722,3 @@ class Records:
     async def close(self) -> None:
         """Close the backend."""
         await self.backend.close()
-

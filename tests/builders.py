@@ -183,7 +183,7 @@ class BotHarness:
         )
         self.adapter = TestAdapter(self.bot.on_turn, template)
         self.adapter.on_turn_error = make_error_handler(services.texts, services.conversation_state)
-        services.adapter = self.adapter
+        services.use_adapter(self.adapter)
 
     @classmethod
     async def open(cls, data_dir: Path, **settings: Any) -> BotHarness:

@@ -22,7 +22,7 @@ from botbuilder.schema import Activity
 
 from bot.services import open_services
 from bot.settings import Settings
-from storage.proposals import Initiator, Proposal, Status
+from domain.proposal import Initiator, Proposal, Status
 from tests.builders import BotHarness, card_of
 
 Card = dict[str, Any]
@@ -76,7 +76,7 @@ async def _status(h: BotHarness) -> Samples:
         "Hälsosamtal för 75-åringar på vårdcentralen och i hemtjänsten",
     ):
         draft = await repo.new_draft(person, Proposal(title=title, initiator=initiator))
-        submitted = await repo.submit(person, draft, Status.AWAITING_ENDORSEMENT, person)
+        submitted, _created, _deliver = await h.services.workflow.submit(person, draft)
     submitted.status = Status.WITH_RUG
     submitted.record("2026-11-23T09:00:00+00:00", "aad-rug-member", "endorsed")
     await repo.save(submitted, "aad-rug-member", "endorsed")
@@ -153,7 +153,7 @@ async def _rug_cards(h: BotHarness) -> Samples:
         ),
     )
     draft = await services.records.proposals.new_draft(person, proposal)
-    submitted = await services.records.proposals.submit(person, draft, Status.WITH_RUG, person)
+    submitted, _created, _deliver = await workflow.submit(person, draft)
     notice = services.cards.render(
         "rug_notice",
         {

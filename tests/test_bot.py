@@ -360,7 +360,7 @@ async def test_card_value_that_is_not_an_object_is_refused(harness: BotHarness) 
 
 def test_luhn_helper_makes_numbers_the_bot_recognises() -> None:
     """The test's own personnummer is valid, and one digit off is not (guards the tests below)."""
-    from knowledge.personnummer import contains_identity_number
+    from domain.personnummer import contains_identity_number
 
     number = luhn_personnummer()
     wrong = number[:-1] + str((int(number[-1]) + 1) % 10)

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-
-from storage.kv import ShardedTinyStore
-from storage.proposals import REQUIRED_TEXT_FIELDS, Status
 from storage.repository import Records
+
+from domain.proposal import REQUIRED_TEXT_FIELDS, Status
+from storage.kv import ShardedTinyStore
 from tests.builders import card_actions, card_of, teams_message, user
 from tests.conftest import REPO_ROOT, cli_env, free_port, omtanke_command
 from tests.fake_connector import FakeConnector

@@ -12,12 +12,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from storage.repository import Records
 
 from bot.data_admin import PSEUDONYM_PREFIX
 from bot.settings import Settings
+from domain.proposal import Initiator, Proposal, Status
 from storage.kv import ShardedTinyStore
-from storage.proposals import Initiator, Proposal, Status
-from storage.repository import Records
 from tests.builders import wait_until
 from tests.conftest import REPO_ROOT, cli_env, omtanke_command, run_omtanke
 from tests.fake_connector import FakeConnector

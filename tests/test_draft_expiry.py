@@ -61,8 +61,7 @@ async def test_a_reminder_goes_through_the_outbox_to_the_personal_chat(tmp_path:
         services = harness.services
         later = datetime.now(UTC) + timedelta(days=85)
         assert await sweep_drafts(services, notify_in_personal_chat(services), later) == (1, 0)
-        assert services.workflow is not None
-        items = await services.workflow.delivery.outbox.all()
+        items = await services.records.outbox.all()
         reminders = [i for i in items if i["purpose"].get("kind") == "draft_reminder"]
         assert [(i["kind"], i["target"]) for i in reminders] == [("person", "aad-anna")]
         assert "Gemensam läkemedelsgenomgång" in reminders[0]["payload"]["activity"]["text"]

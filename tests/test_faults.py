@@ -12,7 +12,7 @@ import pytest
 
 from bot.services import open_services
 from bot.settings import Settings
-from storage.proposals import Initiator, Proposal, Status
+from domain.proposal import Initiator, Proposal
 from tests.builders import BotHarness, wait_until
 from tests.conftest import free_port, run_omtanke
 from tests.test_proposal_dialog import ANSWERS, fill_until_summary, last_text, submit_data
@@ -50,7 +50,7 @@ class FullDisk:
 
 def fill_the_disk(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every store write fail as on a full disk (chmod does not stop root)."""
-    for module in ("storage.kv", "storage.files", "storage.audit"):
+    for module in ("storage.kv", "storage.files", "storage.jsonl"):
         monkeypatch.setattr(f"{module}.os", FullDisk())
 
 
@@ -106,7 +106,7 @@ async def _data_with_proposals(data: Path) -> None:
             person = f"aad-{n}"
             proposal = Proposal(title=f"Förslag {n}", initiator=Initiator(aad_object_id=person))
             draft = await repo.new_draft(person, proposal)
-            await repo.submit(person, draft, Status.AWAITING_ENDORSEMENT, "Test")
+            await services.workflow.submit(person, draft)
     finally:
         await services.close()
 
@@ -115,7 +115,7 @@ async def test_serve_refuses_a_corrupt_proposals_file(tmp_path: Path) -> None:
     """A damaged proposals.json stops `omtanke serve` with a message naming it."""
     data = tmp_path / "data"
     await _data_with_proposals(data)
-    proposals = data / "proposals.json"
+    proposals = data / "tables" / "proposals.json"
     proposals.write_bytes(proposals.read_bytes()[:-40])
 
     done = await asyncio.to_thread(run_omtanke, ["serve"], data, PORT=str(free_port()))
@@ -152,13 +152,13 @@ async def test_proactive_message_kept_while_connector_down_and_sent_after_restar
     pid = (await submit_directly(service, complete_proposal(service, "Nere"))).id
     service.connector.fail_with = 503
     assert await service.click(RUT, {"action": "endorse", "proposal": pid, "choice": "yes"}) == 201
-    kept = await service.services.workflow.outbox.pending()
-    assert any(item["target"] == "aad-anna" for item in kept)
+    kept = await service.services.records.outbox.pending()
+    assert any(item.data["target"] == "aad-anna" for item in kept)
     await service.stop()
 
     service.connector.fail_with = None
     await service.start()
-    outbox = service.services.workflow.outbox
+    outbox = service.services.records.outbox
     await wait_until(lambda: outbox_drained(service))
 
     assert await outbox.pending() == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.personnummer import contains_identity_number, find_identity_numbers
+from domain.personnummer import contains_identity_number, find_identity_numbers
 
 
 def luhn_digit(nine_digits: str) -> str:

@@ -12,7 +12,7 @@ from aiohttp import ClientSession, web
 
 from bot.app import create_app
 from bot.settings import Settings
-from storage.proposals import Status
+from domain.proposal import Status
 from tests.builders import (
     BotHarness,
     card_actions,

@@ -8,14 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
+from bot.rug_document import FIELD_ORDER
 from docx import Document
 
 from bot.cli import main
-from bot.rug_document import FIELD_ORDER
 from bot.services import open_services
 from bot.settings import Settings
 from dialogs.proposal_dialog import STEPS
-from storage.proposals import Decision, Initiator, Proposal, Status
+from domain.proposal import Decision, Initiator, Proposal, Status
 from tests.conftest import run_omtanke
 
 

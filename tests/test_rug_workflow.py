@@ -17,10 +17,10 @@ import pytest
 from aiohttp import ClientSession, web
 
 from bot.app import SERVICES, create_app
-from bot.rug_delivery import RetryPolicy
+from bot.delivery import RetryPolicy
 from bot.services import Services
 from bot.settings import Settings, SmtpSettings
-from storage.proposals import Initiator, Proposal, Status
+from domain.proposal import Initiator, Proposal, Status
 from tests.builders import card_actions, card_of, card_texts, teams_message, user, wait_until
 from tests.fake_connector import FakeConnector
 
@@ -184,7 +184,7 @@ def _people(path: Path, people: list[dict[str, Any]]) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Two RUG members and one admin, a private data folder, fast retries."""
-    monkeypatch.setattr("bot.rug_delivery.DEFAULT_RETRY", FAST)
+    monkeypatch.setattr("bot.delivery.DEFAULT_RETRY", FAST)
     rug = _people(tmp_path / "rug.json", [(RUT, "Region Halland"), (ROLF, "Varbergs kommun")])
     admins = _people(tmp_path / "admins.json", [(ADA, "Region Halland")])
     return Settings(data_dir=tmp_path / "data", port=0, rug_members_path=rug, admins_path=admins)
@@ -199,7 +199,7 @@ async def service(settings: Settings) -> AsyncIterator[Service]:
 
 async def outbox_drained(service: Service) -> bool:
     """Whether every queued delivery has gone out."""
-    return not await service.services.workflow.outbox.pending()
+    return not await service.services.records.outbox.pending()
 
 
 async def meet_everyone(service: Service) -> None:
@@ -237,11 +237,11 @@ def complete_proposal(service: Service, title: str, contact: str = "Rut Rugsson"
 
 
 async def submit_directly(service: Service, proposal: Proposal) -> Proposal:
-    """Submit through the repository and start the workflow, as the dialog does."""
-    repo = service.services.records.proposals
-    draft = await repo.new_draft("aad-anna", proposal)
-    submitted = await repo.submit("aad-anna", draft, Status.AWAITING_ENDORSEMENT, "Anna")
-    await service.services.workflow.submitted(None, submitted)
+    """Submit through the workflow and deliver its messages, as the dialog does."""
+    services = service.services
+    draft = await services.records.proposals.new_draft("aad-anna", proposal)
+    submitted, _created, deliver = await services.workflow.submit("aad-anna", draft)
+    await services.deliver_now(deliver)
     return submitted
 
 
@@ -478,7 +478,7 @@ async def test_message_kept_and_retried_when_the_connector_is_down(service: Serv
     pid = (await submit_directly(service, complete_proposal(service, "Nere"))).id
     service.connector.fail_with = 503
     assert await service.click(RUT, {"action": "endorse", "proposal": pid, "choice": "yes"}) == 201
-    outbox = service.services.workflow.outbox
+    outbox = service.services.records.outbox
     assert len(await outbox.pending()) >= 1
     service.connector.fail_with = None
     await wait_until(lambda: outbox_drained(service))
@@ -527,10 +527,10 @@ async def test_email_with_word_attachment_retried_until_the_server_is_up(
             await meet_everyone(service)
             pid = (await submit_directly(service, complete_proposal(service, "Mejlat förslag"))).id
             await service.click(RUT, {"action": "endorse", "proposal": pid, "choice": "yes"})
-            outbox = service.services.workflow.outbox
+            outbox = service.services.records.outbox
 
             async def mails() -> list[dict[str, Any]]:
-                return [i for i in await outbox.pending() if i["kind"] == "mail"]
+                return [i.data for i in await outbox.pending() if i.data["kind"] == "mail"]
 
             # Retried while the server is down: poll for the second attempt, no fixed sleep.
             await wait_until(lambda: _retried(mails))

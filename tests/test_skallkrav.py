@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.check_command import run_check
+from bot.check_command import run_check
+from domain.proposal import Endorsement, Proposal
 from knowledge.errors import KnowledgeDataError
 from knowledge.malbild import Malbild, load_malbild
 from knowledge.rug import PeopleDirectory, Person, load_people
@@ -21,7 +22,6 @@ from knowledge.skallkrav import (
     recognise_malbild,
 )
 from knowledge.target_groups import TargetGroup, TargetGroupList, load_target_groups
-from storage.proposals import Endorsement, Proposal
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 EXAMPLES = KNOWLEDGE / "examples"

@@ -26,8 +26,8 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
-
 from storage.audit import AuditLog
+
 from storage.bot_storage import KeyValueBotStorage
 from storage.errors import CorruptStoreError, StoreError, StoreUnavailableError
 from storage.files import atomic_write_bytes, read_json

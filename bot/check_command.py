@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from domain.proposal import Proposal, ProposalFormatError
 from knowledge.skallkrav import (
     SKALLKRAV_TITLES,
     CheckContext,
@@ -12,7 +13,8 @@ from knowledge.skallkrav import (
     check_proposal,
     swedish_list,
 )
-from domain.proposal import Proposal, ProposalFormatError
+from presentation.problems import format_error_text
+from presentation.texts import Texts
 
 EXIT_COMPLETE = 0
 EXIT_INCOMPLETE = 1
@@ -38,7 +40,9 @@ def _read(path: Path) -> Proposal:
     try:
         return Proposal.from_export(raw)
     except ProposalFormatError as exc:
-        raise ValueError(f"Filen {path} har fel form. {exc}") from exc
+        raise ValueError(
+            f"Filen {path} har fel form. {format_error_text(Texts.load(), exc)}"
+        ) from exc
 
 
 def _readable(path: Path, proposal: Proposal, result: SkallkravResult) -> str:
