@@ -69,8 +69,7 @@ class Services:
         self.delivery.wake()
 
     async def close(self) -> None:
-        """Stop delivering, flush and close every store."""
-        await self.delivery.stop()
+        """Close the adapter's HTTP session and every store (the app stops the outbox worker)."""
         if isinstance(self.adapter, CloudAdapter):
             await self.adapter.bot_framework_authentication.close()
         await self.records.close()

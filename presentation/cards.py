@@ -150,8 +150,3 @@ def _lookup(path: str, scope: Mapping[str, Any], item: Any) -> Any:
         else:
             raise CardError(f"card data has no {path!r}")
     return value
-
-
-def attachment_content_type() -> str:
-    """The content type Teams expects for an Adaptive Card attachment."""
-    return "application/vnd.microsoft.card.adaptive"
