@@ -36,7 +36,7 @@ from msrest.pipeline.universal import RawDeserializer
 from msrest.universal_http.aiohttp import AioHttpClientResponse
 from msrest.universal_http.aiohttp import AioHTTPSender as UniversalAioHTTPSender
 
-from bot.i18n import Texts, locale_of
+from presentation.texts import Texts, locale_of
 from bot.settings import Settings
 from dialogs.ids import DIALOG_STATE_PROPERTY
 from storage.errors import StoreUnavailableError

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -19,12 +18,11 @@ from botbuilder.schema.teams import TeamsChannelData
 from botframework.connector.auth import ServiceClientCredentialsFactory
 from msrest.exceptions import DeserializationError
 
-from bot.adapter import AuthenticationUnavailableError, create_adapter
+from bot.adapter import AuthenticationUnavailableError
 from bot.maintenance import draft_sweeper
 from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.teams_bot import OmtankeBot
-from bot.workflow import workflow_worker
 from dialogs.factory import build_root_dialog
 
 logger = logging.getLogger(__name__)
@@ -33,7 +31,6 @@ SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", OmtankeBot)
-STARTED_AT = web.AppKey("started_at", float)
 
 
 def create_app(
@@ -49,10 +46,9 @@ def create_app(
     """
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    app[STARTED_AT] = time.monotonic()
     app.cleanup_ctx.append(_lifecycle(services, credentials_factory))
-    # After the services exist, before they close: delivers the RUG workflow's outbox.
-    app.cleanup_ctx.append(workflow_worker(lambda a: a[SERVICES]))
+    # After the services exist, before they close: delivers the outbox, sweeps old drafts.
+    app.cleanup_ctx.append(outbox_worker)
     app.cleanup_ctx.append(draft_sweeper(lambda a: a[SERVICES]))
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
@@ -64,15 +60,9 @@ def _lifecycle(
 ) -> Any:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
-        services = given or await open_services(settings)
+        services = given or await open_services(settings, credentials_factory=credentials_factory)
         app[SERVICES] = services
-        app[ADAPTER] = create_adapter(
-            settings,
-            services.texts,
-            services.conversation_state,
-            credentials_factory=credentials_factory,
-        )
-        services.adapter = app[ADAPTER]
+        app[ADAPTER] = services.adapter
         app[BOT] = OmtankeBot(services, build_root_dialog(services))
         if settings.auth_enabled:
             logger.info("Bot Framework authentication is on for app id %s", settings.app_id)
@@ -81,11 +71,18 @@ def _lifecycle(
                 "MicrosoftAppId is not set: authentication is OFF. Use this only locally."
             )
         yield
-        await app[ADAPTER].bot_framework_authentication.close()
         if given is None:
             await services.close()
 
     return ctx
+
+
+async def outbox_worker(app: web.Application) -> AsyncIterator[None]:
+    """Deliver the outbox while the app runs (what is pending goes out at start-up)."""
+    delivery = app[SERVICES].delivery
+    delivery.start()
+    yield
+    await delivery.stop()
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.cards import CardError
-from bot.i18n import TextsError
+from presentation.cards import CardError
+from presentation.texts import TextsError
 from bot.settings import Settings, SettingsError
 from knowledge.errors import KnowledgeDataError
 from storage.errors import StoreError

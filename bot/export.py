@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.i18n import Texts
+from presentation.texts import Texts
 from bot.rug_document import proposals_docx
 from knowledge.organisations import understand_organisations
 from storage.proposals import Proposal

@@ -9,10 +9,10 @@ from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 
-from bot.i18n import Texts
-from bot.rug_document import mail_text, proposals_docx
+from presentation.texts import Texts
+from rug.document import mail_text, proposals_docx
 from bot.settings import SmtpSettings
-from storage.proposals import Proposal
+from domain.proposal import Proposal
 
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 SMTP_TIMEOUT_SECONDS = 15.0

@@ -5,20 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from botbuilder.schema import Activity, ActivityTypes
 
 from bot.services import Services
+from presentation.activities import text_activity
 from storage.expiry import REMIND_BEFORE, DraftAge, plan_sweep
 
 logger = logging.getLogger(__name__)
 
 # notify(person, text) delivers a message to a person's personal chat (or queues it).
 Notify = Callable[[str, str], Awaitable[None]]
+# Of several instances on one store, the lease holder sweeps; it renews the lease every
+# round, and another instance takes over once a holder has missed a round.
+SWEEP_LEASE = "draft-sweep"
 
 
 def _parse(iso: str) -> datetime | None:
@@ -37,11 +41,7 @@ async def sweep_drafts(
     repo = services.records.proposals
     ages: list[DraftAge] = []
     drafts = {}
-    for row in await repo.draft_index():
-        person = str(row.get("person", ""))
-        draft = await repo.draft_of(person)
-        if draft is None:
-            continue
+    for person, draft in await repo.drafts():
         updated = _parse(draft.proposal.updated_at or draft.proposal.created_at)
         if updated is None:
             continue
@@ -73,12 +73,8 @@ def notify_in_personal_chat(services: Services) -> Notify:
     """Send a reminder to a person's 1:1 chat through the outbox (retried, kept across restarts)."""
 
     async def notify(person: str, text: str) -> None:
-        if services.workflow is None:
-            logger.warning("no delivery available for a draft reminder")
-            return
-        activity = Activity(type=ActivityTypes.message, text=text)
-        await services.workflow.delivery.send(
-            "person", person, {"activity": activity.serialize()}, {"kind": "draft_reminder"}
+        await services.delivery.send(
+            "person", person, {"activity": text_activity(text)}, {"kind": "draft_reminder"}
         )
 
     return notify
@@ -94,9 +90,13 @@ def draft_sweeper(
     async def loop(services: Services) -> None:
         # Not at the very start: reading every draft competes with the first requests.
         await asyncio.sleep(first_delay)
+        owner = uuid.uuid4().hex
+        meta = services.records.meta
         while True:
             try:
-                await sweep_drafts(services, notify_in_personal_chat(services))
+                # Of several instances on one store, the one holding the lease sweeps.
+                if await meta.acquire_lease(SWEEP_LEASE, owner, every * 1.5):
+                    await sweep_drafts(services, notify_in_personal_chat(services))
             except Exception:
                 logger.exception("the draft sweep failed; it runs again later")
             await asyncio.sleep(every)

@@ -1,30 +1,40 @@
-"""Everything a turn needs, opened once per process and passed to the bot and dialogs."""
+"""Everything a turn needs, built and wired in one place, once per process."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from botbuilder.core import ConversationState, Storage, TurnContext, UserState
+from botbuilder.core import ConversationState, Storage, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botframework.connector.auth import ServiceClientCredentialsFactory
 
-from bot.cards import CardTemplates
-from bot.i18n import Texts
+from bot.adapter import create_adapter
+from bot.delivery import Delivery, RetryPolicy
+from bot.proactive import ProactiveSenders
 from bot.settings import Settings
 from knowledge.kb import KnowledgeBase
 from knowledge.malbild import Malbild, load_malbild
 from knowledge.rug import PeopleDirectory, load_people
+from knowledge.skallkrav import CheckContext
 from knowledge.target_groups import TargetGroupList, load_target_groups
+from presentation.cards import CardTemplates
+from presentation.texts import Texts
+from rug.workflow import RugWorkflow
+from storage.base import Backend
 from storage.bot_storage import KeyValueBotStorage
-from storage.kv import KeyValueStore, ShardedTinyStore
-from storage.repository import Records
+from storage.records import Records
+from storage.tiny_backend import TinyBackend
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class Services:
-    """Shared, long-lived objects; built by :func:`open_services`."""
+    """Shared, long-lived objects; built by :func:`open_services`, closed by :meth:`close`.
+
+    The dialogs see them through dialogs.ports.DialogServices, which names what they may use.
+    """
 
     settings: Settings
     texts: Texts
@@ -34,36 +44,28 @@ class Services:
     target_groups: TargetGroupList
     rug: PeopleDirectory
     admins: PeopleDirectory
-    state_store: KeyValueStore
+    check_context: CheckContext
+    records: Records
     bot_storage: Storage
     conversation_state: ConversationState
-    user_state: UserState
-    records: Records
-    adapter: Any = field(default=None)
-    # The RUG workflow (bot.workflow.RugWorkflow): endorsement, decisions, outbox.
-    workflow: Any = field(default=None)
+    adapter: CloudAdapter
+    workflow: RugWorkflow
+    delivery: Delivery
+    references: ReferenceKeeper
 
-    @property
-    def feedback(self) -> Any:
-        """👍/👎 on answers."""
-        return self.records.feedback
+    async def deliver_now(self, ids: list[str]) -> None:
+        """Try the outbox items a turn stored; what fails is retried by the worker."""
+        await self.delivery.deliver(ids)
 
-    @property
-    def escalations(self) -> Any:
-        """Questions the bot could not answer, passed on to the coordinators."""
-        return self.records.escalations
-
-    @property
-    def references(self) -> ReferenceKeeper:
-        """Where each user and channel can be reached proactively."""
-        return ReferenceKeeper(self.records)
+    def wake_outbox(self) -> None:
+        """Have the outbox worker look again now (a channel was registered)."""
+        self.delivery.wake()
 
     async def close(self) -> None:
-        """Flush and close every store."""
-        if self.workflow is not None:
-            await self.workflow.close()
+        """Stop delivering, flush and close every store."""
+        await self.delivery.stop()
+        await self.adapter.bot_framework_authentication.close()  # type: ignore[attr-defined]
         await self.records.close()
-        await self.state_store.close()
 
 
 class ReferenceKeeper:
@@ -101,22 +103,61 @@ def load_directories(
     return groups, rug, admins
 
 
-async def open_services(settings: Settings) -> Services:
-    """Load knowledge and configuration, open the stores; fail fast with a clear error."""
+def open_backend(settings: Settings) -> Backend:
+    """The configured storage backend, opened (and checked) now."""
+    return TinyBackend(settings.data_dir)
+
+
+async def open_services(
+    settings: Settings,
+    *,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
+    kb: KnowledgeBase | None = None,
+    backend: Backend | None = None,
+    retry: RetryPolicy | None = None,
+) -> Services:
+    """Load knowledge and configuration, open the stores; fail fast with a clear error.
+
+    ``credentials_factory`` only changes how replies get their outbound token (tests point it
+    at a fake connector); ``kb`` and ``backend`` let tests share one knowledge base and use
+    another store.
+    """
     texts = Texts.load()
     cards = CardTemplates.load(texts)
     malbild = load_malbild()
     groups, rug, admins = load_directories(settings)
-    kb = KnowledgeBase.load(target_groups=[(g.id, g.name) for g in groups.groups])
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    state_store = ShardedTinyStore(settings.data_dir / "state")
-    bot_storage = KeyValueBotStorage(state_store)
-    records = Records(settings.data_dir, state_store)
-    # A damaged line in the middle of the audit log must stop start-up, not a later read.
-    await records.audit.read()
+    if kb is None:
+        kb = KnowledgeBase.load(target_groups=[(g.id, g.name) for g in groups.groups])
     if groups.provisional:
         logger.warning("using the default target-group list, marked as not yet confirmed")
-    services = Services(
+    backend = backend or open_backend(settings)
+    records = Records(backend)
+    try:
+        # Every record is read now: damage stops start-up with the file and record named,
+        # and changes a crash interrupted are finished before the first turn.
+        await records.open()
+    except BaseException:
+        await records.close()
+        raise
+    bot_storage = KeyValueBotStorage(backend.state)
+    conversation_state = ConversationState(bot_storage)
+    adapter = create_adapter(
+        settings, texts, conversation_state, credentials_factory=credentials_factory
+    )
+    check_context = CheckContext(target_groups=groups, malbild=malbild, rug=rug)
+    workflow = RugWorkflow(
+        records=records,
+        texts=texts,
+        cards=cards,
+        rug=rug,
+        admins=admins,
+        check_context=check_context,
+        mail_recipient=settings.smtp.recipient if settings.smtp else None,
+    )
+    delivery = Delivery(records.outbox, retry, exclusive=backend.kind != "azure")
+    ProactiveSenders(adapter, records, texts, check_context, settings).register(delivery)
+    delivery.on_delivered("rug_card", workflow.remember_card)
+    return Services(
         settings=settings,
         texts=texts,
         cards=cards,
@@ -125,14 +166,13 @@ async def open_services(settings: Settings) -> Services:
         target_groups=groups,
         rug=rug,
         admins=admins,
-        state_store=state_store,
-        bot_storage=bot_storage,
-        conversation_state=ConversationState(bot_storage),
-        user_state=UserState(bot_storage),
+        check_context=check_context,
         records=records,
+        bot_storage=bot_storage,
+        conversation_state=conversation_state,
+        adapter=adapter,
+        workflow=workflow,
+        delivery=delivery,
+        references=ReferenceKeeper(records),
     )
-    # Imported here: the workflow imports the dialogs' helpers, which import this module.
-    from bot.workflow import RugWorkflow
 
-    services.workflow = RugWorkflow(services)
-    return services

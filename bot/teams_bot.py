@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from botbuilder.core import ConversationState, InvokeResponse, TurnContext, UserState
+from botbuilder.core import ConversationState, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import Dialog, DialogExtensions
 from botbuilder.schema import Activity, ChannelAccount
@@ -14,7 +14,7 @@ from botbuilder.schema.teams import TeamInfo
 
 from bot.services import Services
 from dialogs.ids import DIALOG_STATE_PROPERTY
-from dialogs.replies import card_activity, locale_for
+from dialogs.replies import actor_of, card_activity, channel_reference, locale_for
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,6 @@ class OmtankeBot(TeamsActivityHandler):
     def __init__(self, services: Services, root_dialog: Dialog) -> None:
         self._services = services
         self._conversation_state: ConversationState = services.conversation_state
-        self._user_state: UserState = services.user_state
         self._root = root_dialog
         self._dialog_state = self._conversation_state.create_property(DIALOG_STATE_PROPERTY)
 
@@ -39,7 +38,6 @@ class OmtankeBot(TeamsActivityHandler):
             activity.channel_data = {}
         await super().on_turn(turn_context)
         await self._conversation_state.save_changes(turn_context)
-        await self._user_state.save_changes(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         """Strip @mentions and hand the message (or card submit) to the root dialog."""
@@ -83,12 +81,13 @@ class OmtankeBot(TeamsActivityHandler):
                 )
         elif bot_added:
             # Added to a team channel by a RUG member or admin: that channel is RUG's.
-            workflow = self._services.workflow
-            registered = (
-                conversation_type == "channel"
-                and workflow is not None
-                and await workflow.bot_added_to_channel(turn_context)
+            registered = conversation_type == "channel" and (
+                await self._services.workflow.bot_added_to_channel(
+                    actor_of(turn_context), channel_reference(turn_context)
+                )
             )
+            if registered:
+                self._services.wake_outbox()
             key = "rug.channel.registered_on_install" if registered else "welcome.team_intro"
             await turn_context.send_activity(
                 self._services.texts.get(key, locale_for(turn_context))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dialogs.steps import STEP_INPUTS
+
 # name -> {field: (type, required)}
 _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
     "start_proposal": {},
@@ -18,18 +20,8 @@ _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
     "ask": {"topic": (str, False), "text": (str, False)},
     "feedback": {"topic": (str, True), "helpful": (bool, True)},
     "escalate": {"question": (str, True)},
-    # Proposal dialog: one step's inputs come as string fields named after the step.
-    "step": {
-        "step": (str, True),
-        "text": (str, False),
-        "organisations": (str, False),
-        "organisations_other": (str, False),
-        "target_groups": (str, False),
-        "target_groups_other": (str, False),
-        "goal_properties": (str, False),
-        "success_factors": (str, False),
-        "rug_member": (str, False),
-    },
+    # Proposal dialog: the step's position, and its inputs as the step kinds name them.
+    "step": {"step": (str, True), **{name: (str, False) for name in STEP_INPUTS}},
     "nav": {"nav": (str, True)},
     "resume": {"choice": (str, True)},
     "confirm": {"answer": (str, True), "about": (str, False)},

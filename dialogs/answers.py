@@ -8,11 +8,11 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from bot.services import Services
+from dialogs.ports import DialogServices
 from dialogs.actions import CardAction
 from dialogs.replies import card_activity, locale_for, user_key
 from knowledge.kb import Answer
-from knowledge.personnummer import contains_identity_number
+from domain.personnummer import contains_identity_number
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ MAX_QUESTION_CHARS = 500
 
 
 def answer_card_activity(
-    services: Services, answer: Answer, question: str, locale: str
+    services: DialogServices, answer: Answer, question: str, locale: str
 ) -> Activity:
     """The card a user sees for one question: answered with source, or politely declined."""
     texts = services.texts
@@ -45,7 +45,7 @@ def answer_card_activity(
 
 
 async def record_feedback(
-    services: Services, turn_context: TurnContext, action: CardAction
+    services: DialogServices, turn_context: TurnContext, action: CardAction
 ) -> None:
     """Store 👍/👎 for a real knowledge-base topic; a forged topic is refused, not stored."""
     locale = locale_for(turn_context)
@@ -54,12 +54,12 @@ async def record_feedback(
         logger.warning("refused feedback on an unknown topic")
         await turn_context.send_activity(services.texts.get("general.bad_card", locale))
         return
-    await services.feedback.record(user_key(turn_context), topic, bool(action.get("helpful")))
+    await services.records.feedback.record(user_key(turn_context), topic, bool(action.get("helpful")))
     await turn_context.send_activity(services.texts.get("answer.thanks_feedback", locale))
 
 
 async def record_escalation(
-    services: Services, turn_context: TurnContext, action: CardAction
+    services: DialogServices, turn_context: TurnContext, action: CardAction
 ) -> None:
     """Pass a declined question on to the coordinators, unless empty or holding a personnummer."""
     locale = locale_for(turn_context)
@@ -70,5 +70,5 @@ async def record_escalation(
     if contains_identity_number(question):
         await turn_context.send_activity(services.texts.get("general.identity_number", locale))
         return
-    await services.escalations.record(user_key(turn_context), question, locale)
+    await services.records.escalations.record(user_key(turn_context), question, locale)
     await turn_context.send_activity(services.texts.get("answer.escalated", locale))

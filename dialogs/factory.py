@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from botbuilder.dialogs import Dialog
 
-from bot.services import Services
+from dialogs.ports import DialogServices
 from dialogs.proposal_dialog import ProposalDialog
 from dialogs.root_dialog import RootDialog
 
 
-def build_root_dialog(services: Services) -> RootDialog:
+def build_root_dialog(services: DialogServices) -> RootDialog:
     """The root dialog with every child dialog it can start."""
     children: list[Dialog] = [ProposalDialog(services)]
     return RootDialog(services, children)

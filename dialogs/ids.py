@@ -6,7 +6,5 @@ so they are spelled out here instead of being taken from class names.
 
 ROOT_DIALOG = "omtanke.root"
 PROPOSAL_DIALOG = "omtanke.proposal"
-CONFIRM_PROMPT = "omtanke.confirm"
 
 DIALOG_STATE_PROPERTY = "omtanke.dialog_state"
-USER_PROFILE_PROPERTY = "omtanke.user_profile"

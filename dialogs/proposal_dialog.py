@@ -1,6 +1,8 @@
-"""The proposal dialog: one step per field, the skallkrav checked as soon as their step is answered.
+"""The proposal dialog: one step per template field, the skallkrav checked as each is answered.
 
-The conversation is declared as data (``STEPS``); each kind of step has one small handler.
+The steps are the fields of domain.fields, in order; how each kind of field is asked and
+understood is in dialogs.steps, where the dialog is and goes next in dialogs.flow. This class
+is the thin SDK part: it reads the turn, calls those, stores the draft and sends the cards.
 The draft lives in the store, saved after every step; the dialog state only says where we are.
 See ``proposal_dialog.md`` beside this file for the diagram.
 """
@@ -9,111 +11,63 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult, DialogTurnStatus
 
-from bot.services import Services
+from dialogs import flow
 from dialogs.actions import CardAction, InvalidAction, parse_action
 from dialogs.answers import answer_card_activity, record_feedback
 from dialogs.ids import PROPOSAL_DIALOG
 from dialogs.intents import Intent, recognise
-from dialogs.replies import card_activity, locale_for, user_key
+from dialogs.ports import DialogServices
+from dialogs.replies import actor_of, card_activity, locale_for, send_outcome, user_key
 from dialogs.status import my_proposals_activity, short_date
+from dialogs.steps import (
+    MotivationStep,
+    StepContext,
+    Taken,
+    base_view,
+    has_content,
+    inputs_hold_identity_number,
+    kind_of,
+)
+from domain.clock import utc_now
+from domain.fields import FIELD_BY_ID, FIELDS
+from domain.personnummer import contains_identity_number
+from domain.proposal import Draft, Initiator, Proposal
 from knowledge.kb import looks_like_question
-from knowledge.organisations import ORGANISATIONS, split_organisations, understand_organisations
-from knowledge.personnummer import contains_identity_number
 from knowledge.similar import Candidate, find_similar
-from knowledge.skallkrav import (
-    SKALLKRAV_TITLES,
-    CheckContext,
-    SkallkravItem,
-    check_malbild,
-    check_organisations,
-    check_proposal,
-    check_target_groups,
-    recognise_malbild,
-)
-from storage.errors import StoreUnavailableError
-from storage.proposals import (
-    LONG_TEXT_FIELDS,
-    LONG_TEXT_MAX,
-    SHORT_TEXT_MAX,
-    TITLE_MAX,
-    Initiator,
-    Proposal,
-    Status,
-    validate_field,
-)
-from storage.repository import Draft, utc_now
+from knowledge.skallkrav import SKALLKRAV_TITLES, check_proposal
+from presentation.proposal_view import field_text, sections
+from storage.errors import ETagConflictError, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
-# Someone who comes back after this long is asked whether to continue or start over.
-RETURN_AFTER = timedelta(hours=12)
+SUMMARY = flow.SUMMARY
 _STEP_INTENTS = frozenset(
     {Intent.BACK, Intent.SKIP, Intent.CANCEL, Intent.HELP, Intent.MY_PROPOSALS, Intent.IDEA}
 )
-_LIST_SPLIT = re.compile(r"[,;\n]+")
-
-
-@dataclass(frozen=True)
-class Step:
-    """One question of the dialog."""
-
-    id: str
-    kind: str  # text | organisations | target_groups | malbild | rug_contact
-    required: bool = True
-    limit: int = LONG_TEXT_MAX
-    multiline: bool = True
-
-
-STEPS: tuple[Step, ...] = (
-    Step("title", "text", limit=TITLE_MAX, multiline=False),
-    Step("background", "text"),
-    Step("description", "text"),
-    Step("organisations", "organisations"),
-    Step("target_groups", "target_groups"),
-    Step("malbild", "malbild"),
-    Step("expected_effects", "text"),
-    Step("follow_up", "text"),
-    Step("resources", "text", required=False),
-    Step("time_plan", "text", required=False),
-    Step("initiator_org", "text", limit=SHORT_TEXT_MAX, multiline=False),
-    Step("rug_contact", "rug_contact", required=False),
-)
-STEP_BY_ID = {step.id: step for step in STEPS}
-SUMMARY = "summary"
-# Text steps whose answer goes to a field of the proposal of the same name.
-_TEXT_FIELDS = {"title", *LONG_TEXT_FIELDS}
 
 
 def _waiting() -> DialogTurnResult:
     return DialogTurnResult(DialogTurnStatus.Waiting)
 
 
-def _split_list(text: str | None) -> list[str]:
-    return [part.strip() for part in _LIST_SPLIT.split(text or "") if part.strip()]
-
-
 class ProposalDialog(Dialog):
     """Guides one person from an idea to a complete, submitted proposal."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: DialogServices) -> None:
         super().__init__(PROPOSAL_DIALOG)
         self._services = services
         self._repo = services.records.proposals
         self._texts = services.texts
 
-    @property
-    def _check_context(self) -> CheckContext:
+    def _context(self, locale: str) -> StepContext:
         s = self._services
-        return CheckContext(target_groups=s.target_groups, malbild=s.malbild, rug=s.rug)
+        return StepContext(s.texts, locale, s.target_groups, s.malbild, s.rug)
 
     # ----- lifecycle -------------------------------------------------------------------
 
@@ -122,12 +76,12 @@ class ProposalDialog(Dialog):
         if isinstance(options, dict) and options.get("complement"):
             return await self._begin_complement(dc, str(options["complement"]))
         state = dc.active_dialog.state
-        state.update({"step": STEPS[0].id, "factor": None, "pending": None, "review": False})
+        flow.start(state)
         state["last_at"] = utc_now()
         person = user_key(dc.context)
         draft = await self._repo.draft_of(person)
         locale = locale_for(dc.context)
-        if draft is not None and self._has_content(draft.proposal):
+        if draft is not None and has_content(draft.proposal):
             state["pending"] = "resume"
             await self._send_resume(dc, draft, locale)
             return _waiting()
@@ -154,7 +108,7 @@ class ProposalDialog(Dialog):
         if draft is None:
             return await self._without_draft(dc, action, locale)
 
-        returning = self._is_returning(state) and action is None
+        returning = flow.is_returning(state) and action is None
         state["last_at"] = utc_now()
         if returning and state.get("pending") is None:
             state["pending"] = "resume"
@@ -184,17 +138,17 @@ class ProposalDialog(Dialog):
             return await self._on_nav(dc, draft, str(action.get("nav")), locale)
         if name == "edit":
             field = str(action.get("field"))
-            if field not in STEP_BY_ID:
+            if field not in FIELD_BY_ID:
                 await dc.context.send_activity(self._texts.get("general.bad_card", locale))
                 await self._prompt(dc, locale, draft)
                 return _waiting()
-            state.update({"step": field, "factor": None, "review": True})
+            flow.start(state, field, review=True)
             await self._prompt(dc, locale, draft)
             return _waiting()
         if name == "submit":
             return await self._on_submit(dc, draft, action, locale)
         if name == "step":
-            if action.get("step") != self._position(state):
+            if action.get("step") != flow.position(state):
                 await dc.context.send_activity(self._texts.get("proposal.wrong_step", locale))
                 await self._prompt(dc, locale, draft)
                 return _waiting()
@@ -221,7 +175,7 @@ class ProposalDialog(Dialog):
             await self._prompt(dc, locale, draft, resumed=True)
             return _waiting()
         # start_proposal, resume/confirm without a question pending, RUG cards: re-show the step.
-        if name not in ("start_proposal",):
+        if name != "start_proposal":
             await dc.context.send_activity(self._texts.get("proposal.wrong_step", locale))
         await self._prompt(dc, locale, draft)
         return _waiting()
@@ -262,8 +216,7 @@ class ProposalDialog(Dialog):
             await dc.context.send_activity(self._texts.get("proposal.summary.summary", locale))
             await self._prompt(dc, locale, draft)
             return _waiting()
-        inputs = {"text": text}
-        return await self._answer(dc, draft, inputs, locale)
+        return await self._answer(dc, draft, {"text": text}, locale)
 
     async def _on_nav(
         self, dc: DialogContext, draft: Draft, nav: str, locale: str
@@ -278,23 +231,16 @@ class ProposalDialog(Dialog):
             return _waiting()
         if nav == "help":
             await dc.context.send_activity(self._help_text(state, locale))
-            await self._prompt(dc, locale, draft)
-            return _waiting()
-        if nav == "back":
-            if not self._go_back(state, draft.proposal):
+        elif nav == "back":
+            if not flow.go_back(state, draft.proposal):
                 await dc.context.send_activity(self._texts.get("proposal.first_step", locale))
-            await self._prompt(dc, locale, draft)
-            return _waiting()
-        if nav == "skip":
-            step = STEP_BY_ID.get(state["step"])
-            if step is None or step.required or state.get("factor"):
+        elif nav == "skip":
+            if flow.can_skip(state):
+                flow.advance(state)
+            else:
                 await dc.context.send_activity(self._texts.get("proposal.required", locale))
-                await self._prompt(dc, locale, draft)
-                return _waiting()
-            self._advance(state, draft.proposal)
-            await self._prompt(dc, locale, draft)
-            return _waiting()
-        await dc.context.send_activity(self._texts.get("general.bad_card", locale))
+        else:
+            await dc.context.send_activity(self._texts.get("general.bad_card", locale))
         await self._prompt(dc, locale, draft)
         return _waiting()
 
@@ -305,30 +251,23 @@ class ProposalDialog(Dialog):
     ) -> DialogTurnResult:
         """Check the answer to the current step, store it, move on (or say what is missing)."""
         state = dc.active_dialog.state
-        texts = [v for k, v in inputs.items() if isinstance(v, str) and k != "step"]
-        if any(contains_identity_number(t) for t in texts):
+        if inputs_hold_identity_number(inputs):
             # Refused before anything is stored, logged or echoed back.
             await dc.context.send_activity(self._texts.get("general.identity_number", locale))
             await self._prompt(dc, locale, draft)
             return _waiting()
-        step = STEP_BY_ID.get(state["step"])
-        if step is None:
+        spec = FIELD_BY_ID.get(state["step"])
+        if spec is None:
             await self._prompt(dc, locale, draft)
             return _waiting()
-        if state.get("factor"):
-            ok, message = self._answer_motivation(state, draft.proposal, inputs)
-        elif step.kind == "text":
-            ok, message = self._answer_text(step, draft.proposal, inputs, locale)
-        elif step.kind == "organisations":
-            ok, message = self._answer_organisations(draft.proposal, inputs, locale)
-        elif step.kind == "target_groups":
-            ok, message = self._answer_target_groups(draft.proposal, inputs)
-        elif step.kind == "malbild":
-            ok, message = self._answer_malbild(state, draft.proposal, inputs)
+        ctx = self._context(locale)
+        factor = state.get("factor")
+        if factor:
+            taken = MotivationStep.answer(factor, draft.proposal, inputs, ctx)
         else:
-            ok, message = self._answer_rug_contact(draft.proposal, inputs, locale)
-        if ok is None:  # the answer was not acceptable: nothing changed
-            await dc.context.send_activity(message)
+            taken = kind_of(spec).answer(spec, draft.proposal, inputs, ctx)
+        if not taken.stored:
+            await dc.context.send_activity(taken.message)
             await self._prompt(dc, locale, draft)
             return _waiting()
         try:
@@ -337,183 +276,32 @@ class ProposalDialog(Dialog):
             logger.exception("could not save a draft step")
             await dc.context.send_activity(self._texts.get("general.cannot_save", locale))
             return _waiting()
-        if message:
-            await dc.context.send_activity(message)
-        if ok:
-            if not (step.kind == "malbild" and state.get("factor")):
-                self._advance(state, draft.proposal)
+        except ETagConflictError:
+            # The same person changed the draft meanwhile (another window or device).
+            await dc.context.send_activity(self._texts.get("proposal.changed_elsewhere", locale))
+            await self._prompt(dc, locale)
+            return _waiting()
+        if taken.message:
+            await dc.context.send_activity(taken.message)
+        self._move_on(state, factor, draft.proposal, taken)
         await self._prompt(dc, locale, draft)
         return _waiting()
 
-    def _answer_text(
-        self, step: Step, proposal: Proposal, inputs: dict[str, Any], locale: str
-    ) -> tuple[bool | None, str]:
-        """Store a free-text answer after checking its length."""
-        value = str(inputs.get("text") or "").strip()
-        if not value:
-            return None, self._texts.get("proposal.empty_answer", locale)
-        field = "organisation" if step.id == "initiator_org" else step.id
-        problem = validate_field(field, value)
-        if problem is None and len(value) > step.limit:
-            problem = self._texts.get(
-                "general.text_too_long", locale, length=len(value), limit=step.limit
-            )
-        if problem:
-            return None, problem
-        if step.id == "initiator_org":
-            proposal.initiator.organisation = value
-        else:
-            setattr(proposal, step.id, value)
-        return True, ""
-
-    def _answer_organisations(
-        self, proposal: Proposal, inputs: dict[str, Any], locale: str
-    ) -> tuple[bool | None, str]:
-        """Skallkrav 1, checked at once; show how the words were understood."""
-        chosen = _split_list(inputs.get("organisations"))
-        chosen += split_organisations(
-            str(inputs.get("organisations_other") or inputs.get("text") or "")
-        )
-        if not chosen:
-            return None, self._texts.get("proposal.empty_answer", locale)
-        proposal.organisations = chosen
-        item = check_organisations(chosen)
-        lines = [self._texts.get("proposal.understood", locale)]
-        for match in understand_organisations(chosen):
-            target = match.organisation or self._texts.get("proposal.not_recognised", locale)
-            lines.append(f"- {match.text} → {target}")
-        return item.met, "\n".join(lines) + "\n\n" + self._krav_line(item)
-
-    def _answer_target_groups(
-        self, proposal: Proposal, inputs: dict[str, Any]
-    ) -> tuple[bool | None, str]:
-        """Skallkrav 2, checked at once against the configured list."""
-        groups = self._services.target_groups
-        picked = _split_list(inputs.get("target_groups"))
-        named = [g.name for g in (groups.by_id(p) for p in picked) if g is not None]
-        other = _split_list(inputs.get("target_groups_other") or inputs.get("text"))
-        texts = named + [p for p in picked if groups.by_id(p) is None] + other
-        if not texts:
-            return None, self._texts.get("proposal.empty_answer", "sv")
-        item = check_target_groups(texts, groups)
-        canonical = [g.name for g in (groups.match(t) for t in texts) if g is not None]
-        unknown = [t for t in texts if groups.match(t) is None]
-        proposal.target_groups = list(dict.fromkeys(canonical + unknown))
-        return item.met, self._krav_line(item)
-
-    def _answer_malbild(
-        self, state: dict[str, Any], proposal: Proposal, inputs: dict[str, Any]
-    ) -> tuple[bool | None, str]:
-        """Skallkrav 3: goal properties and success factors, from the card or typed freely."""
-        malbild = self._services.malbild
-        goal_names = {p.name for p in malbild.goal_properties}
-        factor_names = [f.name for f in malbild.factors]
-        picked = _split_list(inputs.get("goal_properties")) + _split_list(
-            inputs.get("success_factors")
-        )
-        typed = _split_list(inputs.get("text"))
-        words: list[str] = []
-        for text in picked + typed:
-            words.extend(recognise_malbild(text, malbild) or [text])
-        if not words:
-            return None, self._texts.get("proposal.empty_answer", "sv")
-        goals = [w for w in words if w in goal_names]
-        factors = [w for w in words if w in factor_names]
-        unknown = [w for w in words if w not in goal_names and w not in factor_names]
-        item = check_malbild(goals + unknown, factors, malbild)
-        if not item.met:
-            return None, self._krav_line(item)
-        proposal.goal_properties = list(dict.fromkeys(goals))
-        ordered = [name for name in factor_names if name in factors]
-        proposal.success_factors = {n: proposal.success_factors.get(n, "") for n in ordered}
-        state["factor"] = ordered[0] if ordered else None
-        return True, self._krav_line(item)
-
-    def _answer_motivation(
-        self, state: dict[str, Any], proposal: Proposal, inputs: dict[str, Any]
-    ) -> tuple[bool | None, str]:
-        """How the idea contributes to one chosen success factor."""
-        value = str(inputs.get("text") or "").strip()
-        if not value:
-            return None, self._texts.get("proposal.empty_answer", "sv")
-        problem = validate_field("success_factors", {state["factor"]: value})
-        if problem:
-            return None, problem
-        proposal.success_factors[state["factor"]] = value
-        names = list(proposal.success_factors)
-        position = names.index(state["factor"]) if state["factor"] in names else len(names)
-        state["factor"] = names[position + 1] if position + 1 < len(names) else None
-        return True, ""
-
-    def _answer_rug_contact(
-        self, proposal: Proposal, inputs: dict[str, Any], locale: str
-    ) -> tuple[bool | None, str]:
-        """The RUG member the idea is anchored with (skallkrav 4 is settled by RUG itself)."""
-        wanted = str(inputs.get("rug_member") or inputs.get("text") or "").strip()
-        if not wanted:
-            return None, self._texts.get("proposal.empty_answer", locale)
-        rug = self._services.rug
-        if len(rug) == 0:
-            problem = validate_field("name", wanted)
-            if problem:
-                return None, problem
-            proposal.rug_contact = wanted
-            return True, ""
-        person = rug.find(wanted)
-        if person is None:
-            return None, self._texts.get(
-                "proposal.step.rug_contact.unknown", locale, name=wanted[:80]
-            )
-        proposal.rug_contact = person.name
-        return True, ""
-
-    # ----- moving between steps ---------------------------------------------------------
-
     @staticmethod
-    def _position(state: dict[str, Any]) -> str:
-        """The current step as cards name it ('malbild:Trygg' while asking for a motivation)."""
-        return f"{state['step']}:{state['factor']}" if state.get("factor") else str(state["step"])
-
-    @staticmethod
-    def _advance(state: dict[str, Any], proposal: Proposal) -> None:
-        """Next step, or back to the summary when editing from it."""
-        state["factor"] = None
-        if state.get("review") or state["step"] == SUMMARY:
-            state["step"] = SUMMARY
+    def _move_on(
+        state: dict[str, Any], factor: str | None, proposal: Proposal, taken: Taken
+    ) -> None:
+        """After a stored answer: the next motivation, the next step, or stay."""
+        if factor:
+            state["factor"] = MotivationStep.next_factor(factor, proposal)
+            if state["factor"] is None:
+                flow.advance(state)
             return
-        index = [s.id for s in STEPS].index(state["step"])
-        state["step"] = STEPS[index + 1].id if index + 1 < len(STEPS) else SUMMARY
-
-    @staticmethod
-    def _go_back(state: dict[str, Any], proposal: Proposal) -> bool:
-        """One step back; False when already at the first step."""
-        factors = list(proposal.success_factors)
-        if state.get("factor"):
-            position = factors.index(state["factor"]) if state["factor"] in factors else 0
-            state["factor"] = factors[position - 1] if position > 0 else None
-            return True
-        ids = [s.id for s in STEPS]
-        if state["step"] == SUMMARY:
-            state["step"] = ids[-1]
-            state["review"] = False
-            return True
-        index = ids.index(state["step"])
-        if index == 0:
-            return False
-        state["step"] = ids[index - 1]
-        if state["step"] == "malbild" and factors:
-            state["factor"] = factors[-1]
-        return True
-
-    def _is_returning(self, state: dict[str, Any]) -> bool:
-        last = state.get("last_at")
-        if not last:
-            return False
-        try:
-            then = datetime.fromisoformat(str(last))
-        except ValueError:
-            return False
-        return datetime.now(UTC) - then > RETURN_AFTER
+        if taken.substep is not None:
+            # Chosen success factors: their motivations come next, inside this step.
+            state["factor"] = taken.substep
+        elif taken.advance:
+            flow.advance(state)
 
     # ----- resume, cancel, submit --------------------------------------------------------
 
@@ -535,7 +323,7 @@ class ProposalDialog(Dialog):
             }.get(intent, "")
         if choice == "continue":
             state["pending"] = None
-            state.update(self._first_unanswered(draft.proposal))
+            state.update(flow.first_unanswered(draft.proposal))
             await self._prompt(dc, locale, draft)
             return _waiting()
         if choice == "restart":
@@ -549,7 +337,7 @@ class ProposalDialog(Dialog):
                 logger.exception("could not restart a draft")
                 await dc.context.send_activity(self._texts.get("general.cannot_save", locale))
                 return _waiting()
-            state.update({"pending": None, "step": STEPS[0].id, "factor": None, "review": False})
+            flow.start(state)
             await dc.context.send_activity(self._texts.get("proposal.resume.restarted", locale))
             await self._prompt(dc, locale)
             return _waiting()
@@ -590,7 +378,7 @@ class ProposalDialog(Dialog):
             dc.active_dialog.state.update({"step": SUMMARY, "factor": None})
             await self._prompt(dc, locale, draft)
             return _waiting()
-        result = check_proposal(draft.proposal, self._check_context)
+        result = check_proposal(draft.proposal, self._services.check_context)
         missing = [item for item in result.items if item.number != 4 and not item.met]
         if missing:
             text = self._texts.get(
@@ -603,9 +391,8 @@ class ProposalDialog(Dialog):
             # A submitted proposal reopened for komplettering goes back to RUG, not anew.
             return await self._submit_complement(dc, draft, locale)
         person = user_key(dc.context)
-        who = draft.proposal.initiator.name or person
         try:
-            proposal = await self._repo.submit(person, draft, Status.AWAITING_ENDORSEMENT, who)
+            proposal, _created, deliver = await self._services.workflow.submit(person, draft)
         except StoreUnavailableError:
             logger.exception("could not submit a proposal")
             await dc.context.send_activity(self._texts.get("general.cannot_save", locale))
@@ -613,26 +400,19 @@ class ProposalDialog(Dialog):
         await dc.context.send_activity(
             self._texts.get("proposal.submitted", locale, id=proposal.id, title=proposal.title)
         )
-        workflow = getattr(self._services, "workflow", None)
-        if workflow is not None:
-            await workflow.submitted(dc.context, proposal)
+        await self._services.deliver_now(deliver)
         return await dc.end_dialog(proposal.id)
 
     async def _begin_complement(self, dc: DialogContext, proposal_id: str) -> DialogTurnResult:
         """Reopen the initiator's proposal at the fields RUG named (komplettering)."""
         locale = locale_for(dc.context)
-        workflow = getattr(self._services, "workflow", None)
-        if workflow is None:
-            await dc.context.send_activity(self._texts.get("general.not_available", locale))
-            return await dc.end_dialog()
-        opened = await workflow.open_complement(user_key(dc.context), proposal_id)
+        opened = await self._services.workflow.open_complement(user_key(dc.context), proposal_id)
         if opened.error or opened.draft is None:
             await dc.context.send_activity(self._texts.get(opened.error, locale))
             return await dc.end_dialog()
-        step = opened.first_step if opened.first_step in STEP_BY_ID else SUMMARY
-        dc.active_dialog.state.update(
-            {"step": step, "factor": None, "pending": None, "review": True, "last_at": utc_now()}
-        )
+        step = opened.first_step if opened.first_step in FIELD_BY_ID else SUMMARY
+        flow.start(dc.active_dialog.state, step, review=True)
+        dc.active_dialog.state["last_at"] = utc_now()
         await dc.context.send_activity(opened.intro)
         await self._prompt(dc, locale, opened.draft)
         return _waiting()
@@ -641,17 +421,15 @@ class ProposalDialog(Dialog):
         self, dc: DialogContext, draft: Draft, locale: str
     ) -> DialogTurnResult:
         """Send the complemented proposal back to RUG through the workflow."""
-        workflow = getattr(self._services, "workflow", None)
-        if workflow is None:
-            await dc.context.send_activity(self._texts.get("general.not_available", locale))
-            return _waiting()
         try:
-            reply = await workflow.resubmitted(dc.context, draft)
+            outcome = await self._services.workflow.resubmit(
+                actor_of(dc.context), user_key(dc.context), draft
+            )
         except StoreUnavailableError:
             logger.exception("could not resubmit a complemented proposal")
             await dc.context.send_activity(self._texts.get("general.cannot_save", locale))
             return _waiting()
-        await dc.context.send_activity(reply)
+        await send_outcome(self._services, dc.context, outcome)
         return await dc.end_dialog(draft.proposal.id)
 
     async def _submitted_elsewhere(
@@ -691,140 +469,46 @@ class ProposalDialog(Dialog):
         state = dc.active_dialog.state
         if state["step"] == SUMMARY:
             candidates = [
-                Candidate(p.id, p.title, p.description, p.status) for p in await self._repo.all()
+                Candidate(p.id, p.title, p.description, p.status)
+                for p in await self._repo.all()
+                if p.id != draft.proposal.id
             ]
             card = self._summary_card(draft, locale, candidates)
             summary = self._texts.get("proposal.summary.summary", locale)
         else:
-            card = self._step_card(state, draft.proposal, locale, resumed)
-            summary = card["body"][1]["text"] if len(card.get("body", [])) > 1 else ""
+            data = self._step_data(state, draft.proposal, locale, resumed)
+            card = self._services.cards.render("proposal_step", data, locale)
+            summary = str(data["question"])
         await dc.context.send_activity(card_activity(card, summary))
 
-    def _step_card(
+    def _step_data(
         self, state: dict[str, Any], proposal: Proposal, locale: str, resumed: bool
     ) -> dict[str, Any]:
         t = self._texts
-        step = STEP_BY_ID[state["step"]]
-        number = [s.id for s in STEPS].index(step.id) + 1
-        factor_name = state.get("factor")
-        key = f"proposal.step.{'motivation' if factor_name else step.id}"
+        ctx = self._context(locale)
+        spec = FIELD_BY_ID[state["step"]]
+        factor = state.get("factor")
+        key = f"proposal.step.{'motivation' if factor else spec.id}"
         data: dict[str, Any] = {
+            **base_view(ctx, spec),
             "intro": t.get("proposal.continue_here", locale) if resumed else "",
-            "progress": t.get("proposal.progress", locale, n=number, total=len(STEPS)),
-            "question": t.get(f"{key}.question", locale, factor=(factor_name or "").lower()),
+            "progress": t.get(
+                "proposal.progress", locale, n=flow.number(state), total=len(FIELDS)
+            ),
+            "question": t.get(f"{key}.question", locale, factor=(factor or "").lower()),
             "example": t.get("proposal.example", locale, example=t.get(f"{key}.example", locale)),
-            "note": "",
-            "guidance": [],
-            "position": self._position(state),
-            "optional": not step.required and not factor_name,
-            "is_text": False,
-            "multiline": step.multiline,
-            "limit": step.limit,
-            "value": "",
-            "is_choices": False,
-            "choice_id": "",
-            "choice_label": "",
-            "choices": [],
-            "selected": "",
-            "multi": True,
-            "other_id": "",
-            "other_value": "",
-            "is_malbild": False,
+            "position": flow.position(state),
+            "optional": not spec.required and not factor,
         }
-        if factor_name:
-            factor = next(f for f in self._services.malbild.factors if f.name == factor_name)
-            data.update(
-                is_text=True, multiline=True, value=proposal.success_factors.get(factor_name, "")
-            )
-            data["progress"] += f" – {factor.name}"
-            data["note"] = factor.headline
-            data["guidance"] = [
-                {
-                    "heading": t.get("proposal.step.motivation.employee", locale),
-                    "text": "\n".join(f"- {line}" for line in factor.employee),
-                },
-                {
-                    "heading": t.get("proposal.step.motivation.organisation", locale),
-                    "text": "\n".join(f"- {line}" for line in factor.organisation),
-                },
-            ]
-        elif step.kind == "text":
-            current = (
-                proposal.initiator.organisation
-                if step.id == "initiator_org"
-                else getattr(proposal, step.id)
-            )
-            data.update(is_text=True, value=current)
-        elif step.kind == "organisations":
-            known = [o for o in proposal.organisations if o in ORGANISATIONS]
-            data.update(
-                is_choices=True,
-                choice_id="organisations",
-                choice_label=t.get("proposal.field.organisations", locale),
-                choices=[{"title": name, "value": name} for name in ORGANISATIONS],
-                selected=",".join(known),
-                other_id="organisations_other",
-                other_value=", ".join(o for o in proposal.organisations if o not in ORGANISATIONS),
-            )
-        elif step.kind == "target_groups":
-            groups = self._services.target_groups
-            chosen = [g for g in groups.groups if g.name in proposal.target_groups]
-            data.update(
-                is_choices=True,
-                choice_id="target_groups",
-                choice_label=t.get("proposal.field.target_groups", locale),
-                choices=[{"title": g.name, "value": g.id} for g in groups.groups],
-                selected=",".join(g.id for g in chosen),
-                other_id="target_groups_other",
-                other_value=", ".join(
-                    x for x in proposal.target_groups if x not in {g.name for g in chosen}
-                ),
-            )
-            if groups.provisional:
-                data["note"] = t.get("proposal.step.target_groups.provisional", locale)
-        elif step.kind == "malbild":
-            malbild = self._services.malbild
-            data.update(
-                is_malbild=True,
-                goal_label=t.get("proposal.step.malbild.goals_label", locale),
-                factor_label=t.get("proposal.step.malbild.factors_label", locale),
-                goal_choices=[{"title": p.name, "value": p.name} for p in malbild.goal_properties],
-                factor_choices=[
-                    {"title": f"{f.name} – {f.headline}", "value": f.name} for f in malbild.factors
-                ],
-                goal_selected=",".join(proposal.goal_properties),
-                factor_selected=",".join(proposal.success_factors),
-            )
-        else:  # rug_contact
-            rug = self._services.rug
-            if len(rug) == 0:
-                data.update(is_text=True, multiline=False, value=proposal.rug_contact)
-                data["note"] = t.get("proposal.step.rug_contact.no_list", locale)
-            else:
-                data.update(
-                    is_choices=True,
-                    multi=False,
-                    choice_id="rug_member",
-                    choice_label=t.get("proposal.field.rug_contact", locale),
-                    choices=[
-                        {
-                            "title": f"{p.name} ({p.organisation})" if p.organisation else p.name,
-                            "value": p.name,
-                        }
-                        for p in rug
-                    ],
-                    selected=proposal.rug_contact,
-                )
-        data.setdefault("goal_label", "")
-        data.setdefault("factor_label", "")
-        data.setdefault("goal_choices", [])
-        data.setdefault("factor_choices", [])
-        data.setdefault("goal_selected", "")
-        data.setdefault("factor_selected", "")
+        if factor:
+            data.update(MotivationStep.view(factor, proposal, ctx))
+            data["progress"] += f" – {factor}"
+        else:
+            data.update(kind_of(spec).view(spec, proposal, ctx))
         data["has_note"] = bool(data["note"])
         data["has_intro"] = bool(data["intro"])
         data["has_guidance"] = bool(data["guidance"])
-        return self._services.cards.render("proposal_step", data, locale)
+        return data
 
     def _summary_card(
         self, draft: Draft, locale: str, candidates: list[Candidate]
@@ -832,36 +516,11 @@ class ProposalDialog(Dialog):
         t = self._texts
         p = draft.proposal
         none = t.get("proposal.not_given", locale)
-        factors = "\n".join(
-            f"- **{name}**: {motivation or none}" for name, motivation in p.success_factors.items()
-        )
-        malbild_text = "\n".join(part for part in (", ".join(p.goal_properties), factors) if part)
-        initiator = ", ".join(
-            x for x in (p.initiator.name, p.initiator.organisation, p.initiator.email) if x
-        )
-        values = {
-            "title": p.title,
-            "background": p.background,
-            "description": p.description,
-            "organisations": ", ".join(p.organisations),
-            "target_groups": ", ".join(p.target_groups),
-            "malbild": malbild_text,
-            "expected_effects": p.expected_effects,
-            "follow_up": p.follow_up,
-            "resources": p.resources,
-            "time_plan": p.time_plan,
-            "initiator_org": initiator,
-            "rug_contact": p.rug_contact,
-        }
-        sections = [
-            {
-                "label": t.get(f"proposal.field.{step.id}", locale),
-                "value": values[step.id] or none,
-                "field": step.id,
-            }
-            for step in STEPS
+        shown = [
+            {"label": s.label, "value": s.value, "field": s.field}
+            for s in sections(p, t, locale, markdown=True)
         ]
-        result = check_proposal(p, self._check_context)
+        result = check_proposal(p, self._services.check_context)
         checks = []
         for item in result.items:
             if item.number == 4 and not item.met:
@@ -878,7 +537,7 @@ class ProposalDialog(Dialog):
                 color = "Default" if item.met else "Attention"
             checks.append({"line": line, "color": color})
         can_submit = all(item.met for item in result.items if item.number != 4) and all(
-            values[s.id] for s in STEPS if s.required
+            field_text(p, spec, none) for spec in FIELDS if spec.required
         )
         similar = [
             {
@@ -893,7 +552,7 @@ class ProposalDialog(Dialog):
             for c, _score in find_similar(p.title, p.description, candidates)
         ]
         data = {
-            "sections": sections,
+            "sections": shown,
             "checks": checks,
             "can_submit": can_submit,
             "cannot_submit": not can_submit,
@@ -912,10 +571,6 @@ class ProposalDialog(Dialog):
         generic = t.get("proposal.help_generic", locale)
         return f"{t.get(f'proposal.step.{key}.help', locale)}\n\n{generic}"
 
-    def _krav_line(self, item: SkallkravItem) -> str:
-        mark = "✔" if item.met else "✖"
-        return f"{mark} Skallkrav {item.number}: {item.message}"
-
     async def _send_resume(self, dc: DialogContext, draft: Draft, locale: str) -> None:
         t = self._texts
         data = {
@@ -928,34 +583,6 @@ class ProposalDialog(Dialog):
         }
         card = self._services.cards.render("proposal_resume", data, locale)
         await dc.context.send_activity(card_activity(card, t.get("proposal.resume.title", locale)))
-
-    @staticmethod
-    def _has_content(proposal: Proposal) -> bool:
-        return any(getattr(proposal, s.id, "") for s in STEPS if s.id in _TEXT_FIELDS) or bool(
-            proposal.organisations or proposal.target_groups or proposal.success_factors
-        )
-
-    @staticmethod
-    def _first_unanswered(proposal: Proposal) -> dict[str, Any]:
-        """Where to continue: the first required step without an answer, else the summary."""
-        for step in STEPS:
-            if not step.required:
-                continue
-            if step.id in _TEXT_FIELDS and not getattr(proposal, step.id):
-                return {"step": step.id, "factor": None, "review": False}
-            if step.id == "organisations" and not proposal.organisations:
-                return {"step": step.id, "factor": None, "review": False}
-            if step.id == "target_groups" and not proposal.target_groups:
-                return {"step": step.id, "factor": None, "review": False}
-            if step.id == "malbild":
-                if not (proposal.goal_properties or proposal.success_factors):
-                    return {"step": step.id, "factor": None, "review": False}
-                empty = [n for n, m in proposal.success_factors.items() if not m]
-                if empty:
-                    return {"step": step.id, "factor": empty[0], "review": False}
-            if step.id == "initiator_org" and not proposal.initiator.organisation:
-                return {"step": step.id, "factor": None, "review": False}
-        return {"step": SUMMARY, "factor": None, "review": False}
 
     async def _initiator(self, context: TurnContext) -> Initiator:
         """Who is proposing, taken from Teams where possible."""

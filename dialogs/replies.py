@@ -1,13 +1,19 @@
-"""Small helpers that turn texts and bound cards into activities."""
+"""The turn as the dialogs see it: who is speaking, in which locale, and how replies go out."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from bot.i18n import locale_of
+from dialogs.ports import DialogServices
+from presentation import activities
+from presentation.texts import locale_of
+from rug.model import Actor, Outcome
+
+logger = logging.getLogger(__name__)
 
 
 def locale_for(turn_context: TurnContext) -> str:
@@ -17,10 +23,7 @@ def locale_for(turn_context: TurnContext) -> str:
 
 def card_activity(card: dict[str, Any], summary: str = "") -> Activity:
     """A message carrying one Adaptive Card; summary is what notifications show."""
-    activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-    if summary:
-        activity.summary = summary
-    return activity
+    return Activity().deserialize(activities.card_activity(card, summary))
 
 
 def user_key(turn_context: TurnContext) -> str:
@@ -29,3 +32,56 @@ def user_key(turn_context: TurnContext) -> str:
     if sender is None:
         return "unknown"
     return sender.aad_object_id or f"{turn_context.activity.channel_id}:{sender.id}"
+
+
+def actor_of(turn_context: TurnContext) -> Actor:
+    """The person behind this turn, for the RUG process."""
+    activity = turn_context.activity
+    sender = activity.from_property
+    conversation = activity.conversation
+    return Actor(
+        aad=(sender.aad_object_id or "") if sender else "",
+        name=(sender.name or "") if sender else "",
+        locale=locale_for(turn_context),
+        conversation_id=(conversation.id or "") if conversation else "",
+        conversation_type=(conversation.conversation_type or "personal")
+        if conversation
+        else "personal",
+        reply_to_id=activity.reply_to_id or "",
+    )
+
+
+def channel_reference(turn_context: TurnContext) -> dict[str, Any]:
+    """The channel's own reference: new posts start a thread instead of replying in one."""
+    reference = TurnContext.get_conversation_reference(turn_context.activity)
+    if reference.conversation is not None and reference.conversation.id:
+        # Teams: a channel message's conversation id is "19:…@thread.tacv2;messageid=…";
+        # posting to that id answers in the thread, without the suffix it starts a new post.
+        reference.conversation.id = reference.conversation.id.split(";messageid=")[0]
+    reference.activity_id = None
+    return dict(reference.serialize())
+
+
+async def send_outcome(
+    services: DialogServices, turn_context: TurnContext, outcome: Outcome
+) -> None:
+    """Deliver what the turn stored, replace the clicked card, then answer the clicker.
+
+    Everything that must happen is stored before this runs: a failing reply or card update is
+    logged, and the change stands.
+    """
+    if outcome.deliver:
+        await services.deliver_now(outcome.deliver)
+    card_id = turn_context.activity.reply_to_id
+    if outcome.card is not None and card_id:
+        activity = card_activity(outcome.card)
+        activity.id = card_id
+        try:
+            await turn_context.update_activity(activity)
+        except Exception:
+            logger.exception("could not update the card %s", card_id)
+    for reply in outcome.replies:
+        try:
+            await turn_context.send_activity(Activity().deserialize(reply))
+        except Exception:
+            logger.exception("could not answer the user; the change is stored")

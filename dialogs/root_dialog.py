@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
-
 from botbuilder.dialogs import (
     ComponentDialog,
     Dialog,
@@ -12,15 +10,22 @@ from botbuilder.dialogs import (
     DialogTurnResult,
     DialogTurnStatus,
 )
+from botbuilder.schema import Activity
 
-from bot.services import Services
 from dialogs.actions import CardAction, InvalidAction, parse_action
 from dialogs.answers import answer_card_activity, record_escalation, record_feedback
 from dialogs.ids import PROPOSAL_DIALOG, ROOT_DIALOG
 from dialogs.intents import Intent, recognise
-from dialogs.replies import card_activity, locale_for
+from dialogs.ports import DialogServices
+from dialogs.replies import (
+    actor_of,
+    card_activity,
+    channel_reference,
+    locale_for,
+    send_outcome,
+)
 from dialogs.status import my_proposals_activity
-from knowledge.personnummer import contains_identity_number
+from domain.personnummer import contains_identity_number
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +46,7 @@ def _is_complement(action: CardAction) -> bool:
 class RootDialog(ComponentDialog):
     """Answers questions itself and starts the proposal dialog when asked to."""
 
-    def __init__(self, services: Services, children: list[Dialog]) -> None:
+    def __init__(self, services: DialogServices, children: list[Dialog]) -> None:
         super().__init__(ROOT_DIALOG)
         self._services = services
         self._child_ids = set()
@@ -139,14 +144,14 @@ class RootDialog(ComponentDialog):
         self, inner_dc: DialogContext, action: CardAction, locale: str
     ) -> DialogTurnResult:
         """Endorse, decide, list RUG's cases, or reopen a proposal to complement it."""
-        workflow = await self._workflow(inner_dc, locale)
-        if workflow is None:
-            return _DONE
+        workflow = self._services.workflow
         if action.name == "endorse":
-            await workflow.endorse(inner_dc.context, action)
+            outcome = await workflow.endorse(actor_of(inner_dc.context), action.data)
+            await send_outcome(self._services, inner_dc.context, outcome)
             return _DONE
         if action.name == "decide":
-            await workflow.decide(inner_dc.context, action)
+            outcome = await workflow.decide(actor_of(inner_dc.context), action.data)
+            await send_outcome(self._services, inner_dc.context, outcome)
             return _DONE
         if action.name == "rug_cases":
             return await self._send_rug_cases(inner_dc, locale)
@@ -155,27 +160,19 @@ class RootDialog(ComponentDialog):
         return await inner_dc.begin_dialog(PROPOSAL_DIALOG, {"complement": action.get("about")})
 
     async def _send_rug_cases(self, inner_dc: DialogContext, locale: str) -> DialogTurnResult:
-        workflow = await self._workflow(inner_dc, locale)
-        if workflow is None:
-            return _DONE
-        await inner_dc.context.send_activity(await workflow.cases_activity(inner_dc.context))
+        activity = await self._services.workflow.cases_activity(actor_of(inner_dc.context))
+        await inner_dc.context.send_activity(Activity().deserialize(activity))
         return _DONE
 
     async def _register_channel(self, inner_dc: DialogContext, locale: str) -> DialogTurnResult:
-        workflow = await self._workflow(inner_dc, locale)
-        if workflow is None:
-            return _DONE
-        await inner_dc.context.send_activity(await workflow.register_channel(inner_dc.context))
+        context = inner_dc.context
+        reply = await self._services.workflow.register_channel(
+            actor_of(context), channel_reference(context)
+        )
+        await context.send_activity(reply)
+        # Cards that waited for the channel can go now.
+        self._services.wake_outbox()
         return _DONE
-
-    async def _workflow(self, inner_dc: DialogContext, locale: str) -> Any:
-        """The RUG workflow, or None after saying that part is not available."""
-        workflow = self._services.workflow
-        if workflow is None:
-            await inner_dc.context.send_activity(
-                self._services.texts.get("general.not_available", locale)
-            )
-        return workflow
 
     async def _start_proposal(self, inner_dc: DialogContext) -> DialogTurnResult:
         if PROPOSAL_DIALOG not in self._child_ids:

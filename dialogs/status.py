@@ -7,7 +7,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from bot.services import Services
+from dialogs.ports import DialogServices
 from dialogs.replies import card_activity, user_key
 
 
@@ -17,7 +17,7 @@ def short_date(iso: str) -> str:
 
 
 async def my_proposals_activity(
-    services: Services, turn_context: TurnContext, locale: str
+    services: DialogServices, turn_context: TurnContext, locale: str
 ) -> Activity:
     """The status card for the person behind this turn."""
     texts = services.texts

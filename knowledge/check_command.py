@@ -12,7 +12,7 @@ from knowledge.skallkrav import (
     check_proposal,
     swedish_list,
 )
-from storage.proposals import Proposal, ProposalFormatError
+from domain.proposal import Proposal, ProposalFormatError
 
 EXIT_COMPLETE = 0
 EXIT_INCOMPLETE = 1

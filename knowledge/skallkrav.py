@@ -11,7 +11,7 @@ from knowledge.malbild import Malbild
 from knowledge.organisations import MUNICIPALITIES, REGION, OrgMatch, fold, understand_organisations
 from knowledge.rug import PeopleDirectory, Person
 from knowledge.target_groups import TargetGroupList
-from storage.proposals import Endorsement, Proposal
+from domain.proposal import Endorsement, Proposal
 
 # Short headings for each krav, for lists and cards.
 SKALLKRAV_TITLES = {

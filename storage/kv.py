@@ -1,4 +1,4 @@
-"""Key → JSON document stores for per-conversation bot state (plain Python, no botbuilder)."""
+"""The embedded key-value store: keys spread over sharded TinyDB-layout files with journals."""
 
 from __future__ import annotations
 
@@ -9,14 +9,23 @@ import hashlib
 import json
 import logging
 import os
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from storage.base import ETag, KeyValueStore, Versioned
+from storage.documents import (
+    check_document,
+    check_documents,
+    check_etag,
+    check_keys,
+    copy_json,
+    encode_json,
+    etag_of,
+)
 from storage.errors import CorruptStoreError, StoreError, StoreUnavailableError
 from storage.files import TEMP_SUFFIX, atomic_write_bytes, fsync_directory, read_json
-from storage.tinytable import copy_json, encode_json, gc_paused, validate_layout
+from storage.tinytable import gc_paused, validate_layout
 
 logger = logging.getLogger(__name__)
 
@@ -35,91 +44,6 @@ JOURNAL_SUFFIX = ".log"
 # The journal is folded into the base file once it is larger than the base (and than this), so
 # rewriting costs O(1) per journalled byte and the journal never outgrows the data.
 COMPACT_MIN_BYTES = 256 * 1024
-
-
-class KeyValueStore(ABC):
-    """Maps string keys to JSON documents (dicts); each write is durable before it returns."""
-
-    @abstractmethod
-    async def read(self, keys: Sequence[str]) -> dict[str, Document]:
-        """Return copies of the documents stored under `keys`; missing keys are absent."""
-
-    @abstractmethod
-    async def write(self, changes: Mapping[str, Document]) -> None:
-        """Store each document under its key, replacing what was there."""
-
-    @abstractmethod
-    async def delete(self, keys: Sequence[str]) -> None:
-        """Remove the keys; keys that are not stored are ignored."""
-
-    @abstractmethod
-    async def keys(self) -> list[str]:
-        """Every stored key, sorted (for maintenance such as erase-user, not per turn)."""
-
-    @abstractmethod
-    async def close(self) -> None:
-        """Release files and locks; the store cannot be used afterwards."""
-
-
-def _check_keys(keys: Sequence[str] | Mapping[str, Any]) -> None:
-    """Reject non-string keys early (a bare string would be read as a list of letters)."""
-    if isinstance(keys, str):
-        raise TypeError("keys must be a sequence of strings, not a single string")
-    for key in keys:
-        if not isinstance(key, str):
-            raise TypeError(f"keys must be strings, got {type(key).__name__}")
-
-
-def _check_documents(changes: Mapping[str, Document]) -> dict[str, Document]:
-    """Validate and detach the documents before any of them is stored."""
-    _check_keys(changes)
-    detached: dict[str, Document] = {}
-    for key, document in changes.items():
-        if not isinstance(document, dict):
-            raise TypeError(f"document for {key!r} must be a dict, got {type(document).__name__}")
-        detached[key] = copy_json(document)
-    return detached
-
-
-class MemoryKeyValueStore(KeyValueStore):
-    """Reference implementation in a dict; documents are copied through JSON like on disk."""
-
-    def __init__(self) -> None:
-        """Start empty."""
-        self._documents: dict[str, Document] = {}
-        self._closed = False
-
-    def _check_open(self) -> None:
-        """Fail like the file store would after close."""
-        if self._closed:
-            raise StoreError("key-value store is closed")
-
-    async def read(self, keys: Sequence[str]) -> dict[str, Document]:
-        """Return copies of the stored documents."""
-        self._check_open()
-        _check_keys(keys)
-        return {key: copy_json(self._documents[key]) for key in keys if key in self._documents}
-
-    async def write(self, changes: Mapping[str, Document]) -> None:
-        """Store copies of the documents."""
-        self._check_open()
-        self._documents.update(_check_documents(changes))
-
-    async def delete(self, keys: Sequence[str]) -> None:
-        """Forget the keys."""
-        self._check_open()
-        _check_keys(keys)
-        for key in keys:
-            self._documents.pop(key, None)
-
-    async def keys(self) -> list[str]:
-        """Every stored key, sorted."""
-        self._check_open()
-        return sorted(self._documents)
-
-    async def close(self) -> None:
-        """Mark the store closed."""
-        self._closed = True
 
 
 def shard_of(key: str, shards: int) -> int:
@@ -339,10 +263,6 @@ class ShardedTinyStore(KeyValueStore):
             self._release_directory_lock()
             raise
 
-    async def open(self) -> None:
-        """No-op for callers that open explicitly: the constructor already opened and validated."""
-        self._check_open()
-
     def _open_shards(self) -> list[_Shard]:
         """Load every shard with the cyclic GC paused (see tinytable.gc_paused): about a
         quarter of the open time at 10,000 conversations otherwise."""
@@ -381,6 +301,10 @@ class ShardedTinyStore(KeyValueStore):
                 f"{self.directory} is already open by another store (in this or another process)"
             ) from error
         return fd
+
+    def release_lock(self) -> None:
+        """Give the directory lock back without closing (when opening a backend failed)."""
+        self._release_directory_lock()
 
     def _release_directory_lock(self) -> None:
         """Give the directory lock back."""
@@ -460,7 +384,7 @@ class ShardedTinyStore(KeyValueStore):
     async def read(self, keys: Sequence[str]) -> dict[str, Document]:
         """Return copies of the stored documents (served from memory after open)."""
         self._check_open()
-        _check_keys(keys)
+        check_keys(keys)
         found: dict[str, Document] = {}
         for number, shard_keys in self._group(iter(keys)).items():
             shard = self._shards[number]
@@ -479,7 +403,7 @@ class ShardedTinyStore(KeyValueStore):
         conversation reference and a person reference waits for one fsync, not two in a row.
         """
         self._check_open()
-        documents = _check_documents(changes)
+        documents = check_documents(changes)
         await self._apply_all(
             {
                 number: [(key, documents[key]) for key in shard_keys]
@@ -490,7 +414,7 @@ class ShardedTinyStore(KeyValueStore):
     async def delete(self, keys: Sequence[str]) -> None:
         """Remove the keys durably."""
         self._check_open()
-        _check_keys(keys)
+        check_keys(keys)
         await self._apply_all(
             {
                 number: [(key, None) for key in shard_keys]
@@ -520,14 +444,48 @@ class ShardedTinyStore(KeyValueStore):
             if isinstance(result, BaseException):
                 raise result
 
-    async def keys(self) -> list[str]:
-        """Every stored key, sorted (taken under each shard's lock)."""
+    async def keys(self, prefix: str = "") -> list[str]:
+        """Every stored key with the prefix, sorted (taken under each shard's lock)."""
         self._check_open()
         found: list[str] = []
         for shard in self._shards:
             async with shard.lock:
-                found.extend(shard.documents)
+                found.extend(key for key in shard.documents if key.startswith(prefix))
         return sorted(found)
+
+    async def read_versioned(self, key: str) -> Versioned | None:
+        """The document and its content eTag."""
+        self._check_open()
+        check_keys([key])
+        shard = self._shards[shard_of(key, self.shards)]
+        async with shard.lock:
+            document = shard.documents.get(key)
+            if document is None:
+                return None
+            return Versioned(key, copy_json(document), etag_of(document))
+
+    async def write_if(self, key: str, document: Document, etag: ETag) -> str:
+        """Store if the eTag matches, checked and written under the shard's lock."""
+        self._check_open()
+        check_keys([key])
+        stored = check_document(key, document)
+        shard = self._shards[shard_of(key, self.shards)]
+        async with shard.lock:
+            current = shard.documents.get(key)
+            check_etag(key, etag, None if current is None else etag_of(current))
+            await self._io(shard.apply, [(key, stored)])
+        return etag_of(stored)
+
+    async def delete_if(self, key: str, etag: ETag) -> None:
+        """Delete if the eTag matches."""
+        self._check_open()
+        check_keys([key])
+        shard = self._shards[shard_of(key, self.shards)]
+        async with shard.lock:
+            current = shard.documents.get(key)
+            check_etag(key, etag, None if current is None else etag_of(current))
+            if current is not None:
+                await self._io(shard.apply, [(key, None)])
 
     async def close(self) -> None:
         """Wait for running operations, close every shard and release the directory lock."""

@@ -1,19 +1,28 @@
-"""TinyDB on a crash-safe, cached JSON storage, and a small async-safe record table on top."""
+"""TinyDB on a crash-safe, cached JSON storage, and the RecordStore of the embedded default."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gc
-import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from tinydb import Query, TinyDB
+from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from storage.base import ANY, Document, ETag, RecordStore, Versioned
+from storage.documents import (
+    check_document,
+    check_etag,
+    check_index,
+    check_keys,
+    copy_json,
+    encode_json,
+    etag_of,
+)
 from storage.errors import CorruptStoreError, StoreError
 from storage.files import atomic_write_bytes, read_json
 
@@ -50,16 +59,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def encode_json(data: Any) -> bytes:
-    """Serialise compactly as UTF-8, keeping Swedish letters readable in the file."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def copy_json(value: Any) -> Any:
-    """Deep-copy a JSON value (and prove it is JSON) so callers never share the cache."""
-    return json.loads(json.dumps(value))
 
 
 class AtomicJSONStorage(Storage):
@@ -103,26 +102,47 @@ def open_tinydb(path: str | Path) -> TinyDB:
     return TinyDB(Path(path), storage=AtomicJSONStorage)
 
 
-class RecordTable:
-    """A small table of JSON records, safe to use from threads and from asyncio tasks."""
+ID = "_id"
+INDEX = "_index"
+DOC = "_doc"
+TABLE_NAME = "records"
 
-    def __init__(self, db: TinyDB, name: str = "records") -> None:
-        """Wrap table `name` of an open TinyDB."""
-        self._db = db
-        self._table = db.table(name)
+
+class TinyRecordStore(RecordStore):
+    """A table in one TinyDB file, cached in memory, rewritten atomically (fsync) per write.
+
+    Each TinyDB document is ``{"_id": id, "_index": {...}, "_doc": {...}}``; an in-memory map
+    from id to TinyDB's document id makes a lookup O(1). Meant for the small shared tables
+    (proposals, escalations, the outbox); per-conversation data lives in the sharded store.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        """Open and validate the file now, so a damaged one stops start-up."""
+        self.path = Path(path)
+        self._db = open_tinydb(self.path)
+        self._table = self._db.table(TABLE_NAME)
         # One thread lock: TinyDB mutates its cache in place, so every access is serialised.
         self._lock = threading.Lock()
         self._closed = False
+        self._doc_ids: dict[str, int] = {}
+        for stored in self._table.all():
+            self._check_record(stored)
+            self._doc_ids[stored[ID]] = stored.doc_id
 
-    @classmethod
-    def open(cls, path: str | Path, name: str = "records") -> RecordTable:
-        """Open (or create on first write) the table `name` in the file at `path`."""
-        return cls(open_tinydb(path), name)
+    def _check_record(self, stored: Mapping[str, Any]) -> None:
+        record_id, index, document = stored.get(ID), stored.get(INDEX), stored.get(DOC)
+        where = f"{self.path}: document {getattr(stored, 'doc_id', '?')}"
+        if not isinstance(record_id, str) or not isinstance(document, dict):
+            raise CorruptStoreError(f"{where} is not an {{_id: str, _doc: object}} record")
+        if not isinstance(index, dict) or not all(isinstance(v, str) for v in index.values()):
+            raise CorruptStoreError(f"{where}: _index is not an object of strings")
+        if record_id in self._doc_ids:
+            raise CorruptStoreError(f"{where}: id {record_id!r} is stored twice")
 
     async def _run(self, operation: Callable[[], Any]) -> Any:
-        """Run one TinyDB operation under the lock in a worker thread (writes fsync)."""
+        """Run one operation under the lock in a worker thread (writes fsync)."""
         if self._closed:
-            raise StoreError("record table is closed")
+            raise StoreError(f"{self.path} is closed")
 
         def locked() -> Any:
             with self._lock:
@@ -130,51 +150,89 @@ class RecordTable:
 
         return await asyncio.to_thread(locked)
 
-    async def get(self, field: str, value: Any) -> Record | None:
-        """Return a copy of the first record whose `field` equals `value`, or None."""
-        found = await self._run(lambda: self._table.get(Query()[field] == value))
-        return None if found is None else copy_json(dict(found))
+    def _stored(self, record_id: str) -> Mapping[str, Any] | None:
+        doc_id = self._doc_ids.get(record_id)
+        return None if doc_id is None else self._table.get(doc_id=doc_id)
 
-    async def upsert(self, record: Mapping[str, Any], key_field: str) -> int:
-        """Replace the record with the same `key_field` value, or insert it; return its id."""
-        if key_field not in record:
-            raise ValueError(f"record has no key field {key_field!r}")
-        document = copy_json(dict(record))
-        condition = Query()[key_field] == document[key_field]
+    @staticmethod
+    def _versioned(stored: Mapping[str, Any]) -> Versioned:
+        return Versioned(
+            stored[ID], copy_json(stored[DOC]), etag_of(stored[DOC], stored[INDEX])
+        )
 
-        def operation() -> int:
-            existing = self._table.get(condition)
-            if existing is None:
-                return int(self._table.insert(document))
-            doc_id = int(existing.doc_id)
-            # Replace, not merge: fields removed from the record must disappear.
-            self._table.update(_replace_with(document), doc_ids=[doc_id])
-            return doc_id
+    def _etag(self, record_id: str) -> str | None:
+        stored = self._stored(record_id)
+        return None if stored is None else etag_of(stored[DOC], stored[INDEX])
 
-        return int(await self._run(operation))
+    async def get(self, record_id: str) -> Versioned | None:
+        """The record and its eTag."""
+        check_keys([record_id])
 
-    async def insert(self, record: Mapping[str, Any]) -> int:
-        """Insert a new record and return its document id."""
-        document = copy_json(dict(record))
-        return int(await self._run(lambda: self._table.insert(document)))
+        def operation() -> Versioned | None:
+            stored = self._stored(record_id)
+            return None if stored is None else self._versioned(stored)
 
-    async def all(self) -> list[Record]:
-        """Return copies of all records in insertion order."""
-        records = await self._run(self._table.all)
-        return [copy_json(dict(record)) for record in records]
+        result: Versioned | None = await self._run(operation)
+        return result
 
-    async def search(self, predicate: Callable[[Record], bool]) -> list[Record]:
-        """Return copies of the records for which `predicate` is true."""
-        records = await self._run(self._table.all)
-        return [copy_json(dict(record)) for record in records if predicate(dict(record))]
+    async def put(
+        self,
+        record_id: str,
+        document: Document,
+        *,
+        index: Mapping[str, str] | None = None,
+        etag: ETag = ANY,
+    ) -> str:
+        """Store if the eTag matches; the whole file is replaced atomically."""
+        check_keys([record_id])
+        new = {ID: record_id, INDEX: check_index(index), DOC: check_document(record_id, document)}
 
-    async def remove(self, field: str, value: Any) -> int:
-        """Remove the records whose `field` equals `value`; return how many went."""
-        removed = await self._run(lambda: self._table.remove(Query()[field] == value))
-        return len(removed)
+        def operation() -> str:
+            check_etag(record_id, etag, self._etag(record_id))
+            doc_id = self._doc_ids.get(record_id)
+            if doc_id is None:
+                self._doc_ids[record_id] = int(self._table.insert(new))
+            else:
+                # Replace, not merge: fields removed from the record must disappear.
+                self._table.update(_replace_with(new), doc_ids=[doc_id])
+            return etag_of(new[DOC], new[INDEX])
+
+        result: str = await self._run(operation)
+        return result
+
+    async def delete(self, record_id: str, *, etag: ETag = ANY) -> None:
+        """Delete if the eTag matches."""
+        check_keys([record_id])
+
+        def operation() -> None:
+            check_etag(record_id, etag, self._etag(record_id))
+            doc_id = self._doc_ids.pop(record_id, None)
+            if doc_id is not None:
+                self._table.remove(doc_ids=[doc_id])
+
+        await self._run(operation)
+
+    async def find(self, index: str, value: str) -> list[Versioned]:
+        """Records whose index has the value, in id order."""
+
+        def operation() -> list[Versioned]:
+            found = [self._versioned(s) for s in self._table.all() if s[INDEX].get(index) == value]
+            return sorted(found, key=lambda v: v.key)
+
+        result: list[Versioned] = await self._run(operation)
+        return result
+
+    async def all(self) -> list[Versioned]:
+        """Every record, in id order."""
+
+        def operation() -> list[Versioned]:
+            return sorted((self._versioned(s) for s in self._table.all()), key=lambda v: v.key)
+
+        result: list[Versioned] = await self._run(operation)
+        return result
 
     async def close(self) -> None:
-        """Close the underlying database; later calls raise StoreError."""
+        """Close the file; later calls raise StoreError."""
         if not self._closed:
             await self._run(self._db.close)
             self._closed = True

@@ -1,4 +1,4 @@
-"""User-facing texts, Swedish first, loaded from the locale files in bot/locales/."""
+"""User-facing texts, Swedish first, loaded from the locale files in presentation/locales/."""
 
 from __future__ import annotations
 
@@ -34,14 +34,14 @@ class Texts:
         for locale in LOCALES:
             name = f"{locale}.json"
             try:
-                raw = resources.files("bot").joinpath("locales", name).read_text("utf-8")
+                raw = resources.files("presentation").joinpath("locales", name).read_text("utf-8")
                 data = json.loads(raw)
             except (OSError, ValueError) as err:
-                raise TextsError(f"bot/locales/{name}: {err}") from err
+                raise TextsError(f"presentation/locales/{name}: {err}") from err
             if not isinstance(data, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in data.items()
             ):
-                raise TextsError(f"bot/locales/{name}: must be an object of text keys to strings")
+                raise TextsError(f"presentation/locales/{name}: must be an object of text keys to strings")
             tables[locale] = data
         return cls(tables)
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
-from bot.i18n import DEFAULT_LOCALE, Texts
+from presentation.texts import DEFAULT_LOCALE, Texts
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.5"
@@ -31,7 +31,7 @@ class CardError(ValueError):
 
 
 class CardTemplates:
-    """All card templates shipped in bot/cards/, bound on demand."""
+    """All card templates shipped in presentation/templates/, bound on demand."""
 
     def __init__(self, templates: dict[str, dict[str, Any]], texts: Texts) -> None:
         self._templates = templates
@@ -41,14 +41,14 @@ class CardTemplates:
     def load(cls, texts: Texts) -> CardTemplates:
         """Read every template packaged with the bot."""
         templates: dict[str, dict[str, Any]] = {}
-        folder = resources.files("bot").joinpath("cards")
+        folder = resources.files("presentation").joinpath("templates")
         for item in folder.iterdir():
             if not item.name.endswith(".json"):
                 continue
             try:
                 templates[item.name[:-5]] = json.loads(item.read_text("utf-8"))
             except ValueError as err:
-                raise CardError(f"bot/cards/{item.name}: {err}") from err
+                raise CardError(f"presentation/templates/{item.name}: {err}") from err
         return cls(templates, texts)
 
     @property

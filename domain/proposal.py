@@ -1,4 +1,4 @@
-"""The proposal (förslag) model: plain dataclasses, export format, field limits. No I/O."""
+"""The proposal (förslag) model: plain classes and the export format. No I/O."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from knowledge.personnummer import contains_identity_number
+from domain.fields import TEXT_FIELD_IDS
 
 
 class Status:
@@ -20,54 +20,26 @@ class Status:
     REJECTED = "avslagen"
     ALL = (DRAFT, AWAITING_ENDORSEMENT, WITH_RUG, MORE_INFO_REQUESTED, APPROVED, REJECTED)
     FINAL = (APPROVED, REJECTED)
+    OPEN = (AWAITING_ENDORSEMENT, WITH_RUG, MORE_INFO_REQUESTED)
 
 
 # Decision outcomes are the two final statuses.
 DECISION_OUTCOMES = Status.FINAL
 
-TITLE_MAX = 150
-LONG_TEXT_MAX = 2000
-SHORT_TEXT_MAX = 200
-LIST_MAX_ITEMS = 20
-
-REQUIRED_TEXT_FIELDS = ("title", "background", "description", "expected_effects", "follow_up")
-LONG_TEXT_FIELDS = (
-    "background",
-    "description",
-    "expected_effects",
-    "follow_up",
-    "resources",
-    "time_plan",
-)
-LIST_FIELDS = ("organisations", "target_groups", "goal_properties")
-
-# Swedish names of the fields, used in the messages people read.
-FIELD_LABELS = {
-    "title": "Rubriken",
-    "background": "Bakgrunden",
-    "description": "Beskrivningen",
-    "organisations": "Organisationerna",
-    "target_groups": "Målgrupperna",
-    "goal_properties": "Målen",
-    "success_factors": "Framgångsfaktorerna",
-    "expected_effects": "De förväntade effekterna",
-    "follow_up": "Uppföljningen",
-    "resources": "Resurserna",
-    "time_plan": "Tidsplanen",
-    "name": "Namnet",
-    "email": "E-postadressen",
-    "organisation": "Organisationen",
-}
-
-IDENTITY_NUMBER_MESSAGE = (
-    "Texten verkar innehålla ett personnummer eller samordningsnummer. Skriv inte in "
-    "uppgifter om patienter eller andra personer här – beskriv situationen så att ingen "
-    "kan kännas igen, och ta bort numret."
-)
-
 
 class ProposalFormatError(ValueError):
-    """A proposal document has a field of the wrong type; the message is Swedish and English."""
+    """A proposal document has a field of the wrong type or an unknown value.
+
+    ``expected`` is a code (object, text, text_list, factors, events, status, outcome) that the
+    presentation layer turns into a sentence; ``value`` is the offending value for status and
+    outcome. The message itself is English, for logs.
+    """
+
+    def __init__(self, field_name: str, expected: str, value: str = "") -> None:
+        super().__init__(f"field {field_name!r}: expected {expected}" + (f", got {value!r}" if value else ""))
+        self.field = field_name
+        self.expected = expected
+        self.value = value
 
 
 def format_proposal_id(year: int, seq: int) -> str:
@@ -116,30 +88,103 @@ class Decision:
 
 
 @dataclass
-class Proposal:
-    """One proposed joint development initiative, from draft to decision."""
+class ComplementRequest:
+    """What RUG (or Omtanke) asked the initiator to complement, who asked, when and why."""
 
-    title: str = ""
-    background: str = ""
-    description: str = ""
-    organisations: list[str] = field(default_factory=list)
-    target_groups: list[str] = field(default_factory=list)
-    goal_properties: list[str] = field(default_factory=list)
-    success_factors: dict[str, str] = field(default_factory=dict)
-    expected_effects: str = ""
-    follow_up: str = ""
-    resources: str = ""
-    time_plan: str = ""
-    initiator: Initiator = field(default_factory=Initiator)
-    rug_endorsement: Endorsement | None = None
+    fields: list[str]
+    motivation: str
+    by: str
+    at: str
+
+
+class _Text:
+    """A free-text field of the template, kept in ``Proposal.texts`` under its field id."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Proposal | None, objtype: type | None = None) -> str:
+        if obj is None:
+            return self.name
+        return obj.texts.get(self.name, "")
+
+    def __set__(self, obj: Proposal, value: str) -> None:
+        obj.texts[self.name] = value
+
+
+@dataclass(init=False)
+class Proposal:
+    """One proposed joint development initiative, from draft to decision.
+
+    The template's free-text fields live in ``texts`` by field id (domain.fields); the named
+    attributes below (``title``, ``background``, …) read and write the same dict.
+    """
+
+    texts: dict[str, str]
+    organisations: list[str]
+    target_groups: list[str]
+    goal_properties: list[str]
+    success_factors: dict[str, str]
+    initiator: Initiator
+    rug_endorsement: Endorsement | None
     # The RUG member the initiator has anchored the idea with, as they wrote or picked it.
-    rug_contact: str = ""
-    id: str = ""
-    status: str = Status.DRAFT
-    history: list[Event] = field(default_factory=list)
-    created_at: str = ""
-    updated_at: str = ""
-    decision: Decision | None = None
+    rug_contact: str
+    id: str
+    status: str
+    history: list[Event]
+    created_at: str
+    updated_at: str
+    decision: Decision | None
+    complement_request: ComplementRequest | None
+
+    title = _Text()
+    background = _Text()
+    description = _Text()
+    expected_effects = _Text()
+    follow_up = _Text()
+    resources = _Text()
+    time_plan = _Text()
+
+    def __init__(
+        self,
+        *,
+        texts: Mapping[str, str] | None = None,
+        organisations: list[str] | None = None,
+        target_groups: list[str] | None = None,
+        goal_properties: list[str] | None = None,
+        success_factors: dict[str, str] | None = None,
+        initiator: Initiator | None = None,
+        rug_endorsement: Endorsement | None = None,
+        rug_contact: str = "",
+        id: str = "",
+        status: str = Status.DRAFT,
+        history: list[Event] | None = None,
+        created_at: str = "",
+        updated_at: str = "",
+        decision: Decision | None = None,
+        complement_request: ComplementRequest | None = None,
+        **text_fields: str,
+    ) -> None:
+        unknown = set(text_fields) - set(TEXT_FIELD_IDS)
+        if unknown:
+            raise TypeError(f"Proposal has no text field {sorted(unknown)[0]!r}")
+        self.texts = {name: "" for name in TEXT_FIELD_IDS}
+        self.texts.update(texts or {})
+        self.texts.update(text_fields)
+        self.organisations = list(organisations or [])
+        self.target_groups = list(target_groups or [])
+        self.goal_properties = list(goal_properties or [])
+        self.success_factors = dict(success_factors or {})
+        self.initiator = initiator or Initiator()
+        self.rug_endorsement = rug_endorsement
+        self.rug_contact = rug_contact
+        self.id = id
+        self.status = status
+        self.history = list(history or [])
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.decision = decision
+        self.complement_request = complement_request
 
     def record(self, at: str, who: str, action: str, note: str = "") -> Event:
         """Append an event to the history and mark the proposal updated at that time."""
@@ -148,22 +193,20 @@ class Proposal:
         self.updated_at = at
         return event
 
+    def copy(self) -> Proposal:
+        """An independent copy (for a draft made from a submitted proposal)."""
+        return Proposal.from_dict(self.to_dict())
+
     def to_export(self) -> dict[str, Any]:
         """Return the export format (the keys other tools and `omtanke check` rely on)."""
         return {
             "id": self.id,
             "status": self.status,
-            "title": self.title,
-            "background": self.background,
-            "description": self.description,
+            **{name: self.texts.get(name, "") for name in TEXT_FIELD_IDS},
             "organisations": list(self.organisations),
             "target_groups": list(self.target_groups),
             "goal_properties": list(self.goal_properties),
             "success_factors": dict(self.success_factors),
-            "expected_effects": self.expected_effects,
-            "follow_up": self.follow_up,
-            "resources": self.resources,
-            "time_plan": self.time_plan,
             "initiator": {
                 "name": self.initiator.name,
                 "email": self.initiator.email,
@@ -173,6 +216,7 @@ class Proposal:
             "rug_endorsement": _endorsement_dict(self.rug_endorsement),
             "rug_contact": self.rug_contact,
             "decision": _decision_dict(self.decision),
+            "complement_request": _complement_dict(self.complement_request),
             "history": [_event_dict(e) for e in self.history],
         }
 
@@ -180,20 +224,14 @@ class Proposal:
     def from_export(cls, d: Mapping[str, Any]) -> Proposal:
         """Read the export format; missing keys → defaults, wrong types → ProposalFormatError."""
         if not isinstance(d, Mapping):
-            raise _format_error("förslaget", "ett JSON-objekt", "a JSON object")
+            raise ProposalFormatError("(förslaget)", "object")
         initiator = _mapping(d, "initiator")
         return cls(
-            title=_text(d, "title"),
-            background=_text(d, "background"),
-            description=_text(d, "description"),
+            texts={name: _text(d, name) for name in TEXT_FIELD_IDS},
             organisations=_text_list(d, "organisations"),
             target_groups=_text_list(d, "target_groups"),
             goal_properties=_text_list(d, "goal_properties"),
             success_factors=_factors(d),
-            expected_effects=_text(d, "expected_effects"),
-            follow_up=_text(d, "follow_up"),
-            resources=_text(d, "resources"),
-            time_plan=_text(d, "time_plan"),
             initiator=Initiator(
                 name=_text(initiator, "name", "initiator.name"),
                 email=_text(initiator, "email", "initiator.email"),
@@ -208,6 +246,7 @@ class Proposal:
             created_at=_text(d, "created_at"),
             updated_at=_text(d, "updated_at"),
             decision=_decision(d),
+            complement_request=_complement(d),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -234,17 +273,16 @@ def _decision_dict(d: Decision | None) -> dict[str, str] | None:
     return {"outcome": d.outcome, "by": d.by, "at": d.at, "motivation": d.motivation}
 
 
+def _complement_dict(c: ComplementRequest | None) -> dict[str, Any] | None:
+    """Export form of a komplettering request."""
+    if c is None:
+        return None
+    return {"fields": list(c.fields), "motivation": c.motivation, "by": c.by, "at": c.at}
+
+
 def _event_dict(e: Event) -> dict[str, str]:
     """Export form of a history event."""
     return {"at": e.at, "who": e.who, "action": e.action, "note": e.note}
-
-
-def _format_error(key: str, sv_type: str, en_type: str) -> ProposalFormatError:
-    """Build the bilingual wrong-type message."""
-    return ProposalFormatError(
-        f"Fältet »{key}« har fel form: det ska vara {sv_type}. "
-        f"(Field '{key}' has the wrong type: expected {en_type}.)"
-    )
 
 
 def _text(d: Mapping[str, Any], key: str, label: str | None = None) -> str:
@@ -253,7 +291,7 @@ def _text(d: Mapping[str, Any], key: str, label: str | None = None) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise _format_error(label or key, "en text", "a string")
+        raise ProposalFormatError(label or key, "text")
     return value.strip()
 
 
@@ -263,7 +301,7 @@ def _text_list(d: Mapping[str, Any], key: str) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _format_error(key, "en lista med texter", "a list of strings")
+        raise ProposalFormatError(key, "text_list")
     return [v.strip() for v in value if v.strip()]
 
 
@@ -273,7 +311,7 @@ def _mapping(d: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise _format_error(key, "ett objekt", "an object")
+        raise ProposalFormatError(key, "object")
     return value
 
 
@@ -286,19 +324,11 @@ def _factors(d: Mapping[str, Any]) -> dict[str, str]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return {v.strip(): "" for v in value if v.strip()}
     if not isinstance(value, Mapping):
-        raise _format_error(
-            "success_factors",
-            "ett objekt med framgångsfaktor → motivering",
-            "an object mapping factor to motivation",
-        )
+        raise ProposalFormatError("success_factors", "factors")
     factors: dict[str, str] = {}
     for name, motivation in value.items():
         if not isinstance(name, str) or not (motivation is None or isinstance(motivation, str)):
-            raise _format_error(
-                "success_factors",
-                "ett objekt med framgångsfaktor → motivering (text)",
-                "an object mapping factor to a motivation string",
-            )
+            raise ProposalFormatError("success_factors", "factors")
         if name.strip():
             factors[name.strip()] = (motivation or "").strip()
     return factors
@@ -324,10 +354,7 @@ def _decision(d: Mapping[str, Any]) -> Decision | None:
     raw = _mapping(d, "decision")
     outcome = _text(raw, "outcome", "decision.outcome")
     if outcome not in DECISION_OUTCOMES:
-        raise ProposalFormatError(
-            f"Beslutet »{outcome}« är okänt: det ska vara {' eller '.join(DECISION_OUTCOMES)}. "
-            f"(Unknown decision outcome '{outcome}'.)"
-        )
+        raise ProposalFormatError("decision.outcome", "outcome", outcome)
     return Decision(
         outcome=outcome,
         by=_text(raw, "by", "decision.by"),
@@ -336,14 +363,24 @@ def _decision(d: Mapping[str, Any]) -> Decision | None:
     )
 
 
+def _complement(d: Mapping[str, Any]) -> ComplementRequest | None:
+    """complement_request: {fields, motivation, by, at} or null."""
+    if d.get("complement_request") is None:
+        return None
+    raw = _mapping(d, "complement_request")
+    return ComplementRequest(
+        fields=_text_list(raw, "fields"),
+        motivation=_text(raw, "motivation", "complement_request.motivation"),
+        by=_text(raw, "by", "complement_request.by"),
+        at=_text(raw, "at", "complement_request.at"),
+    )
+
+
 def _status(d: Mapping[str, Any]) -> str:
     """status: one of Status.ALL; missing means utkast."""
     status = _text(d, "status") or Status.DRAFT
     if status not in Status.ALL:
-        raise ProposalFormatError(
-            f"Statusen »{status}« är okänd: den ska vara en av {', '.join(Status.ALL)}. "
-            f"(Unknown status '{status}'.)"
-        )
+        raise ProposalFormatError("status", "status", status)
     return status
 
 
@@ -353,11 +390,11 @@ def _history(d: Mapping[str, Any]) -> list[Event]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise _format_error("history", "en lista med händelser", "a list of events")
+        raise ProposalFormatError("history", "events")
     events = []
     for item in value:
         if not isinstance(item, Mapping):
-            raise _format_error("history", "en lista med händelser", "a list of events")
+            raise ProposalFormatError("history", "events")
         events.append(
             Event(
                 at=_text(item, "at", "history.at"),
@@ -369,42 +406,18 @@ def _history(d: Mapping[str, Any]) -> list[Event]:
     return events
 
 
-def _limit_message(label: str, limit: int, length: int) -> str:
-    """The friendly too-long message."""
-    return f"{label} får vara högst {limit} tecken, nu är det {length}. Korta texten lite."
+@dataclass
+class Draft:
+    """A proposal being written: one per person, saved after every step.
 
+    ``token`` identifies the draft across its life (a submitted draft keeps it, so a second
+    click on the same summary card finds the proposal); ``revision`` goes up with every save
+    so an older summary card is known as stale; ``etag`` is the stored version it was read at.
+    """
 
-def validate_field(name: str, value: Any) -> str | None:
-    """Check one field's value; return a friendly Swedish message, or None when it is fine."""
-    label = FIELD_LABELS.get(name, f"Fältet »{name}«")
-    texts: list[str]
-    if isinstance(value, str):
-        texts = [value]
-    elif isinstance(value, list):
-        texts = [v for v in value if isinstance(v, str)]
-        if len(texts) != len(value):
-            return f"{label} ska vara texter."
-        if len(texts) > LIST_MAX_ITEMS:
-            return f"{label} får vara högst {LIST_MAX_ITEMS} stycken."
-    elif isinstance(value, Mapping):
-        texts = [str(k) for k in value] + [v for v in value.values() if isinstance(v, str)]
-    elif value is None:
-        texts = []
-    else:
-        return f"{label} ska vara en text."
-    if any(contains_identity_number(t) for t in texts):
-        return IDENTITY_NUMBER_MESSAGE
-    if name in REQUIRED_TEXT_FIELDS and not "".join(texts).strip():
-        return f"{label} behöver fyllas i."
-    if name == "title":
-        limit = TITLE_MAX
-    elif name in LONG_TEXT_FIELDS or name == "success_factors":
-        limit = LONG_TEXT_MAX
-    else:
-        limit = SHORT_TEXT_MAX
-    for text in texts:
-        if len(text.strip()) > limit:
-            if isinstance(value, str):
-                return _limit_message(label, limit, len(text.strip()))
-            return f"Varje rad får vara högst {limit} tecken. Korta »{text.strip()[:40]}…«."
-    return None
+    proposal: Proposal
+    token: str
+    revision: int = 0
+    # When the person was told the draft is about to expire (empty: not yet).
+    reminded_at: str = ""
+    etag: str | None = None

@@ -1,4 +1,4 @@
-"""A proposal as RUG reads it: the template's fields in order, as text, card data or Word file.
+"""A proposal as RUG reads it: the skallkrav checklist, the e-mail text and the Word file.
 
 Pure and synchronous: no botbuilder, no I/O except building the Word document in memory.
 """
@@ -7,70 +7,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
-from bot.i18n import Texts
+from domain.proposal import Proposal
 from knowledge.skallkrav import SKALLKRAV_TITLES, CheckContext, check_proposal
-from storage.proposals import Proposal
-
-# The common template's order (mallen); the proposal dialog asks in the same order.
-FIELD_ORDER = (
-    "title",
-    "background",
-    "description",
-    "organisations",
-    "target_groups",
-    "malbild",
-    "expected_effects",
-    "follow_up",
-    "resources",
-    "time_plan",
-    "initiator_org",
-    "rug_contact",
-)
-
-
-@dataclass(frozen=True)
-class Section:
-    """One field of the template: its label and the proposal's answer."""
-
-    field: str
-    label: str
-    value: str
-
-
-def initiator_line(proposal: Proposal) -> str:
-    """Name, organisation and e-mail of the initiator, as one line."""
-    i = proposal.initiator
-    return ", ".join(x for x in (i.name, i.organisation, i.email) if x)
-
-
-def sections(proposal: Proposal, texts: Texts, locale: str = "sv") -> list[Section]:
-    """Every field of the template with its answer ('–' when empty), in the template's order."""
-    none = texts.get("proposal.not_given", locale)
-    factors = "\n".join(
-        f"- {name}: {motivation or none}" for name, motivation in proposal.success_factors.items()
-    )
-    malbild = "\n".join(part for part in (", ".join(proposal.goal_properties), factors) if part)
-    values = {
-        "title": proposal.title,
-        "background": proposal.background,
-        "description": proposal.description,
-        "organisations": ", ".join(proposal.organisations),
-        "target_groups": ", ".join(proposal.target_groups),
-        "malbild": malbild,
-        "expected_effects": proposal.expected_effects,
-        "follow_up": proposal.follow_up,
-        "resources": proposal.resources,
-        "time_plan": proposal.time_plan,
-        "initiator_org": initiator_line(proposal),
-        "rug_contact": proposal.rug_contact,
-    }
-    return [
-        Section(name, texts.get(f"proposal.field.{name}", locale), values[name] or none)
-        for name in FIELD_ORDER
-    ]
-
+from presentation.proposal_view import sections
+from presentation.texts import Texts
 
 def checklist(proposal: Proposal, context: CheckContext) -> list[tuple[bool, str]]:
     """The four skallkrav as (met, line) pairs."""

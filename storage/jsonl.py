@@ -1,4 +1,4 @@
-"""Append-only JSON Lines audit log: who did what to which subject, and when."""
+"""The append-only log of the embedded default: a JSON Lines file, fsynced per entry."""
 
 from __future__ import annotations
 
@@ -7,49 +7,59 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from storage.errors import CorruptStoreError, StoreUnavailableError
-from storage.files import fsync_directory
+from storage.base import AppendLog
+from storage.documents import check_document, encode_json
+from storage.errors import CorruptStoreError, StoreError, StoreUnavailableError
+from storage.files import atomic_write_bytes, fsync_directory
 
 logger = logging.getLogger(__name__)
 
 Entry = dict[str, Any]
-FIELDS = ("at", "who", "action", "subject", "details")
 
 
-def _utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
+class JsonlLog(AppendLog):
+    """Append-only JSON Lines file; each append is flushed and fsynced before it returns.
 
+    ``required`` names fields every entry must have: a line without them is damage, reported
+    with the file and line number when the log is read (at start-up, so never mid-turn).
+    """
 
-class AuditLog:
-    """Append-only log; each append is flushed and fsynced before it returns."""
-
-    def __init__(self, path: str | Path, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, path: str | Path, required: Sequence[str] = ()) -> None:
         """Use the file at `path` (created on first append)."""
         self.path = Path(path)
-        self._clock = clock
+        self._required = tuple(required)
         self._lock = threading.Lock()
         self._tail_checked = False
+        self._closed = False
 
-    async def append(
-        self, who: str, action: str, subject: str, details: Mapping[str, Any] | None = None
-    ) -> Entry:
-        """Record one event durably and return the entry as written."""
-        entry: Entry = {
-            "at": self._clock().astimezone(UTC).isoformat(timespec="milliseconds"),
-            "who": who,
-            "action": action,
-            "subject": subject,
-            "details": dict(details or {}),
-        }
-        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"{self.path} is closed")
+
+    async def append(self, entry: Entry) -> None:
+        """Record one entry durably."""
+        self._check_open()
+        line = encode_json(check_document("entry", entry)) + b"\n"
         await asyncio.to_thread(self._append_line, line)
-        return entry
+
+    async def rewrite(self, entries: Sequence[Entry]) -> None:
+        """Replace the file atomically with exactly these entries."""
+        self._check_open()
+        data = b"".join(encode_json(check_document("entry", e)) + b"\n" for e in entries)
+        await asyncio.to_thread(self._replace, data)
+
+    def _replace(self, data: bytes) -> None:
+        with self._lock:
+            atomic_write_bytes(self.path, data)
+            self._tail_checked = True
+
+    async def close(self) -> None:
+        """Nothing stays open between appends; later calls raise StoreError."""
+        self._closed = True
 
     def _append_line(self, line: bytes) -> None:
         """Write one line with a single write call, then fsync."""
@@ -100,11 +110,12 @@ class AuditLog:
             handle.flush()
             os.fsync(handle.fileno())
 
-    async def read(self, subject: str | None = None) -> list[Entry]:
-        """Return all entries (or those about `subject`) in the order they were written."""
-        return await asyncio.to_thread(self._read, subject)
+    async def read(self) -> list[Entry]:
+        """Return all entries in the order they were written."""
+        self._check_open()
+        return await asyncio.to_thread(self._read)
 
-    def _read(self, subject: str | None) -> list[Entry]:
+    def _read(self) -> list[Entry]:
         """Parse the file; tolerate only a truncated last line."""
         with self._lock:
             try:
@@ -128,7 +139,7 @@ class AuditLog:
                     self.path,
                     len(lines) + 1,
                 )
-        return [e for e in entries if subject is None or e["subject"] == subject]
+        return entries
 
     def _parse(self, raw: bytes, number: int) -> Entry:
         """Parse one line or raise CorruptStoreError naming file and line."""
@@ -138,8 +149,11 @@ class AuditLog:
             raise CorruptStoreError(
                 f"{self.path}: line {number} is not valid JSON: {error}"
             ) from error
-        if not isinstance(entry, dict) or any(field not in entry for field in FIELDS):
+        if not isinstance(entry, dict):
+            raise CorruptStoreError(f"{self.path}: line {number} is not a JSON object")
+        missing = [name for name in self._required if name not in entry]
+        if missing:
             raise CorruptStoreError(
-                f"{self.path}: line {number} is not an audit entry with fields {', '.join(FIELDS)}"
+                f"{self.path}: line {number} lacks the field(s) {', '.join(missing)}"
             )
         return entry
