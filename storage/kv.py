@@ -52,6 +52,11 @@ def shard_of(key: str, shards: int) -> int:
     return int.from_bytes(digest, "big") % shards
 
 
+def shard_file_name(number: int) -> str:
+    """The base file of shard `number`; its journal has the same name ending in .log."""
+    return f"shard-{number:05d}.json"
+
+
 def _check_placement(key: str, number: int, shards: int, where: str) -> None:
     if shard_of(key, shards) != number:
         raise CorruptStoreError(f"{where}: key {key!r} belongs in another shard")
@@ -339,7 +344,7 @@ class ShardedTinyStore(KeyValueStore):
 
     def _shard_path(self, number: int) -> Path:
         """File name of shard `number`."""
-        return self.directory / f"shard-{number:05d}.json"
+        return self.directory / shard_file_name(number)
 
     def _take_directory_lock(self) -> int:
         """Hold an exclusive flock: two processes caching the same files would lose writes."""

@@ -10,6 +10,7 @@ TinyDB table named like the file:
 - ``escalations.json`` questions {at, user, question, locale, handled}: now a table by id;
 - ``outbox.json``      messages, as today but without ``claimed_until``/``claimed_by``.
 
+``.pseudonym-key`` (erase-user's secret) becomes a META record, so pseudonyms stay the same.
 ``audit.jsonl`` and ``state/`` (the sharded key-value store) keep their format and place. The
 key-value store also held three kinds of records that moved: ``complement/<proposal>`` (what
 RUG asked to complement, now the proposal's ``complement_request``), ``complement-stash/<person>``
@@ -66,6 +67,7 @@ LEGACY_FILES = {
     ESCALATIONS_FILE: "escalations",
     OUTBOX_FILE: "outbox",
 }
+PSEUDONYM_KEY_FILE = ".pseudonym-key"
 ASIDE_PREFIX = "old-layout-"
 LEGACY_DRAFT_TOKEN = "draft_token"
 LEGACY_COMPLEMENT = "complement/"
@@ -90,6 +92,7 @@ class LegacyData:
     escalations: list[Row] = field(default_factory=list)
     outbox: list[Row] = field(default_factory=list)
     feedback: list[Record] = field(default_factory=list)
+    pseudonym_key: str | None = None
 
 
 @dataclass
@@ -102,7 +105,8 @@ class MigrationReport:
 
 def legacy_files(data_dir: Path) -> list[str]:
     """The old layout's files present in the data folder's root."""
-    return [name for name in LEGACY_FILES if (data_dir / name).is_file()]
+    names = [*LEGACY_FILES, PSEUDONYM_KEY_FILE]
+    return [name for name in names if (data_dir / name).is_file()]
 
 
 def read_legacy(data_dir: Path) -> LegacyData | None:
@@ -110,13 +114,32 @@ def read_legacy(data_dir: Path) -> LegacyData | None:
     names = legacy_files(data_dir)
     if not names:
         return None
-    return parse_legacy({name: read_json(data_dir / name) for name in names}, data_dir)
+    key_path = data_dir / PSEUDONYM_KEY_FILE
+    key = key_path.read_bytes() if PSEUDONYM_KEY_FILE in names else None
+    contents = {name: read_json(data_dir / name) for name in names if name in LEGACY_FILES}
+    return parse_legacy(contents, data_dir, key)
 
 
-def parse_legacy(contents: Mapping[str, dict[str, Any] | None], data_dir: Path) -> LegacyData:
+def parse_pseudonym_key(path: Path, raw: bytes) -> str:
+    """The old key file's secret (hex text); CorruptStoreError if it is not."""
+    key = raw.decode("ascii", errors="replace").strip()
+    if not re.fullmatch(r"[0-9a-f]{32,}", key):
+        raise CorruptStoreError(f"{path}: not a pseudonym key (hex text)")
+    return key
+
+
+def parse_legacy(
+    contents: Mapping[str, dict[str, Any] | None],
+    data_dir: Path,
+    pseudonym_key: bytes | None = None,
+) -> LegacyData:
     """Check and convert the old files' parsed contents (by file name); CorruptStoreError
     names the file, the document and the field of the first damaged record."""
     legacy = LegacyData(files=sorted(contents))
+    if pseudonym_key is not None:
+        path = data_dir / PSEUDONYM_KEY_FILE
+        legacy.pseudonym_key = parse_pseudonym_key(path, pseudonym_key)
+        legacy.files.append(PSEUDONYM_KEY_FILE)
     for name, data in contents.items():
         path = data_dir / name
         if data is None:
@@ -208,7 +231,13 @@ async def load_legacy(legacy: LegacyData, backend: Backend) -> MigrationReport:
     # Only now that each request is stored with its proposal are the old keys removed.
     await state.delete([LEGACY_COMPLEMENT + pid for pid in complements])
     report.counts["complement_requests"] = len(complements)
-    await raise_counters(Meta(backend.table(layout.META)), list(legacy.proposals))
+    meta = Meta(backend.table(layout.META))
+    await raise_counters(meta, list(legacy.proposals))
+    if legacy.pseudonym_key is not None:
+        kept = await meta.claim(layout.PSEUDONYM_KEY, {"key": legacy.pseudonym_key})
+        if kept["key"] != legacy.pseudonym_key:
+            logger.warning("the old pseudonym key differs from the one stored; keeping that one")
+        report.counts["pseudonym_key"] = 1
     return report
 
 

@@ -238,11 +238,14 @@ class ReferenceBook:
         return await self.channel(layout.RUG_CHANNEL)
 
     async def check(self) -> int:
-        """Check every stored reference (start-up); return how many there are."""
-        keys: list[str] = []
-        for prefix in (layout.CONVERSATION, layout.PERSON, layout.CHANNEL):
-            keys += await self._store.keys(prefix)
-        found = await self._store.read(keys)
+        """Check the team channels' references (start-up); return how many there are.
+
+        A damaged channel reference would stop RUG's cards for everyone. The per-person and
+        per-conversation references (one each per person, tens of thousands) are not read
+        here: that would triple the start-up time, and a damaged one only delays messages to
+        that one person (the outbox keeps retrying them).
+        """
+        found = await self._store.read(await self._store.keys(layout.CHANNEL))
         for key, document in found.items():
             require(document, key_where(self._store.where, key), REFERENCE_FIELDS)
         return len(found)
@@ -329,7 +332,12 @@ class Meta:
         for found in stored:
             where = record_where(self._table.where, found.key)
             kind = found.key.split("/", 1)[0]
-            fields = {"counter": COUNTER_FIELDS, "lease": LEASE_FIELDS, "submit": CLAIM_FIELDS}
+            fields = {
+                "counter": COUNTER_FIELDS,
+                "lease": LEASE_FIELDS,
+                "submit": CLAIM_FIELDS,
+                "admin": {"key": TEXT},
+            }
             require(found.document, where, fields.get(kind, {}))
             if kind == "lease":
                 try:

@@ -3,6 +3,7 @@ open, losing nothing; the old files are kept aside."""
 
 from __future__ import annotations
 
+import hmac
 import json
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from storage import layout
+from storage.admin import erase_person
 from storage.errors import CorruptStoreError
 from storage.kv import ShardedTinyStore
 from storage.migrate import LegacyLayoutError
@@ -19,6 +21,8 @@ from storage.tiny_backend import TinyBackend
 SHARDS = 4
 ANNA = "aad-anna"
 BO = "aad-bo"
+# The previous release kept erase-user's secret in a file beside the data.
+OLD_KEY = "5f" * 32
 
 
 def _proposal(
@@ -146,9 +150,10 @@ async def _old_folder(data: Path) -> None:
         }
     )
     await store.close()
-    audit = {"at": "2025-03-01T10:00:00.000+00:00", "who": ANNA, "action": "submitted"}
-    audit |= {"subject": "OH-2025-0007", "details": {}}
+    audit: dict[str, Any] = {"at": "2025-03-01T10:00:00.000+00:00", "who": ANNA}
+    audit |= {"action": "submitted", "subject": "OH-2025-0007", "details": {}}
     (data / "audit.jsonl").write_text(json.dumps(audit) + "\n", "utf-8")
+    (data / ".pseudonym-key").write_text(OLD_KEY, "ascii")
 
 
 @pytest.fixture
@@ -211,18 +216,24 @@ async def test_every_old_record_is_found_through_the_new_interfaces(old_folder: 
         assert await records.meta.next_number("proposal-2026") == 3
         audit = await records.audit.read()
         assert [e["action"] for e in audit] == ["submitted", "storage_migrated"]
+        # erase-user keeps giving a person the pseudonym the previous release gave them.
+        assert await records.meta.get(layout.PSEUDONYM_KEY) == {"key": OLD_KEY}
+        erased = await erase_person(records.backend, None, BO)
+        old = hmac.new(OLD_KEY.encode("ascii"), BO.encode("utf-8"), "sha256").hexdigest()
+        assert erased.pseudonym == "borttagen-" + old[:8]
     finally:
         await records.close()
 
 
 async def test_old_files_are_kept_aside_and_the_migration_runs_once(old_folder: Path) -> None:
-    originals = _files(old_folder, "*.json")
+    originals = _files(old_folder, "*.json") | _files(old_folder, ".pseudonym-key")
     records = await _open(old_folder)
     await records.close()
 
     [aside] = _folders(old_folder, "old-layout-*")
     assert _files(aside) == originals
     assert _files(old_folder, "*.json") == {}
+    assert _files(old_folder, ".pseudonym-key") == {}
     assert (old_folder / "tables" / "proposals.json").is_file()
     assert (old_folder / "feedback.jsonl").is_file()
 

@@ -131,7 +131,7 @@ async def _stash(backend: Backend) -> None:
 
 
 async def _reference(backend: Backend) -> None:
-    await backend.state.write({"person/aad-anna": {"conversation_id": "c"}})
+    await backend.state.write({layout.RUG_CHANNEL: {"by": "aad-rolf", "at": "t"}})
 
 
 async def _counter(backend: Backend) -> None:
@@ -158,7 +158,7 @@ CASES: dict[str, tuple[Damage, str, str]] = {
     "draft revision text": (_draft_revision, "key 'draft/aad-anna'", "'revision'"),
     "draft proposal status 5": (_draft_status, "key 'draft/aad-anna'", "'status'"),
     "stash without proposal": (_stash, "key 'draft-stash/aad-anna'", "'proposal'"),
-    "reference without reference": (_reference, "key 'person/aad-anna'", "'reference'"),
+    "RUG channel without reference": (_reference, f"key {layout.RUG_CHANNEL!r}", "'reference'"),
     "counter text": (_counter, "record 'counter/proposal-2026'", "'value'"),
     "lease time": (_lease, "record 'lease/outbox'", "'until'"),
 }
