@@ -105,7 +105,7 @@ def run_backup(data_dir: Path, target: Path, stdout: TextIO, stderr: TextIO) -> 
 
 
 async def _backup(data_dir: Path, target: Path, source: str) -> BackupResult:
-    backend, _contents = await snapshot(data_dir)
+    backend = await snapshot(data_dir)
     try:
         return await backup_backend(backend, target, source)
     finally:

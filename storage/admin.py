@@ -387,7 +387,7 @@ async def read_backup(backup_dir: Path) -> Dump:
         from storage.snapshot import snapshot
 
         try:
-            copy, _contents = await snapshot(backup_dir)
+            copy = await snapshot(backup_dir)
         except CorruptStoreError as error:
             raise AdminError("content_damaged", str(error), path=str(backup_dir)) from error
         try:
@@ -405,7 +405,7 @@ async def check_content(content: Dump) -> None:
     memory = MemoryBackend()
     try:
         await load(memory, content)
-        await Records(memory).open()
+        await Records(memory).check()
     except (CorruptStoreError, TypeError, ValueError) as error:
         raise AdminError("content_damaged", str(error)) from error
     finally:

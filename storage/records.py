@@ -876,6 +876,12 @@ class Records:
         """Check every record now and finish interrupted changes: damage stops start-up here
         (CorruptStoreError naming the file or table, the record and the field), never in a
         later turn."""
+        await self.check()
+        await self.proposals.recover()
+
+    async def check(self) -> None:
+        """Check every record without changing anything (start-up, and the admin tools on a
+        snapshot or a backup); CorruptStoreError names the first damaged one."""
         await self.audit.check()
         await self.feedback.check()
         await self.escalations.check()
@@ -883,7 +889,6 @@ class Records:
         await self.references.check()
         await self.proposals.check()
         await self.outbox.check()
-        await self.proposals.recover()
 
     async def close(self) -> None:
         """Close the backend."""

@@ -27,7 +27,6 @@ A conversation in the middle of a turn may come back one step behind or ahead.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,14 +63,6 @@ class SnapshotError(StoreError):
     def __init__(self, path: Path) -> None:
         super().__init__(f"{path} changed all the time while it was copied; try again")
         self.path = path
-
-
-@dataclass
-class FolderContents:
-    """What a snapshot read, file by file (for the backup's report)."""
-
-    files: list[Path] = field(default_factory=list)
-    bytes_read: int = 0
 
 
 def _identity(path: Path) -> tuple[int, int, int, int] | None:
@@ -130,23 +121,16 @@ def read_shard_pair(base: Path) -> tuple[bytes | None, bytes | None]:
 
 
 class _Reader:
-    """Reads one data folder's files into a MemoryBackend, counting what it read."""
+    """Reads one data folder's files, each as one version."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.contents = FolderContents()
-
-    def _took(self, path: Path, data: bytes | None) -> bytes | None:
-        if data is not None:
-            self.contents.files.append(path)
-            self.contents.bytes_read += len(data)
-        return data
 
     def state(self) -> dict[str, Document]:
         """Every key of the sharded store, each shard read with its journal."""
         directory = self.data_dir / STATE_DIR
         meta_path = directory / META_FILE
-        raw = self._took(meta_path, read_replaced(meta_path))
+        raw = read_replaced(meta_path)
         if raw is None:
             if directory.is_dir() and has_shard_files(directory):
                 raise missing_meta_error(meta_path)
@@ -165,23 +149,21 @@ class _Reader:
             base_bytes, journal_bytes = read_shard_pair(base)
             shard: dict[str, Document] = {}
             if base_bytes is not None:
-                self._took(base, base_bytes)
                 load_base(base, parse_json(base, base_bytes), number, shards, shard)
             journal = base.with_suffix(JOURNAL_SUFFIX)
             if journal_bytes:
-                self._took(journal, journal_bytes)
                 replay_journal(journal, journal_bytes, number, shards, shard)
             documents.update(shard)
         return documents
 
     def table(self, name: str) -> tuple[Path, list[Row]]:
         path = table_path(self.data_dir, name)
-        raw = self._took(path, read_replaced(path))
+        raw = read_replaced(path)
         return path, parse_table(path, None if raw is None else parse_json(path, raw))
 
     def log(self, name: str) -> tuple[Path, list[Document]]:
         path = log_path(self.data_dir, name)
-        raw = self._took(path, read_appended(path))
+        raw = read_appended(path)
         required = layout.AUDIT_FIELDS if name == layout.AUDIT else ()
         return path, [] if raw is None else parse_log(path, raw, required)
 
@@ -191,14 +173,14 @@ class _Reader:
         found: dict[str, dict[str, Any] | None] = {}
         for name in LEGACY_FILES:
             path = self.data_dir / name
-            raw = self._took(path, read_replaced(path))
+            raw = read_replaced(path)
             if raw is not None:
                 found[name] = parse_json(path, raw)
         key_path = self.data_dir / PSEUDONYM_KEY_FILE
-        return found, self._took(key_path, read_replaced(key_path))
+        return found, read_replaced(key_path)
 
 
-async def snapshot(data_dir: Path) -> tuple[MemoryBackend, FolderContents]:
+async def snapshot(data_dir: Path) -> MemoryBackend:
     """A consistent copy of the data folder in a MemoryBackend, read without its lock.
 
     Each memory store's ``where`` names the file it came from, so a check of the copy names
@@ -227,16 +209,16 @@ async def snapshot(data_dir: Path) -> tuple[MemoryBackend, FolderContents]:
             await backend.close()
         raise
     backend.state.where = str(reader.data_dir / STATE_DIR)
-    return backend, reader.contents
+    return backend
 
 
 async def open_snapshot(data_dir: Path) -> Records:
-    """The records of a snapshot, checked as start-up checks them (interrupted changes are
-    finished in the copy only); close it when done."""
-    backend, _contents = await snapshot(data_dir)
-    records = Records(backend)
+    """The records of a snapshot, every one checked as start-up checks them; close it when
+    done. (A change the service is making right now stays pending in the copy, as in the
+    files: reading proposals, escalations and the outbox does not need it finished.)"""
+    records = Records(await snapshot(data_dir))
     try:
-        await records.open()
+        await records.check()
     except BaseException:
         await records.close()
         raise
