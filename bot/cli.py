@@ -97,19 +97,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_export(settings.data_dir, args.format, args.out, sys.stdout, sys.stderr)
     if args.command == "escalations":
-        return _escalations(settings, args.json, sys.stdout)
+        return _escalations(settings, args.json, sys.stdout, sys.stderr)
     if args.command in ("erase-user", "backup", "restore"):
         return _data_admin(settings, args)
     parser.error(f"unknown command {args.command}")
     return 2
 
 
-def _escalations(settings: Settings, as_json: bool, stdout: TextIO) -> int:
-    """List the questions passed on to the coordinators, oldest first."""
-    from storage.files import read_json
+def _escalations(settings: Settings, as_json: bool, stdout: TextIO, stderr: TextIO) -> int:
+    """List the questions passed on to the coordinators, oldest first (from a snapshot of the
+    data folder, so also while the service runs)."""
+    import asyncio
 
-    raw = read_json(settings.data_dir / "escalations.json") or {}
-    rows = sorted(raw.get("escalations", {}).values(), key=lambda r: str(r.get("at", "")))
+    from storage.snapshot import open_snapshot
+
+    async def read() -> list[dict[str, object]]:
+        records = await open_snapshot(settings.data_dir)
+        try:
+            return await records.escalations.all()
+        finally:
+            await records.close()
+
+    try:
+        rows = sorted(asyncio.run(read()), key=lambda r: (str(r.get("at", "")), str(r["id"])))
+    except StoreError as error:
+        stderr.write(f"Kunde inte läsa datamappen: {error}\n")
+        return 1
     for row in rows:
         if as_json:
             stdout.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -1,6 +1,7 @@
 """`omtanke export`: the portfolio of proposals as CSV, JSON or Word, with a small summary table.
 
 Run on the server by the coordinators (admins): whoever can run it can read the data folder.
+It reads a snapshot of the folder (storage.snapshot), so it works while the service runs.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from storage.proposals import Proposal
-
-from bot.rug_document import proposals_docx
+from domain.proposal import Proposal
 from knowledge.organisations import understand_organisations
 from presentation.texts import Texts
-from storage.tinytable import RecordTable
+from rug.document import proposals_docx
+from storage.errors import StoreError
+from storage.snapshot import open_snapshot
 
 FORMATS = ("csv", "json", "docx")
 CSV_COLUMNS = (
@@ -44,16 +45,13 @@ CSV_COLUMNS = (
 
 
 async def load_proposals(data_dir: Path) -> list[Proposal]:
-    """Every submitted proposal in the data folder, oldest first (read-only)."""
-    path = data_dir / "proposals.json"
-    if not path.exists():
-        return []
-    table = RecordTable.open(path, "proposals")
+    """Every submitted proposal in the data folder, oldest first (read-only, every record
+    checked as at start-up; StoreError names a damaged one)."""
+    records = await open_snapshot(data_dir)
     try:
-        records = await table.all()
+        return await records.proposals.all()
     finally:
-        await table.close()
-    return sorted((Proposal.from_dict(r) for r in records), key=lambda p: p.created_at)
+        await records.close()
 
 
 def canonical_organisations(proposal: Proposal) -> list[str]:
@@ -144,7 +142,11 @@ def run_export(data_dir: Path, fmt: str, out: Path | None, stdout: TextIO, stder
     if fmt not in FORMATS:
         stderr.write(f"Okänt format {fmt!r}: välj {', '.join(FORMATS)}.\n")
         return 2
-    proposals = asyncio.run(load_proposals(data_dir))
+    try:
+        proposals = asyncio.run(load_proposals(data_dir))
+    except StoreError as error:
+        stderr.write(f"Kunde inte läsa datamappen: {error}\n")
+        return 1
     if fmt == "docx":
         target = out or Path("omtanke-export.docx")
         target.write_bytes(proposals_docx(proposals, Texts.load()))

@@ -10,15 +10,16 @@
 Each interface has an in-memory reference implementation (storage.memory), a TinyDB/file one
 (the embedded default) and a contract test suite in tests/contracts/ that every
 implementation must pass. Every write is durable before it returns. An eTag is an opaque
-string that changes with every write of a key; a conditional write whose eTag no longer
-matches raises ETagConflictError and changes nothing.
+string that changes whenever the stored content of a key changes (the embedded stores derive
+it from the content, so writing the same content again may keep it); a conditional write
+whose eTag no longer matches raises ETagConflictError and changes nothing.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 Document = dict[str, Any]
@@ -38,15 +39,29 @@ ETag = str | None | _Any
 
 @dataclass(frozen=True)
 class Versioned:
-    """A stored document with the eTag it had when it was read."""
+    """A stored document with the eTag it had when it was read (and, from a RecordStore,
+    the index values it was stored with)."""
 
     key: str
     document: Document
     etag: str
+    index: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One record of a table as a whole: id, document and index values (dump and restore)."""
+
+    id: str
+    document: Document
+    index: Mapping[str, str] = field(default_factory=dict)
 
 
 class KeyValueStore(ABC):
     """Maps string keys to JSON documents (dicts); each write is durable before it returns."""
+
+    # Where the data lives (a folder, a container), for messages that must name it.
+    where: str = "key-value store"
 
     @abstractmethod
     async def read(self, keys: Sequence[str]) -> dict[str, Document]:
@@ -88,6 +103,9 @@ class KeyValueStore(ABC):
 class RecordStore(ABC):
     """A table of JSON records by id, findable by equality on the indexes given at write."""
 
+    # Where the table lives (a file, a container), for messages that must name it.
+    where: str = "table"
+
     @abstractmethod
     async def get(self, record_id: str) -> Versioned | None:
         """The record with this id and its eTag, or None."""
@@ -120,12 +138,20 @@ class RecordStore(ABC):
         """Every record, in id order."""
 
     @abstractmethod
+    async def rewrite(self, rows: Sequence[Row]) -> None:
+        """Replace the whole table with exactly these records, at once where the backend can
+        (restore, migration and erase-user only; the service is stopped)."""
+
+    @abstractmethod
     async def close(self) -> None:
         """Release the table."""
 
 
 class AppendLog(ABC):
     """Append-only JSON entries, read back in the order they were written."""
+
+    # Where the log lives (a file, a container), for messages that must name it.
+    where: str = "log"
 
     @abstractmethod
     async def append(self, entry: Document) -> None:

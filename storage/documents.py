@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from storage.base import ANY, Document, ETag
+from storage.base import ANY, Document, ETag, Row
 from storage.errors import ETagConflictError
 
 
@@ -70,3 +70,14 @@ def check_etag(key: str, wanted: ETag, current: str | None) -> None:
         return
     if wanted != current:
         raise ETagConflictError(f"{key!r} changed since it was read (eTag {wanted!r})")
+
+
+def checked_rows(rows: Sequence[Row]) -> dict[str, tuple[Document, dict[str, str]]]:
+    """Validate and detach a whole table's rows (ids unique) before any of them is stored."""
+    checked: dict[str, tuple[Document, dict[str, str]]] = {}
+    for row in rows:
+        check_keys([row.id])
+        if row.id in checked:
+            raise ValueError(f"record id {row.id!r} is given twice")
+        checked[row.id] = (check_document(row.id, row.document), check_index(row.index))
+    return checked

@@ -15,6 +15,10 @@ class StoreUnavailableError(StoreError):
     """The store cannot be written right now (read-only directory, disk full, no permission)."""
 
 
+class StoreBusyError(StoreError):
+    """Another process (normally the running service) holds the store's lock."""
+
+
 # Also a KeyError: MemoryStorage raises KeyError on an eTag conflict and SDK callers catch that.
 class ETagConflictError(StoreError, KeyError):
     """A write carried an eTag that no longer matches the stored item."""

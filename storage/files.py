@@ -56,6 +56,11 @@ def read_json(path: Path | str, expected_type: type = dict) -> Any:
         return None
     except OSError as error:
         raise StoreUnavailableError(f"cannot read {source}: {error.strerror or error}") from error
+    return parse_json(source, raw, expected_type)
+
+
+def parse_json(source: Path, raw: bytes, expected_type: type = dict) -> Any:
+    """Parse a JSON file's content; CorruptStoreError naming `source` if it is malformed."""
     try:
         value = json.loads(raw)
     except UnicodeDecodeError as error:

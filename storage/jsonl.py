@@ -31,6 +31,7 @@ class JsonlLog(AppendLog):
     def __init__(self, path: str | Path, required: Sequence[str] = ()) -> None:
         """Use the file at `path` (created on first append)."""
         self.path = Path(path)
+        self.where = str(self.path)
         self._required = tuple(required)
         self._lock = threading.Lock()
         self._tail_checked = False
@@ -90,7 +91,7 @@ class JsonlLog(AppendLog):
             return
         keep = data.rfind(b"\n") + 1
         try:
-            self._parse(data[keep:], data.count(b"\n") + 1)
+            parse_line(self.path, data[keep:], data.count(b"\n") + 1, self._required)
         except CorruptStoreError:
             pass
         else:
@@ -126,34 +127,35 @@ class JsonlLog(AppendLog):
                 raise StoreUnavailableError(
                     f"cannot read {self.path}: {error.strerror or error}"
                 ) from error
-        lines = data.split(b"\n")
-        # A complete file ends with a newline, so the last piece is empty unless a crash cut it.
-        tail = lines.pop()
-        entries = [self._parse(raw, number) for number, raw in enumerate(lines, start=1)]
-        if tail:
-            try:
-                entries.append(self._parse(tail, len(lines) + 1))
-            except CorruptStoreError:
-                logger.warning(
-                    "%s: ignoring a truncated last line %d (interrupted append)",
-                    self.path,
-                    len(lines) + 1,
-                )
-        return entries
+        return parse_log(self.path, data, self._required)
 
-    def _parse(self, raw: bytes, number: int) -> Entry:
-        """Parse one line or raise CorruptStoreError naming file and line."""
+
+def parse_log(path: Path, data: bytes, required: Sequence[str] = ()) -> list[Entry]:
+    """Every entry of a JSON Lines file's content; only a truncated last line is tolerated
+    (an append that was cut off was never acknowledged)."""
+    lines = data.split(b"\n")
+    # A complete file ends with a newline, so the last piece is empty unless a crash cut it.
+    tail = lines.pop()
+    entries = [parse_line(path, raw, number, required) for number, raw in enumerate(lines, 1)]
+    if tail:
         try:
-            entry = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise CorruptStoreError(
-                f"{self.path}: line {number} is not valid JSON: {error}"
-            ) from error
-        if not isinstance(entry, dict):
-            raise CorruptStoreError(f"{self.path}: line {number} is not a JSON object")
-        missing = [name for name in self._required if name not in entry]
-        if missing:
-            raise CorruptStoreError(
-                f"{self.path}: line {number} lacks the field(s) {', '.join(missing)}"
+            entries.append(parse_line(path, tail, len(lines) + 1, required))
+        except CorruptStoreError:
+            logger.warning(
+                "%s: ignoring a truncated last line %d (interrupted append)", path, len(lines) + 1
             )
-        return entry
+    return entries
+
+
+def parse_line(path: Path, raw: bytes, number: int, required: Sequence[str] = ()) -> Entry:
+    """Parse one line or raise CorruptStoreError naming file and line."""
+    try:
+        entry = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CorruptStoreError(f"{path}: line {number} is not valid JSON: {error}") from error
+    if not isinstance(entry, dict):
+        raise CorruptStoreError(f"{path}: line {number} is not a JSON object")
+    missing = [name for name in required if name not in entry]
+    if missing:
+        raise CorruptStoreError(f"{path}: line {number} lacks the field(s) {', '.join(missing)}")
+    return entry

@@ -23,7 +23,7 @@ from storage.documents import (
     encode_json,
     etag_of,
 )
-from storage.errors import CorruptStoreError, StoreError, StoreUnavailableError
+from storage.errors import CorruptStoreError, StoreBusyError, StoreError, StoreUnavailableError
 from storage.files import TEMP_SUFFIX, atomic_write_bytes, fsync_directory, read_json
 from storage.tinytable import gc_paused, validate_layout
 
@@ -50,6 +50,105 @@ def shard_of(key: str, shards: int) -> int:
     """Stable shard number for a key (independent of PYTHONHASHSEED and of the platform)."""
     digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") % shards
+
+
+def shard_file_name(number: int) -> str:
+    """The base file of shard `number`; its journal has the same name ending in .log."""
+    return f"shard-{number:05d}.json"
+
+
+def _check_placement(key: str, number: int, shards: int, where: str) -> None:
+    if shard_of(key, shards) != number:
+        raise CorruptStoreError(f"{where}: key {key!r} belongs in another shard")
+
+
+def load_base(
+    path: Path, data: dict[str, Any], number: int, shards: int, documents: dict[str, Document]
+) -> None:
+    """Load a shard base file's parsed content into `documents`, checking every record's shape
+    and placement (a misplaced key would be unreachable); CorruptStoreError names the file."""
+    validate_layout(path, data)
+    for doc_id, document in data.get(TABLE, {}).items():
+        key = document.get(KEY)
+        value = document.get(VALUE)
+        # The message is only built on failure: this loop runs once per stored key at start.
+        if not isinstance(key, str) or not isinstance(value, dict):
+            raise CorruptStoreError(
+                f"{path}: document {doc_id} is not a {{k: str, v: object}} record"
+            )
+        if key in documents:
+            raise CorruptStoreError(f"{path}: document {doc_id}: key {key!r} is stored twice")
+        if shard_of(key, shards) != number:
+            _check_placement(key, number, shards, f"{path}: document {doc_id}")
+        documents[key] = value
+
+
+def replay_journal(
+    path: Path, raw: bytes, number: int, shards: int, documents: dict[str, Document]
+) -> int:
+    """Apply a journal's content to `documents`; return how many bytes are whole lines.
+
+    A torn last line (a crash mid-append, never acknowledged) is left out; any other damage
+    raises CorruptStoreError naming the file and line.
+    """
+    lines = raw.split(b"\n")
+    complete = len(raw) if raw.endswith(b"\n") or not raw else len(raw) - len(lines[-1])
+    for line_number, line in enumerate(lines[:-1], start=1):
+        where = f"{path}: line {line_number}"
+        try:
+            entry = json.loads(line)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise CorruptStoreError(f"{where} is not valid JSON: {error}") from error
+        key = entry.get(KEY) if isinstance(entry, dict) else None
+        value = entry.get(VALUE) if isinstance(entry, dict) else None
+        if not isinstance(key, str) or not (value is None or isinstance(value, dict)):
+            raise CorruptStoreError(f"{where} is not a {{k: str, v: object|null}} entry")
+        _check_placement(key, number, shards, where)
+        if value is None:
+            documents.pop(key, None)
+        else:
+            documents[key] = value
+    return complete
+
+
+def check_meta(meta_path: Path, meta: dict[str, Any], shards: int | None = None) -> int:
+    """Check a store's meta.json content; return its shard count (which must be `shards`)."""
+    if meta.get("format") != STORE_FORMAT:
+        raise CorruptStoreError(
+            f"{meta_path}: format is {meta.get('format')!r}, expected {STORE_FORMAT!r}"
+        )
+    if meta.get("version") != STORE_VERSION:
+        raise StoreError(
+            f"{meta_path}: store version {meta.get('version')!r} is not "
+            f"supported (this code reads version {STORE_VERSION})"
+        )
+    stored_shards = meta.get("shards")
+    if (
+        not isinstance(stored_shards, int)
+        or isinstance(stored_shards, bool)
+        or not 1 <= stored_shards <= MAX_SHARDS
+    ):
+        raise CorruptStoreError(f"{meta_path}: 'shards' is {stored_shards!r}, not an integer")
+    if shards is not None and stored_shards != shards:
+        raise StoreError(
+            f"{meta_path}: the store was created with {stored_shards} shards but is being "
+            f"opened with {shards}; keys would land in the wrong files. Open it with "
+            f"shards={stored_shards}."
+        )
+    return stored_shards
+
+
+def missing_meta_error(meta_path: Path) -> CorruptStoreError:
+    """meta.json is gone but shard files or journals are left: never start over on them."""
+    return CorruptStoreError(
+        f"{meta_path} is missing but {meta_path.parent} holds shard files or journals; "
+        "restore it (it records the shard count) rather than start over"
+    )
+
+
+def has_shard_files(directory: Path) -> bool:
+    """True when the folder holds any shard base file or journal."""
+    return any(directory.glob("shard-*.json")) or any(directory.glob(f"shard-*{JOURNAL_SUFFIX}"))
 
 
 class _Shard:
@@ -83,30 +182,8 @@ class _Shard:
         data = read_json(self.path)
         if data is None:
             return
-        validate_layout(self.path, data)
         self._base_bytes = self.path.stat().st_size
-        documents = self.documents
-        for doc_id, document in data.get(TABLE, {}).items():
-            key = document.get(KEY)
-            value = document.get(VALUE)
-            # The message is only built on failure: this loop runs once per stored key at start.
-            if not isinstance(key, str) or not isinstance(value, dict):
-                raise CorruptStoreError(
-                    f"{self.path}: document {doc_id} is not a {{k: str, v: object}} record"
-                )
-            if key in documents:
-                raise CorruptStoreError(
-                    f"{self.path}: document {doc_id}: key {key!r} is stored twice"
-                )
-            documents[key] = value
-        for key in documents:
-            if shard_of(key, shards) != self.number:
-                doc_id = next(i for i, d in data[TABLE].items() if d.get(KEY) == key)
-                self._check_placement(key, shards, f"{self.path}: document {doc_id}")
-
-    def _check_placement(self, key: str, shards: int, where: str) -> None:
-        if shard_of(key, shards) != self.number:
-            raise CorruptStoreError(f"{where}: key {key!r} belongs in another shard")
+        load_base(self.path, data, self.number, shards, self.documents)
 
     def _replay_journal(self, shards: int) -> None:
         """Apply the journal's puts and deletes in order; drop a torn, unacknowledged tail."""
@@ -118,23 +195,7 @@ class _Shard:
             raise StoreUnavailableError(
                 f"cannot read {self.journal_path}: {error.strerror or error}"
             ) from error
-        lines = raw.split(b"\n")
-        complete = len(raw) if raw.endswith(b"\n") or not raw else len(raw) - len(lines[-1])
-        for number, line in enumerate(lines[:-1], start=1):
-            where = f"{self.journal_path}: line {number}"
-            try:
-                entry = json.loads(line)
-            except (UnicodeDecodeError, json.JSONDecodeError) as error:
-                raise CorruptStoreError(f"{where} is not valid JSON: {error}") from error
-            key = entry.get(KEY) if isinstance(entry, dict) else None
-            value = entry.get(VALUE) if isinstance(entry, dict) else None
-            if not isinstance(key, str) or not (value is None or isinstance(value, dict)):
-                raise CorruptStoreError(f"{where} is not a {{k: str, v: object|null}} entry")
-            self._check_placement(key, shards, where)
-            if value is None:
-                self.documents.pop(key, None)
-            else:
-                self.documents[key] = value
+        complete = replay_journal(self.journal_path, raw, self.number, shards, self.documents)
         if complete != len(raw):
             logger.warning("dropping an interrupted last write at the end of %s", self.journal_path)
             try:
@@ -248,6 +309,7 @@ class ShardedTinyStore(KeyValueStore):
         if not isinstance(shards, int) or isinstance(shards, bool) or not 1 <= shards <= MAX_SHARDS:
             raise ValueError(f"shards must be an integer from 1 to {MAX_SHARDS}, got {shards!r}")
         self.directory = Path(directory)
+        self.where = str(self.directory)
         self.shards = shards
         # Writes fsync and may stall for milliseconds; a worker thread keeps other turns moving.
         self._io_in_thread = io_in_thread
@@ -282,7 +344,7 @@ class ShardedTinyStore(KeyValueStore):
 
     def _shard_path(self, number: int) -> Path:
         """File name of shard `number`."""
-        return self.directory / f"shard-{number:05d}.json"
+        return self.directory / shard_file_name(number)
 
     def _take_directory_lock(self) -> int:
         """Hold an exclusive flock: two processes caching the same files would lose writes."""
@@ -297,7 +359,7 @@ class ShardedTinyStore(KeyValueStore):
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
             os.close(fd)
-            raise StoreError(
+            raise StoreBusyError(
                 f"{self.directory} is already open by another store (in this or another process)"
             ) from error
         return fd
@@ -316,11 +378,8 @@ class ShardedTinyStore(KeyValueStore):
         meta_path = self.directory / META_FILE
         meta = read_json(meta_path)
         if meta is None:
-            if any(self.directory.glob("shard-*.json")):
-                raise CorruptStoreError(
-                    f"{meta_path} is missing but {self.directory} holds shard files; "
-                    "restore it (it records the shard count) rather than start over"
-                )
+            if has_shard_files(self.directory):
+                raise missing_meta_error(meta_path)
             atomic_write_bytes(
                 meta_path,
                 encode_json(
@@ -328,24 +387,7 @@ class ShardedTinyStore(KeyValueStore):
                 ),
             )
             return
-        if meta.get("format") != STORE_FORMAT:
-            raise CorruptStoreError(
-                f"{meta_path}: format is {meta.get('format')!r}, expected {STORE_FORMAT!r}"
-            )
-        if meta.get("version") != STORE_VERSION:
-            raise StoreError(
-                f"{meta_path}: store version {meta.get('version')!r} is not "
-                f"supported (this code reads version {STORE_VERSION})"
-            )
-        stored_shards = meta.get("shards")
-        if not isinstance(stored_shards, int) or isinstance(stored_shards, bool):
-            raise CorruptStoreError(f"{meta_path}: 'shards' is {stored_shards!r}, not an integer")
-        if stored_shards != self.shards:
-            raise StoreError(
-                f"{meta_path}: the store was created with {stored_shards} shards but is being "
-                f"opened with {self.shards}; keys would land in the wrong files. Open it with "
-                f"shards={stored_shards}."
-            )
+        check_meta(meta_path, meta, self.shards)
 
     def _remove_stale_temp_files(self) -> None:
         """Delete temp files left by a crash mid-write (the real files are intact)."""

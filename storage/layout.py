@@ -10,8 +10,10 @@ from __future__ import annotations
 PROPOSALS = "proposals"
 ESCALATIONS = "escalations"
 OUTBOX = "outbox"
-# Small shared records: id counters, leases, the RUG card each proposal was posted as.
+# Small shared records: id counters, leases, the RUG card each proposal was posted as, and
+# erase-user's pseudonym key (kept with the data, so a restored backup gives the same names).
 META = "meta"
+PSEUDONYM_KEY = "admin/pseudonym-key"
 TABLES = (PROPOSALS, ESCALATIONS, OUTBOX, META)
 
 # Append-only logs (storage.base.AppendLog).

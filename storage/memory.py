@@ -17,6 +17,7 @@ from storage.base import (
     ETag,
     KeyValueStore,
     RecordStore,
+    Row,
     Versioned,
 )
 from storage.documents import (
@@ -25,6 +26,7 @@ from storage.documents import (
     check_etag,
     check_index,
     check_keys,
+    checked_rows,
     copy_json,
     etag_of,
 )
@@ -46,6 +48,8 @@ class _Closable:
 
 class MemoryKeyValueStore(_Closable, KeyValueStore):
     """Key-value reference implementation in a dict."""
+
+    where = "memory key-value store"
 
     def __init__(self) -> None:
         """Start empty."""
@@ -107,8 +111,9 @@ class MemoryKeyValueStore(_Closable, KeyValueStore):
 class MemoryRecordStore(_Closable, RecordStore):
     """Record-table reference implementation in a dict."""
 
-    def __init__(self) -> None:
+    def __init__(self, where: str = "memory table") -> None:
         """Start empty."""
+        self.where = where
         self._records: dict[str, tuple[Document, dict[str, str]]] = {}
 
     def _etag(self, record_id: str) -> str | None:
@@ -117,7 +122,7 @@ class MemoryRecordStore(_Closable, RecordStore):
 
     def _versioned(self, record_id: str) -> Versioned:
         document, index = self._records[record_id]
-        return Versioned(record_id, copy_json(document), etag_of(document, index))
+        return Versioned(record_id, copy_json(document), etag_of(document, index), dict(index))
 
     async def get(self, record_id: str) -> Versioned | None:
         """The record and its eTag."""
@@ -163,12 +168,18 @@ class MemoryRecordStore(_Closable, RecordStore):
         self._check_open()
         return [self._versioned(record_id) for record_id in sorted(self._records)]
 
+    async def rewrite(self, rows: Sequence[Row]) -> None:
+        """Replace every record (all rows are checked before anything changes)."""
+        self._check_open()
+        self._records = checked_rows(rows)
+
 
 class MemoryLog(_Closable, AppendLog):
     """Append-only log reference implementation in a list."""
 
-    def __init__(self) -> None:
+    def __init__(self, where: str = "memory log") -> None:
         """Start empty."""
+        self.where = where
         self._entries: list[Document] = []
 
     async def append(self, entry: Document) -> None:
@@ -205,11 +216,15 @@ class MemoryBackend(Backend):
 
     def table(self, name: str) -> RecordStore:
         """The table, created on first use."""
-        return self._tables.setdefault(name, MemoryRecordStore())
+        if name not in self._tables:
+            self._tables[name] = MemoryRecordStore(f"memory table {name!r}")
+        return self._tables[name]
 
     def log(self, name: str) -> AppendLog:
         """The log, created on first use."""
-        return self._logs.setdefault(name, MemoryLog())
+        if name not in self._logs:
+            self._logs[name] = MemoryLog(f"memory log {name!r}")
+        return self._logs[name]
 
     async def close(self) -> None:
         """Close every store."""

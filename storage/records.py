@@ -23,7 +23,25 @@ from domain.clock import utc_now
 from domain.proposal import Draft, Proposal, ProposalFormatError, Status, format_proposal_id
 from domain.transitions import Transition
 from storage import layout
-from storage.base import ANY, AppendLog, Backend, KeyValueStore, RecordStore, Versioned
+from storage.base import ANY, AppendLog, Backend, KeyValueStore, RecordStore, Row, Versioned
+from storage.checks import (
+    AUDIT_FIELDS,
+    CLAIM_FIELDS,
+    COUNTER_FIELDS,
+    DRAFT_FIELDS,
+    ESCALATION_FIELDS,
+    FEEDBACK_FIELDS,
+    LEASE_FIELDS,
+    LIST,
+    REFERENCE_FIELDS,
+    STASH_FIELDS,
+    TEXT,
+    entry_where,
+    key_where,
+    optional,
+    record_where,
+    require,
+)
 from storage.errors import CorruptStoreError, ETagConflictError
 
 logger = logging.getLogger(__name__)
@@ -39,7 +57,16 @@ def _millis() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-# ----- audit and feedback -------------------------------------------------------------------------
+def _check_index(found: Versioned, expected: Mapping[str, str], where: str) -> None:
+    """The stored index must say what the record says, or find() would miss or mislead."""
+    if dict(found.index) != dict(expected):
+        raise CorruptStoreError(
+            f"{where}: its index {dict(found.index)!r} does not match the record "
+            f"(expected {dict(expected)!r}; edited by hand?)"
+        )
+
+
+# ----- audit and feedback ---------------------------------------------------------------------
 
 
 class Audit:
@@ -78,6 +105,15 @@ class Audit:
         entries = await self._log.read()
         return [e for e in entries if subject is None or e.get("subject") == subject]
 
+    async def check(self) -> int:
+        """Check every entry's fields (start-up); return how many there are."""
+        entries = await self._log.read()
+        for number, entry in enumerate(entries, start=1):
+            where = entry_where(self._log.where, number)
+            require(entry, where, AUDIT_FIELDS)
+            optional(entry, where, {"effect": TEXT})
+        return len(entries)
+
 
 class FeedbackLog:
     """👍/👎 on knowledge-base answers."""
@@ -93,8 +129,15 @@ class FeedbackLog:
         """Every vote, oldest first."""
         return await self._log.read()
 
+    async def check(self) -> int:
+        """Check every vote's fields (start-up); return how many there are."""
+        entries = await self._log.read()
+        for number, entry in enumerate(entries, start=1):
+            require(entry, entry_where(self._log.where, number), FEEDBACK_FIELDS)
+        return len(entries)
 
-# ----- escalations --------------------------------------------------------------------------------
+
+# ----- escalations ------------------------------------------------------------------------------
 
 
 class EscalationLog:
@@ -114,15 +157,29 @@ class EscalationLog:
             "locale": locale,
             "handled": False,
         }
-        await self._table.put(record_id, record, index={"user": user}, etag=None)
+        await self._table.put(record_id, record, index=escalation_index(record), etag=None)
         return record
 
     async def all(self) -> list[Record]:
         """Every escalated question, oldest first."""
         return [v.document for v in await self._table.all()]
 
+    async def check(self) -> int:
+        """Check every question's fields and index (start-up); return how many there are."""
+        stored = await self._table.all()
+        for found in stored:
+            where = record_where(self._table.where, found.key)
+            require(found.document, where, ESCALATION_FIELDS)
+            _check_index(found, escalation_index(found.document), where)
+        return len(stored)
 
-# ----- conversation references --------------------------------------------------------------------
+
+def escalation_index(record: Mapping[str, Any]) -> dict[str, str]:
+    """How an escalation is found: by the person who asked (erase-user)."""
+    return {"user": str(record["user"])}
+
+
+# ----- conversation references ------------------------------------------------------------------
 
 
 class ReferenceBook:
@@ -179,6 +236,19 @@ class ReferenceBook:
     async def rug_channel(self) -> Record | None:
         """The RUG channel's reference, if the bot has been told where it is."""
         return await self.channel(layout.RUG_CHANNEL)
+
+    async def check(self) -> int:
+        """Check the team channels' references (start-up); return how many there are.
+
+        A damaged channel reference would stop RUG's cards for everyone. The per-person and
+        per-conversation references (one each per person, tens of thousands) are not read
+        here: that would triple the start-up time, and a damaged one only delays messages to
+        that one person (the outbox keeps retrying them).
+        """
+        found = await self._store.read(await self._store.keys(layout.CHANNEL))
+        for key, document in found.items():
+            require(document, key_where(self._store.where, key), REFERENCE_FIELDS)
+        return len(found)
 
 
 # ----- shared small records: counters, leases, card ids -------------------------------------------
@@ -256,6 +326,26 @@ class Meta:
         """Store a small record."""
         await self._table.put(record_id, document)
 
+    async def check(self) -> int:
+        """Check the counters, leases and submit claims (start-up); return how many records."""
+        stored = await self._table.all()
+        for found in stored:
+            where = record_where(self._table.where, found.key)
+            kind = found.key.split("/", 1)[0]
+            fields = {
+                "counter": COUNTER_FIELDS,
+                "lease": LEASE_FIELDS,
+                "submit": CLAIM_FIELDS,
+                "admin": {"key": TEXT},
+            }
+            require(found.document, where, fields.get(kind, {}))
+            if kind == "lease":
+                try:
+                    datetime.fromisoformat(found.document["until"])
+                except ValueError as error:
+                    raise CorruptStoreError(f"{where}: field 'until' is not a time") from error
+        return len(stored)
+
     async def claim(self, record_id: str, document: Record) -> Record:
         """Insert the record unless one exists; return the one stored (first writer wins)."""
         try:
@@ -311,6 +401,14 @@ def outbox_item(
 
 
 OUTBOX_FIELDS = tuple(outbox_item("k", "t", {}))
+
+
+def outbox_index(item: Mapping[str, Any]) -> dict[str, str]:
+    """How outbox items are found: pending or sent, and by route (kind:target)."""
+    state = SENT_STATE if item.get("delivered_at") else PENDING_STATE
+    return {"state": state, "route": f"{item['kind']}:{item['target']}"}
+
+
 PENDING_STATE = "pending"
 SENT_STATE = "sent"
 
@@ -322,7 +420,18 @@ def check_outbox_item(item: Any, where: str) -> None:
     missing = [name for name in OUTBOX_FIELDS if name not in item]
     if missing:
         raise CorruptStoreError(f"{where}: lacks the field(s) {', '.join(missing)}")
-    texts = ("id", "kind", "target", "created_at", "next_at", "claimed_until", "last_error")
+    texts = (
+        "id",
+        "kind",
+        "target",
+        "created_at",
+        "next_at",
+        "claimed_until",
+        "claimed_by",
+        "last_error",
+        "delivered_at",
+        "result",
+    )
     wrong = [name for name in texts if not isinstance(item[name], str)]
     if not isinstance(item["attempts"], int) or isinstance(item["attempts"], bool):
         wrong.append("attempts")
@@ -340,8 +449,7 @@ class Outbox:
 
     @staticmethod
     def _index(item: Record) -> dict[str, str]:
-        state = SENT_STATE if item.get("delivered_at") else PENDING_STATE
-        return {"state": state, "route": f"{item['kind']}:{item['target']}"}
+        return outbox_index(item)
 
     async def add(self, item: Record) -> OutboxItem:
         """Store a new message; an item whose id is already stored is left as it is."""
@@ -381,10 +489,14 @@ class Outbox:
         return True
 
     async def check(self) -> int:
-        """Validate every stored item (start-up); return how many are pending."""
+        """Validate every stored item and its index (start-up); return how many are pending."""
         pending = 0
         for stored in await self._table.all():
-            check_outbox_item(stored.document, f"outbox item {stored.key!r}")
+            where = record_where(self._table.where, stored.key)
+            check_outbox_item(stored.document, where)
+            if stored.document["id"] != stored.key:
+                raise CorruptStoreError(f"{where}: field 'id' is not the record's id")
+            _check_index(stored, outbox_index(stored.document), where)
             pending += not stored.document["delivered_at"]
         return pending
 
@@ -420,6 +532,47 @@ def _proposal_index(proposal: Proposal, token: str) -> dict[str, str]:
         "initiator": proposal.initiator.aad_object_id,
         "draft_token": token,
     }
+
+
+def proposal_row(proposal: Proposal, token: str, pending: Sequence[Record] = ()) -> Row:
+    """A submitted proposal as the PROPOSALS table stores it (migration and restore)."""
+    document = {**proposal.to_dict(), DRAFT_TOKEN: token, PENDING: list(pending)}
+    return Row(proposal.id, document, _proposal_index(proposal, token))
+
+
+def _check_effect(effect: Any, where: str) -> None:
+    require(effect, where, {"id": TEXT})
+    if "audit" in effect:
+        require(effect["audit"], f"{where}: audit", AUDIT_FIELDS)
+    elif "message" in effect:
+        check_outbox_item(effect["message"], f"{where}: message")
+    else:
+        raise CorruptStoreError(f"{where}: is neither an audit entry nor a message")
+
+
+def _check_stored_proposal(found: Versioned, where: str) -> Proposal:
+    """A stored proposal's content, id, pending effects and index (start-up)."""
+    try:
+        proposal = Proposal.from_dict(found.document)
+    except ProposalFormatError as error:
+        raise CorruptStoreError(f"{where}: {error}") from error
+    if proposal.id != found.key:
+        raise CorruptStoreError(f"{where}: field 'id' is not the record's id")
+    optional(found.document, where, {DRAFT_TOKEN: TEXT, PENDING: LIST})
+    for number, effect in enumerate(found.document.get(PENDING) or [], start=1):
+        _check_effect(effect, f"{where}: {PENDING} {number}")
+    token = str(found.document.get(DRAFT_TOKEN, ""))
+    _check_index(found, _proposal_index(proposal, token), where)
+    return proposal
+
+
+def _check_draft_document(document: Any, where: str, fields: Mapping[str, str]) -> None:
+    require(document, where, fields)
+    optional(document, where, {"reminded_at": TEXT})
+    try:
+        Proposal.from_dict(document["proposal"])
+    except ProposalFormatError as error:
+        raise CorruptStoreError(f"{where}: proposal: {error}") from error
 
 
 def _read_proposal(found: Versioned) -> Stored:
@@ -688,8 +841,16 @@ class ProposalRepository:
         return sorted(proposals, key=lambda p: (p.created_at, p.id))
 
     async def check(self) -> int:
-        """Read every stored proposal (start-up): a damaged one stops here; return the count."""
-        return len([_read_proposal(v) for v in await self._table.all()])
+        """Check every stored proposal, draft and set-aside draft (start-up): a damaged one
+        stops here, named; return the number of proposals."""
+        stored = await self._table.all()
+        for found in stored:
+            _check_stored_proposal(found, record_where(self._table.where, found.key))
+        for prefix, fields in ((layout.DRAFT, DRAFT_FIELDS), (layout.STASH, STASH_FIELDS)):
+            keys = await self._store.keys(prefix)
+            for key, document in (await self._store.read(keys)).items():
+                _check_draft_document(document, key_where(self._store.where, key), fields)
+        return len(stored)
 
 
 # ----- everything together ------------------------------------------------------------------------
@@ -712,12 +873,22 @@ class Records:
         )
 
     async def open(self) -> None:
-        """Check every record now and finish interrupted changes: damage stops start-up here,
-        never in a later turn."""
-        await self.audit.read()
+        """Check every record now and finish interrupted changes: damage stops start-up here
+        (CorruptStoreError naming the file or table, the record and the field), never in a
+        later turn."""
+        await self.check()
+        await self.proposals.recover()
+
+    async def check(self) -> None:
+        """Check every record without changing anything (start-up, and the admin tools on a
+        snapshot or a backup); CorruptStoreError names the first damaged one."""
+        await self.audit.check()
+        await self.feedback.check()
+        await self.escalations.check()
+        await self.meta.check()
+        await self.references.check()
         await self.proposals.check()
         await self.outbox.check()
-        await self.proposals.recover()
 
     async def close(self) -> None:
         """Close the backend."""

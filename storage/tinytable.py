@@ -6,19 +6,20 @@ import asyncio
 import contextlib
 import gc
 import threading
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from storage.base import ANY, Document, ETag, RecordStore, Versioned
+from storage.base import ANY, Document, ETag, RecordStore, Row, Versioned
 from storage.documents import (
     check_document,
     check_etag,
     check_index,
     check_keys,
+    checked_rows,
     copy_json,
     encode_json,
     etag_of,
@@ -119,25 +120,26 @@ class TinyRecordStore(RecordStore):
     def __init__(self, path: str | Path) -> None:
         """Open and validate the file now, so a damaged one stops start-up."""
         self.path = Path(path)
+        self.where = str(self.path)
         self._db = open_tinydb(self.path)
         self._table = self._db.table(TABLE_NAME)
         # One thread lock: TinyDB mutates its cache in place, so every access is serialised.
         self._lock = threading.Lock()
         self._closed = False
         self._doc_ids: dict[str, int] = {}
-        for stored in self._table.all():
-            self._check_record(stored)
-            self._doc_ids[stored[ID]] = stored.doc_id
+        self._index_ids()
 
-    def _check_record(self, stored: Mapping[str, Any]) -> None:
-        record_id, index, document = stored.get(ID), stored.get(INDEX), stored.get(DOC)
-        where = f"{self.path}: document {getattr(stored, 'doc_id', '?')}"
-        if not isinstance(record_id, str) or not isinstance(document, dict):
-            raise CorruptStoreError(f"{where} is not an {{_id: str, _doc: object}} record")
-        if not isinstance(index, dict) or not all(isinstance(v, str) for v in index.values()):
-            raise CorruptStoreError(f"{where}: _index is not an object of strings")
-        if record_id in self._doc_ids:
-            raise CorruptStoreError(f"{where}: id {record_id!r} is stored twice")
+    def _index_ids(self) -> None:
+        """Check every stored record and map its id to TinyDB's document id."""
+        doc_ids: dict[str, int] = {}
+        for stored in self._table.all():
+            row = check_stored_record(self.path, stored.doc_id, stored)
+            if row.id in doc_ids:
+                raise CorruptStoreError(
+                    f"{self.path}: document {stored.doc_id}: id {row.id!r} is stored twice"
+                )
+            doc_ids[row.id] = stored.doc_id
+        self._doc_ids = doc_ids
 
     async def _run(self, operation: Callable[[], Any]) -> Any:
         """Run one operation under the lock in a worker thread (writes fsync)."""
@@ -157,7 +159,10 @@ class TinyRecordStore(RecordStore):
     @staticmethod
     def _versioned(stored: Mapping[str, Any]) -> Versioned:
         return Versioned(
-            stored[ID], copy_json(stored[DOC]), etag_of(stored[DOC], stored[INDEX])
+            stored[ID],
+            copy_json(stored[DOC]),
+            etag_of(stored[DOC], stored[INDEX]),
+            dict(stored[INDEX]),
         )
 
     def _etag(self, record_id: str) -> str | None:
@@ -231,11 +236,63 @@ class TinyRecordStore(RecordStore):
         result: list[Versioned] = await self._run(operation)
         return result
 
+    async def rewrite(self, rows: Sequence[Row]) -> None:
+        """Replace the table with these records in one atomic write of the file."""
+        checked = checked_rows(rows)
+        documents = {
+            number: {ID: record_id, INDEX: index, DOC: document}
+            for number, (record_id, (document, index)) in enumerate(
+                sorted(checked.items()), start=1
+            )
+        }
+
+        def replace(table: dict[int, Mapping[str, Any]]) -> None:
+            table.clear()
+            table.update(documents)
+
+        def operation() -> None:
+            try:
+                # One read-modify-write of the whole file (TinyDB's own truncate + insert
+                # would be two writes, and a crash between them would leave it empty).
+                self._table._update_table(replace)
+            finally:
+                self._table._next_id = None
+                self._index_ids()
+
+        await self._run(operation)
+
     async def close(self) -> None:
         """Close the file; later calls raise StoreError."""
         if not self._closed:
             await self._run(self._db.close)
             self._closed = True
+
+
+def check_stored_record(path: Path, doc_id: object, stored: Mapping[str, Any]) -> Row:
+    """One TinyDB document of a TinyRecordStore file as a Row; CorruptStoreError naming it."""
+    record_id, index, document = stored.get(ID), stored.get(INDEX), stored.get(DOC)
+    where = f"{path}: document {doc_id}"
+    if not isinstance(record_id, str) or not isinstance(document, dict):
+        raise CorruptStoreError(f"{where} is not an {{_id: str, _doc: object}} record")
+    if not isinstance(index, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in index.items()
+    ):
+        raise CorruptStoreError(f"{where}: _index is not an object of strings")
+    return Row(record_id, document, index)
+
+
+def parse_table(path: Path, data: Mapping[str, Any] | None) -> list[Row]:
+    """The rows of a TinyRecordStore file's parsed content (a read-only snapshot), id order."""
+    if data is None:
+        return []
+    validate_layout(path, dict(data))
+    rows: dict[str, Row] = {}
+    for doc_id, stored in data.get(TABLE_NAME, {}).items():
+        row = check_stored_record(path, doc_id, stored)
+        if row.id in rows:
+            raise CorruptStoreError(f"{path}: document {doc_id}: id {row.id!r} is stored twice")
+        rows[row.id] = row
+    return [rows[record_id] for record_id in sorted(rows)]
 
 
 def _replace_with(document: Record) -> Callable[[MutableMapping[str, Any]], None]:

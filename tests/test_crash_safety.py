@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from storage.repository import Records
 
-from domain.proposal import REQUIRED_TEXT_FIELDS, Status
-from storage.kv import ShardedTinyStore
+from domain.fields import REQUIRED_TEXT_FIELD_IDS
+from domain.proposal import Status
+from storage.records import Records
+from storage.tiny_backend import TinyBackend
 from tests.builders import card_actions, card_of, teams_message, user
 from tests.conftest import REPO_ROOT, cli_env, free_port, omtanke_command
 from tests.fake_connector import FakeConnector
@@ -199,16 +200,17 @@ async def _check(data: Path, ledger: Ledger) -> tuple[int, int, int]:
 
     Returns (proposals found, drafts checked, drafts at the expected step).
     """
-    store = ShardedTinyStore(data / "state")
-    records = Records(data, store)
+    records = Records(await TinyBackend.open(data))
     try:
+        # As start-up opens it: every record checked, interrupted changes finished.
+        await records.open()
         stored = {p.id: p for p in await records.proposals.all()}
         found = 0
         for pid, (aad, title) in ledger.proposals.items():
             proposal = stored.get(pid)
             assert proposal is not None, f"acknowledged {pid} is lost"
             assert (proposal.title, proposal.initiator.aad_object_id) == (title, aad)
-            assert all(getattr(proposal, name) for name in REQUIRED_TEXT_FIELDS), pid
+            assert all(proposal.texts[name] for name in REQUIRED_TEXT_FIELD_IDS), pid
             assert proposal.organisations and proposal.target_groups, pid
             assert proposal.success_factors, pid
             assert proposal.status in Status.ALL and proposal.status != Status.DRAFT, pid
@@ -235,7 +237,6 @@ async def _check(data: Path, ledger: Ledger) -> tuple[int, int, int]:
         return found, checked, expected
     finally:
         await records.close()
-        await store.close()
 
 
 async def test_sigkill_under_load_loses_no_acknowledged_proposal(tmp_path: Path) -> None:

@@ -8,23 +8,30 @@ import json
 from pathlib import Path
 
 import pytest
-from bot.rug_document import FIELD_ORDER
 from docx import Document
 
 from bot.cli import main
-from bot.services import open_services
-from bot.settings import Settings
-from dialogs.proposal_dialog import STEPS
+from domain.fields import FIELDS
 from domain.proposal import Decision, Initiator, Proposal, Status
+from knowledge.target_groups import load_target_groups
+from presentation.texts import Texts
+from storage.records import Change, Records
+from storage.tiny_backend import TinyBackend
 from tests.conftest import run_omtanke
+
+
+async def _submitted(proposal: Proposal) -> Change:
+    proposal.status = Status.AWAITING_ENDORSEMENT
+    return Change()
 
 
 async def _portfolio(data_dir: Path) -> None:
     """Two submitted proposals, one of them granted."""
-    services = await open_services(Settings(data_dir=data_dir))
+    records = Records(await TinyBackend.open(data_dir))
     try:
-        repo = services.records.proposals
-        group = services.target_groups.groups[0].name
+        await records.open()
+        repo = records.proposals
+        group = load_target_groups().groups[0].name
         for title, orgs in (
             ("Trygg hemgång", ["Region Halland", "Varbergs kommun"]),
             ("Hälsosamtal", ["vårdcentralen i Laholm", "hemsjukvården i Varberg"]),
@@ -37,13 +44,13 @@ async def _portfolio(data_dir: Path) -> None:
                 initiator=Initiator(name="Anna", aad_object_id="aad-anna"),
             )
             draft = await repo.new_draft("aad-anna", proposal)
-            await repo.submit("aad-anna", draft, Status.AWAITING_ENDORSEMENT, "Anna")
+            await repo.submit("aad-anna", draft, _submitted)
         first = (await repo.all())[0]
         first.status = Status.APPROVED
         first.decision = Decision("bifallen", "Rolf Rugman", "2026-11-22T10:00:00+00:00", "Bra")
         await repo.save(first, "aad-rolf", "decided")
     finally:
-        await services.close()
+        await records.close()
 
 
 @pytest.fixture
@@ -55,9 +62,15 @@ async def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return data
 
 
-def test_the_word_document_follows_the_template_order() -> None:
-    """The e-mail and export use the dialog's (the template's) order of fields."""
-    assert [s.id for s in STEPS] == list(FIELD_ORDER)
+def test_the_word_document_follows_the_template_order(data_dir: Path, tmp_path: Path) -> None:
+    """Each proposal's sections in the Word export come in the template's order (FIELDS)."""
+    out = tmp_path / "portfolio.docx"
+    assert main(["export", "--format", "docx", "--out", str(out)]) == 0
+    texts = Texts.load()
+    labels = [texts.get(f"proposal.field.{f.id}") for f in FIELDS[1:]]
+    paragraphs = Document(str(out)).paragraphs
+    headings = [p.text for p in paragraphs if p.style is not None and p.style.name == "Heading 2"]
+    assert headings == labels * 2
 
 
 def test_export_csv_to_stdout_with_table_on_stderr(
@@ -99,3 +112,30 @@ def test_export_docx_through_the_installed_command(data_dir: Path, tmp_path: Pat
     assert any(p.endswith("Trygg hemgång") for p in paragraphs)
     assert any(p.endswith("Hälsosamtal") for p in paragraphs)
     assert any(p.startswith("Beslut: bifallen av Rolf Rugman") for p in paragraphs)
+
+
+def test_export_of_an_empty_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OMTANKE_DATA_DIR", str(tmp_path / "nothing"))
+    assert main(["export", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == [] and "Förslag totalt: 0" in err
+    assert not (tmp_path / "nothing").exists()  # reading never creates the folder
+
+
+def test_export_names_a_damaged_record_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A proposal with "status": 5 is reported, not a traceback (issue 16 item 8)."""
+    data = tmp_path / "data"
+    (data / "tables").mkdir(parents=True)
+    document = {"_id": "OH-2026-0001", "_index": {}, "_doc": {"id": "OH-2026-0001", "status": 5}}
+    (data / "tables" / "proposals.json").write_text(json.dumps({"records": {"1": document}}))
+    monkeypatch.setenv("OMTANKE_DATA_DIR", str(data))
+
+    assert main(["export"]) == 1
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Kunde inte läsa datamappen" in err
+    assert str(data / "tables" / "proposals.json") in err and "'status'" in err

@@ -1,4 +1,8 @@
-"""File-backed storage: restarts, damage, crash safety, unwritable disks, audit log, records."""
+"""File-backed storage: restarts, damage, crash safety, unwritable disks, logs and tables.
+
+What every store must do is in the contract suites (tests/contracts/, run against these
+implementations in tests/test_storage_tiny.py); this module checks the files themselves.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,90 +29,15 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
-from storage.audit import AuditLog
 
+from storage import layout
 from storage.bot_storage import KeyValueBotStorage
-from storage.errors import CorruptStoreError, StoreError, StoreUnavailableError
+from storage.errors import CorruptStoreError, StoreBusyError, StoreError, StoreUnavailableError
 from storage.files import atomic_write_bytes, read_json
-from storage.kv import KeyValueStore, MemoryKeyValueStore, ShardedTinyStore, shard_of
-from storage.tinytable import RecordTable
-
-# --- KeyValueStore contract -------------------------------------------------------------
-
-KV_FACTORIES: dict[str, Callable[[Path], KeyValueStore]] = {
-    "memory": lambda _: MemoryKeyValueStore(),
-    "sharded": lambda path: ShardedTinyStore(path / "kv", shards=4),
-}
-
-
-@pytest.fixture(params=list(KV_FACTORIES))
-async def kv(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[KeyValueStore]:
-    """Each KeyValueStore implementation, closed afterwards."""
-    store = KV_FACTORIES[request.param](tmp_path)
-    yield store
-    await store.close()
-
-
-async def test_kv_read_missing(kv: KeyValueStore) -> None:
-    assert await kv.read(["nope"]) == {}
-
-
-async def test_kv_keys_lists_what_is_stored(kv: KeyValueStore) -> None:
-    assert await kv.keys() == []
-    await kv.write({"person/b": {"x": 1}, "draft/a": {"y": 2}})
-    await kv.delete(["person/b"])
-    await kv.write({"audit/c": {}})
-    assert await kv.keys() == ["audit/c", "draft/a"]
-
-
-async def test_kv_round_trip_overwrite_and_delete(kv: KeyValueStore) -> None:
-    await kv.write({"a": {"x": 1}, "b": {"y": "Hylte"}})
-    await kv.write({"a": {"x": 2}})
-    await kv.delete(["b", "missing"])
-
-    assert await kv.read(["a", "b"]) == {"a": {"x": 2}}
-
-
-async def test_kv_documents_are_copies(kv: KeyValueStore) -> None:
-    written = {"list": [1]}
-    await kv.write({"a": written})
-    written["list"].append(2)
-    read = (await kv.read(["a"]))["a"]
-    read["list"].append(3)
-
-    assert await kv.read(["a"]) == {"a": {"list": [1]}}
-
-
-async def test_kv_rejects_non_json_without_storing(kv: KeyValueStore) -> None:
-    with pytest.raises(TypeError):
-        await kv.write({"ok": {"n": 1}, "bad": {"when": datetime.now(UTC)}})
-    with pytest.raises(TypeError):
-        await kv.write({"bad": ["not", "a", "dict"]})  # type: ignore[dict-item]
-
-    assert await kv.read(["ok", "bad"]) == {}
-
-
-async def test_kv_rejects_a_bare_string_as_keys(kv: KeyValueStore) -> None:
-    with pytest.raises(TypeError):
-        await kv.read("abc")
-
-
-async def test_kv_concurrent_writes(kv: KeyValueStore) -> None:
-    await asyncio.gather(*(kv.write({f"k{n}": {"n": n}}) for n in range(200)))
-    await asyncio.gather(*(kv.write({"same": {"n": n}}) for n in range(50)))
-
-    actual = await kv.read([f"k{n}" for n in range(200)])
-
-    assert actual == {f"k{n}": {"n": n} for n in range(200)}
-    assert (await kv.read(["same"]))["same"]["n"] in range(50)
-
-
-async def test_kv_closed_store_refuses_use(kv: KeyValueStore) -> None:
-    await kv.close()
-
-    with pytest.raises(StoreError):
-        await kv.read(["a"])
-
+from storage.jsonl import JsonlLog
+from storage.kv import ShardedTinyStore, shard_of
+from storage.memory import MemoryKeyValueStore
+from storage.tinytable import TinyRecordStore
 
 # --- ShardedTinyStore on disk -------------------------------------------------------------
 
@@ -155,7 +83,7 @@ async def test_other_shard_count_is_refused(tmp_path: Path) -> None:
 async def test_second_open_of_the_same_directory_is_refused(tmp_path: Path) -> None:
     store = ShardedTinyStore(tmp_path, shards=2)
 
-    with pytest.raises(StoreError, match="already open"):
+    with pytest.raises(StoreBusyError, match="already open"):
         ShardedTinyStore(tmp_path, shards=2)
     await store.close()
     ShardedTinyStore(tmp_path, shards=2)
@@ -165,6 +93,11 @@ async def test_second_open_of_the_same_directory_is_refused(tmp_path: Path) -> N
 def test_bad_shard_count_fails_in_constructor(tmp_path: Path, shards: Any) -> None:
     with pytest.raises(ValueError, match="shards must be"):
         ShardedTinyStore(tmp_path, shards=shards)
+
+
+def _names(directory: Path, pattern: str = "*") -> list[str]:
+    """The names of the files in a folder that match a pattern, sorted."""
+    return sorted(p.name for p in directory.glob(pattern))
 
 
 async def _store_with_one_key(directory: Path) -> Path:
@@ -213,6 +146,22 @@ async def test_missing_meta_with_shards_is_corruption(tmp_path: Path) -> None:
 
     with pytest.raises(CorruptStoreError, match=r"meta\.json is missing"):
         ShardedTinyStore(tmp_path, shards=4)
+
+
+async def test_missing_meta_with_only_journals_left_is_corruption(tmp_path: Path) -> None:
+    """Issue 16 item 8: journals alone still hold acknowledged writes; never start over."""
+    store = ShardedTinyStore(tmp_path, shards=4)
+    await store.write({"conversation": {"n": 1}})
+    store._shards[shard_of("conversation", 4)]._journal_bytes = 0  # a kill: nothing folded
+    await store.close()
+    assert _names(tmp_path, "shard-*.json") == []
+    (tmp_path / "meta.json").unlink()
+
+    with pytest.raises(CorruptStoreError, match=r"meta\.json is missing") as raised:
+        ShardedTinyStore(tmp_path, shards=4)
+
+    assert "journals" in str(raised.value)
+    assert not (tmp_path / "meta.json").exists()  # nothing was created over it
 
 
 # --- atomic writes and unwritable disks ---------------------------------------------------
@@ -375,132 +324,156 @@ async def test_vanished_class_is_reported_not_turned_into_a_dict() -> None:
         await KeyValueBotStorage(kv).read(["a"])
 
 
-# --- audit log -----------------------------------------------------------------------------
+# --- the audit log's JSON Lines file --------------------------------------------------------
 
 
-def _fixed_clock() -> datetime:
-    return datetime(2025, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
+def _entry(subject: str) -> dict[str, Any]:
+    return {
+        "at": "2025-03-04T05:06:07.890+00:00",
+        "who": "a",
+        "action": "x",
+        "subject": subject,
+        "details": {},
+    }
 
 
-async def test_audit_append_and_read(tmp_path: Path) -> None:
-    log = AuditLog(tmp_path / "audit.jsonl", clock=_fixed_clock)
-    await log.append("rug:anna", "approve", "proposal-1", {"comment": "Bra förslag"})
-    await log.append("user:bo", "submit", "proposal-2")
+def _audit(path: Path) -> JsonlLog:
+    return JsonlLog(path, layout.AUDIT_FIELDS)
 
-    everything = await AuditLog(tmp_path / "audit.jsonl").read()
-    about_one = await log.read(subject="proposal-1")
 
-    assert about_one == [
-        {
-            "at": "2025-03-04T05:06:07.890+00:00",
-            "who": "rug:anna",
-            "action": "approve",
-            "subject": "proposal-1",
-            "details": {"comment": "Bra förslag"},
-        }
-    ]
-    assert [e["subject"] for e in everything] == ["proposal-1", "proposal-2"]
+async def test_audit_file_is_one_json_object_per_line(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    await _audit(path).append({**_entry("proposal-1"), "details": {"comment": "Bra förslag"}})
+    await _audit(path).append(_entry("proposal-2"))
+
+    lines = path.read_text("utf-8").splitlines()
+
+    assert [json.loads(line)["subject"] for line in lines] == ["proposal-1", "proposal-2"]
+    assert "Bra förslag" in lines[0]  # Swedish letters stay readable in the file
 
 
 async def test_audit_missing_file_reads_empty(tmp_path: Path) -> None:
-    assert await AuditLog(tmp_path / "none.jsonl").read() == []
+    assert await _audit(tmp_path / "none.jsonl").read() == []
 
 
 async def test_audit_truncated_last_line_is_ignored_then_repaired(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
-    log = AuditLog(path, clock=_fixed_clock)
-    await log.append("a", "x", "s1")
+    await _audit(path).append(_entry("s1"))
     with path.open("ab") as handle:
         handle.write(b'{"at": "2025-03-0')
 
-    assert [e["subject"] for e in await AuditLog(path).read()] == ["s1"]
+    assert [e["subject"] for e in await _audit(path).read()] == ["s1"]
 
-    later = AuditLog(path, clock=_fixed_clock)
-    await later.append("b", "y", "s2")
+    later = _audit(path)
+    await later.append(_entry("s2"))
     assert [e["subject"] for e in await later.read()] == ["s1", "s2"]
 
 
 async def test_audit_complete_last_line_without_newline_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
-    entry = {"at": "t", "who": "a", "action": "x", "subject": "s1", "details": {}}
-    path.write_text(json.dumps(entry))
-    log = AuditLog(path)
+    path.write_text(json.dumps(_entry("s1")))
+    log = _audit(path)
 
-    await log.append("b", "y", "s2")
+    await log.append(_entry("s2"))
 
     assert [e["subject"] for e in await log.read()] == ["s1", "s2"]
 
 
 async def test_audit_corrupt_middle_line_names_file_and_line(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
-    log = AuditLog(path, clock=_fixed_clock)
-    await log.append("a", "x", "s1")
+    log = _audit(path)
+    await log.append(_entry("s1"))
     with path.open("ab") as handle:
         handle.write(b"garbage\n")
-    await log.append("b", "y", "s2")
+    await log.append(_entry("s2"))
 
     with pytest.raises(CorruptStoreError, match=re.escape(f"{path}: line 2 is not valid JSON")):
         await log.read()
 
 
-async def test_audit_line_of_wrong_shape_is_corrupt(tmp_path: Path) -> None:
+async def test_audit_line_without_the_audit_fields_is_corrupt(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     path.write_text('{"who": "a"}\n')
 
-    with pytest.raises(CorruptStoreError, match="line 1 is not an audit entry"):
-        await AuditLog(path).read()
+    with pytest.raises(CorruptStoreError, match="line 1 lacks the field"):
+        await _audit(path).read()
 
 
-# --- record tables -------------------------------------------------------------------------
+async def test_log_rewrite_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rewrite that fails (erase-user on a full disk) leaves the old log whole."""
+    path = tmp_path / "audit.jsonl"
+    log = _audit(path)
+    await log.append(_entry("s1"))
+
+    def broken_replace(src: str, dst: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(StoreUnavailableError, match=re.escape(str(path))):
+        await log.rewrite([_entry("scrubbed")])
+
+    assert [e["subject"] for e in await log.read()] == ["s1"]
+    assert _names(tmp_path) == ["audit.jsonl"]
 
 
-async def test_record_table_basics_and_restart(tmp_path: Path) -> None:
-    path = tmp_path / "records.json"
-    table = RecordTable.open(path, "references")
-    first = await table.insert({"conversation_id": "c1", "user": "Åsa"})
-    second = await table.upsert({"conversation_id": "c2", "user": "Bo"}, "conversation_id")
-    again = await table.upsert({"conversation_id": "c1", "user": "Åsa K"}, "conversation_id")
-    await table.insert({"conversation_id": "c3", "user": "Cecilia"})
-    removed = await table.remove("conversation_id", "c3")
+# --- TinyDB table files ----------------------------------------------------------------------
+
+
+async def test_table_file_layout(tmp_path: Path) -> None:
+    """One TinyDB file per table: {"records": {doc_id: {_id, _index, _doc}}}."""
+    table = TinyRecordStore(tmp_path / "proposals.json")
+    await table.put("OH-2026-0001", {"title": "Åsa"}, index={"status": "hos_rug"})
     await table.close()
 
-    reopened = RecordTable.open(path, "references")
-    assert (first, second, again, removed) == (1, 2, 1, 1)
-    assert await reopened.get("conversation_id", "c1") == {"conversation_id": "c1", "user": "Åsa K"}
-    assert await reopened.get("conversation_id", "nope") is None
-    assert await reopened.all() == [
-        {"conversation_id": "c1", "user": "Åsa K"},
-        {"conversation_id": "c2", "user": "Bo"},
-    ]
-    assert await reopened.search(lambda r: r["user"].startswith("B")) == [
-        {"conversation_id": "c2", "user": "Bo"}
-    ]
-    await reopened.close()
+    assert read_json(tmp_path / "proposals.json") == {
+        "records": {
+            "1": {"_id": "OH-2026-0001", "_index": {"status": "hos_rug"}, "_doc": {"title": "Åsa"}}
+        }
+    }
 
 
-async def test_record_table_upsert_replaces_whole_record(tmp_path: Path) -> None:
-    table = RecordTable.open(tmp_path / "r.json")
-    await table.upsert({"id": "p1", "draft": True, "title": "x"}, "id")
-    await table.upsert({"id": "p1", "title": "y"}, "id")
-
-    assert await table.all() == [{"id": "p1", "title": "y"}]
-    await table.close()
-
-
-async def test_record_table_concurrent_inserts(tmp_path: Path) -> None:
-    table = RecordTable.open(tmp_path / "r.json")
-    ids = await asyncio.gather(*(table.insert({"n": n}) for n in range(50)))
-    await table.close()
-
-    reopened = RecordTable.open(tmp_path / "r.json")
-    assert sorted(ids) == list(range(1, 51))
-    assert sorted(r["n"] for r in await reopened.all()) == list(range(50))
-    await reopened.close()
-
-
-def test_record_table_corrupt_file_fails_at_open(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"records": {"1": {"a": 1}', "invalid JSON"),
+        ('{"records": {"1": {"_id": 5, "_index": {}, "_doc": {}}}}', "is not an {_id: str"),
+        ('{"records": {"1": {"_id": "a", "_index": {"s": 1}, "_doc": {}}}}', "_index is not"),
+        (
+            '{"records": {"1": {"_id": "a", "_index": {}, "_doc": {}},'
+            ' "2": {"_id": "a", "_index": {}, "_doc": {}}}}',
+            "id 'a' is stored twice",
+        ),
+    ],
+)
+def test_damaged_table_file_fails_at_open_naming_it(
+    tmp_path: Path, content: str, message: str
+) -> None:
     path = tmp_path / "r.json"
-    path.write_text('{"records": {"1": {"a": 1}')
+    path.write_text(content)
 
-    with pytest.raises(CorruptStoreError, match=re.escape(str(path))):
-        RecordTable.open(path)
+    with pytest.raises(CorruptStoreError, match=re.escape(message)) as raised:
+        TinyRecordStore(path)
+
+    assert str(path) in str(raised.value)
+
+
+async def test_table_rewrite_failure_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole-table rewrite (restore, migration) is one atomic replace: all or nothing."""
+    path = tmp_path / "r.json"
+    table = TinyRecordStore(path)
+    await table.put("a", {"n": 1}, index={"k": "v"})
+    before = path.read_bytes()
+
+    def broken_replace(src: str, dst: Path) -> None:
+        raise OSError(errno.EIO, "I/O error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", broken_replace)
+        with pytest.raises(StoreUnavailableError):
+            await table.rewrite([])
+
+    assert path.read_bytes() == before
+    assert [v.key for v in await table.find("k", "v")] == ["a"]  # memory agrees with the file
+    await table.close()
