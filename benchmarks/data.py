@@ -108,6 +108,7 @@ def _record(proposal: dict[str, Any]) -> dict[str, Any]:
         "status": proposal["status"],
         "initiator": proposal["initiator"]["aad_object_id"],
         "draft_token": proposal[DRAFT_TOKEN],
+        "pending": "no",
     }
     return {ID: proposal["id"], INDEX: index, DOC: proposal}
 

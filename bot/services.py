@@ -110,9 +110,9 @@ def load_directories(
     return groups, rug, admins
 
 
-def open_backend(settings: Settings) -> Backend:
-    """The configured storage backend, opened (and checked) now."""
-    return TinyBackend(settings.data_dir)
+async def open_backend(settings: Settings) -> Backend:
+    """The configured storage backend, opened now (an old data folder is migrated first)."""
+    return await TinyBackend.open(settings.data_dir)
 
 
 async def open_services(
@@ -139,7 +139,7 @@ async def open_services(
         kb = KnowledgeBase.load(target_groups=[(g.id, g.name) for g in groups.groups])
     if groups.provisional:
         logger.warning("using the default target-group list, marked as not yet confirmed")
-    backend = backend or open_backend(settings)
+    backend = backend or await open_backend(settings)
     records = Records(backend)
     try:
         # Every record is read now: damage stops start-up with the file and record named,

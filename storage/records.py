@@ -526,18 +526,20 @@ class Change:
         )
 
 
-def _proposal_index(proposal: Proposal, token: str) -> dict[str, str]:
+def _proposal_index(proposal: Proposal, token: str, pending: bool) -> dict[str, str]:
+    # "pending" lets start-up find the few interrupted changes without reading every proposal.
     return {
         "status": proposal.status,
         "initiator": proposal.initiator.aad_object_id,
         "draft_token": token,
+        "pending": "yes" if pending else "no",
     }
 
 
 def proposal_row(proposal: Proposal, token: str, pending: Sequence[Record] = ()) -> Row:
-    """A submitted proposal as the PROPOSALS table stores it (migration and restore)."""
+    """A submitted proposal as the PROPOSALS table stores it, with its side effects."""
     document = {**proposal.to_dict(), DRAFT_TOKEN: token, PENDING: list(pending)}
-    return Row(proposal.id, document, _proposal_index(proposal, token))
+    return Row(proposal.id, document, _proposal_index(proposal, token, bool(pending)))
 
 
 def _check_effect(effect: Any, where: str) -> None:
@@ -562,7 +564,8 @@ def _check_stored_proposal(found: Versioned, where: str) -> Proposal:
     for number, effect in enumerate(found.document.get(PENDING) or [], start=1):
         _check_effect(effect, f"{where}: {PENDING} {number}")
     token = str(found.document.get(DRAFT_TOKEN, ""))
-    _check_index(found, _proposal_index(proposal, token), where)
+    pending = bool(found.document.get(PENDING))
+    _check_index(found, _proposal_index(proposal, token, pending), where)
     return proposal
 
 
@@ -775,13 +778,12 @@ class ProposalRepository:
     ) -> None:
         effects = [{"audit": entry, "id": uuid.uuid4().hex} for entry in change.audit]
         effects += [{"message": item, "id": item["id"]} for item in change.messages]
-        document = {**proposal.to_dict(), DRAFT_TOKEN: token, PENDING: effects}
-        index = _proposal_index(proposal, token)
-        new_etag = await self._table.put(proposal.id, document, index=index, etag=etag)
-        await self._apply(proposal.id, document, index, new_etag)
+        row = proposal_row(proposal, token, effects)
+        new_etag = await self._table.put(row.id, row.document, index=row.index, etag=etag)
+        await self._apply(row.id, row.document, row.index, new_etag)
 
     async def _apply(
-        self, record_id: str, document: Record, index: dict[str, str], etag: str
+        self, record_id: str, document: Record, index: Mapping[str, str], etag: str
     ) -> None:
         """Carry out the pending effects of a stored proposal, then clear them."""
         effects = list(document.get(PENDING) or [])
@@ -795,7 +797,9 @@ class ProposalRepository:
                 await self._outbox.add(effect["message"])
         cleared = {**document, PENDING: []}
         try:
-            await self._table.put(record_id, cleared, index=index, etag=etag)
+            await self._table.put(
+                record_id, cleared, index={**index, "pending": "no"}, etag=etag
+            )
         except ETagConflictError:
             # Someone stored a newer version meanwhile; it carries its own effects and ours
             # were applied: nothing to clear any more.
@@ -803,20 +807,22 @@ class ProposalRepository:
 
     async def recover(self) -> int:
         """Finish every change a crash interrupted (start-up); return how many."""
+        interrupted = await self._table.find("pending", "yes")
+        if not interrupted:
+            return 0
         done = {
             entry.get("effect")
             for entry in await self._audit.read()
             if isinstance(entry.get("effect"), str)
         }
         finished = 0
-        for found in await self._table.all():
+        for found in interrupted:
             effects = found.document.get(PENDING) or []
-            if not effects:
-                continue
             remaining = [e for e in effects if "audit" not in e or e["id"] not in done]
             document = {**found.document, PENDING: remaining}
             proposal = _read_proposal(found).proposal
-            index = _proposal_index(proposal, str(found.document.get(DRAFT_TOKEN, "")))
+            token = str(found.document.get(DRAFT_TOKEN, ""))
+            index = _proposal_index(proposal, token, True)
             logger.warning("finishing an interrupted change of proposal %r", found.key)
             await self._apply(found.key, document, index, found.etag)
             finished += 1
