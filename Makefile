@@ -39,6 +39,7 @@ bench: $(VENV)/.installed
 	$(PY) -m benchmarks
 
 eval: $(VENV)/.installed
+	$(PY) -m knowledge.coverage
 	$(PY) -m knowledge.eval
 
 calibrate: $(VENV)/.installed
