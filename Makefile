@@ -41,6 +41,7 @@ bench: $(VENV)/.installed
 eval: $(VENV)/.installed
 	$(PY) -m knowledge.coverage
 	$(PY) -m knowledge.eval
+	$(PY) -m knowledge.loso
 
 calibrate: $(VENV)/.installed
 	$(PY) -m knowledge.calibrate
