@@ -40,7 +40,9 @@ bench: $(VENV)/.installed
 	$(PY) -m benchmarks
 
 eval: $(VENV)/.installed
+	$(PY) -m knowledge.coverage
 	$(PY) -m knowledge.eval
+	$(PY) -m knowledge.loso
 
 calibrate: $(VENV)/.installed
 	$(PY) -m knowledge.calibrate

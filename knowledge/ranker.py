@@ -83,7 +83,7 @@ NO_RANKER = TermRanker((), (), {}, 0.0)
 
 def train(
     examples: Sequence[tuple[Mapping[str, float], str]], classes: Sequence[str],
-    c: float = _C, iterations: int = 600,
+    c: float = _C, iterations: int = 300,
 ) -> TermRanker:
     """Fit the multinomial logistic regression (L2, full-batch Adam) on (terms, entry id)."""
     # Development dependencies: only training needs them.

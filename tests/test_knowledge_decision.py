@@ -10,9 +10,10 @@ import pytest
 from knowledge.calibrate import main as calibrate_main
 from knowledge.decision import FEATURES
 from knowledge.errors import KnowledgeDataError
-from knowledge.eval import EVAL_DIR, evaluate
+from knowledge.eval import evaluate
 from knowledge.kb import KnowledgeBase
 from knowledge.loader import PACKAGED, read_decision, read_ranker
+from knowledge.questions import EVAL_DIR
 
 
 def _write(path: Path, data: object) -> Path:

@@ -25,8 +25,9 @@ from functools import cache
 
 import pytest
 
-from knowledge.eval import EVAL_DIR, Report, evaluate, format_report
+from knowledge.eval import Report, evaluate, format_report
 from knowledge.kb import KnowledgeBase
+from knowledge.questions import EVAL_DIR
 
 TARGET_IN_SCOPE = 0.95
 TARGET_DECLINED = 0.92
