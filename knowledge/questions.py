@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from knowledge.styles import StyleTagger, variants
+from knowledge.styles import EVAL_DIR, StyleTagger, variants
 
-EVAL_DIR = Path(__file__).resolve().parents[1] / "eval"
 # dev … holdout8 are training sets: each was once a blind holdout, measured once, and has
 # since been seen and trained on (knowledge.calibrate trains the re-ranker and fits the
 # decision on them). train11 … train22 were written the same way (the writer saw only the

@@ -24,6 +24,9 @@ from knowledge.clauses import CONTEXT_WEIGHT, is_english, weighted_words
 from knowledge.kb import KnowledgeBase
 from knowledge.text import STOPWORDS, fold
 
+# The labelled question sets (data, not code), beside the packages.
+EVAL_DIR = Path(__file__).resolve().parents[1] / "eval"
+
 STYLES = (
     "short_chat", "long_self_description", "no_diacritics_typos", "english",
     "two_questions", "wrapped", "formal",
@@ -301,8 +304,6 @@ def write_styles(paths: Sequence[Path], tagger: StyleTagger) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Tag the question sets by rule: print the counts, or --write them into the sets."""
-    from knowledge.questions import EVAL_DIR  # questions builds on this module
-
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("files", nargs="*", type=Path,
                         default=sorted(EVAL_DIR.glob("*.jsonl")))

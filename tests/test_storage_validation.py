@@ -35,7 +35,12 @@ def _proposal_document(**changes: Any) -> dict[str, Any]:
 
 
 async def _put_proposal(backend: Backend, document: dict[str, Any]) -> None:
-    index = {"status": Status.WITH_RUG, "initiator": "aad-anna", "draft_token": "token-1"}
+    index = {
+        "status": Status.WITH_RUG,
+        "initiator": "aad-anna",
+        "draft_token": "token-1",
+        "pending": "no",
+    }
     await backend.table(layout.PROPOSALS).put(PID, document, index=index)
 
 
