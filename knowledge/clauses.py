@@ -30,7 +30,9 @@ _CONTEXT_PREFIX = re.compile(
     r"|(?:min|var) (?:chef|kollega|kollegor|kollegorna|handledare)(?: (?:i|pa|inom) \w+)?"
     r" (?:sa|sager|tycker|menar|pastar|har sagt|namnde|pratade om|tog upp|berattade)"
     r"(?: att)?"
-    r"|\w+ har$"
+    # "Enhetschef här", "medicinsk sekreterare i Varberg här": a clause that only says who.
+    r"|(?!(?:vad|vilka|vilken|vilket|varfor|nar|vem|vems|var|vart|hur|kan|far|ar|finns|ska"
+    r"|maste|behover)\b)(?:\w+ ){0,6}\w+ har$"
     # The same in English: "I'm a doctor trained abroad, now working at Halmstad hospital".
     r"|(?:i|we) (?:am|m|are|work|have (?:just )?(?:started|joined))"
     r"(?: (?!(?:and|but|so|how|what|where|which|when|can|should|must)\b)\w+)*"
@@ -65,6 +67,14 @@ QUESTION_STARTS = frozenset(
 )
 
 Weighted = list[tuple[str, float]]
+# Words of a request that name no topic: "kan du hjälpa mig?", "vet du?", "can you help?"
+# A clause of them asks, but the topic is in the clauses around it.
+_GENERIC_ASK = frozenset("hjalpa hjalp veta vet svara svar fraga fragan help know answer".split())
+
+
+def _is_content(word: str) -> bool:
+    """A word that can carry the topic of a clause."""
+    return word not in STOPWORDS and word not in _GENERIC_ASK and len(word) > 1
 
 
 def looks_like_question(text: str) -> bool:
@@ -88,6 +98,19 @@ def is_english(normalized_words: Sequence[str]) -> bool:
 def weighted_words(text: str) -> Weighted:
     """The question's normalized words, each with how much it says about the topic."""
     return [word for clause in weighted_clauses(text) for word in clause]
+
+
+def topic_words(clauses: Sequence[Weighted]) -> Weighted:
+    """The words that say what is asked: without the self-description, when others remain.
+
+    Who asks ("jag jobbar som undersköterska i Varberg") says nothing about which entry
+    answers; left in, even at a low weight, its words are unknown to the knowledge and
+    make a well-asked question look unsure. When the self-description is all the content
+    there is, it stays.
+    """
+    words = [word for clause in clauses for word in clause]
+    rest = [(w, c) for w, c in words if c > CONTEXT_WEIGHT]
+    return rest if any(_is_content(w) for w, _ in rest) else words
 
 
 def weighted_clauses(text: str) -> list[Weighted]:
@@ -114,8 +137,7 @@ def weighted_clauses(text: str) -> list[Weighted]:
     if len(clauses) == 1 and clauses[0][1] == 0:
         return [[(w, 1.0) for w in clauses[0][0]]]
     asking_has_content = any(
-        asks and any(w not in STOPWORDS and len(w) > 1 for w in words[prefix:])
-        for words, prefix, asks in clauses
+        asks and any(_is_content(w) for w in words[prefix:]) for words, prefix, asks in clauses
     )
     out: list[Weighted] = []
     for words, prefix, asks in clauses:

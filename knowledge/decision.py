@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 FEATURES = (
-    "score", "margin", "nearest", "unknown", "words", "kind_mismatch", "clause", "english",
+    "score", "margin", "nearest", "unknown", "kind_mismatch", "english",
     "learned", "outside",
 )
 

@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from knowledge.clauses import (
-    CONTEXT_WEIGHT,
     MAX_QUESTION_CHARS,
+    SIDE_WEIGHT,
     is_english,
     looks_like_question,
+    topic_words,
     weighted_clauses,
 )
 from knowledge.decision import DecisionModel
@@ -131,7 +132,7 @@ class KnowledgeBase:
     def question_terms(self, question: str) -> dict[str, float]:
         """The indexed terms of a question with their clause weights (the ranker's input)."""
         weighted = self._typos.split_joined(
-            [w for clause in weighted_clauses(question[:MAX_QUESTION_CHARS]) for w in clause]
+            topic_words(weighted_clauses(question[:MAX_QUESTION_CHARS]))
         )
         terms = self._scorer.term_weights(content_words(weighted))[0]
         return with_cues(terms, weighted)
@@ -149,10 +150,13 @@ class KnowledgeBase:
         if reason is not None:
             return lang, reason
         clauses = weighted_clauses(text)
-        weighted = self._typos.split_joined([word for clause in clauses for word in clause])
+        weighted = self._typos.split_joined(topic_words(clauses))
         # "Som ledamot i HSU vill jag veta …" asks about the statement, not about members:
-        # the other rules look at the question without the speaker's self-description.
-        core = f" {' '.join(w for w, weight in weighted if weight > CONTEXT_WEIGHT)} "
+        # the other rules look at what is asked – the asking clauses, without the speaker's
+        # self-description and the clauses around them ("… hör det på utbildningar. Vad
+        # är nära vård?"). When no clause asks with content, that is all but the
+        # self-description.
+        core = f" {' '.join(w for w, weight in weighted if weight > SIDE_WEIGHT)} "
         reason = self._policy.question_reason(whole, core)
         if reason is not None:
             return lang, reason

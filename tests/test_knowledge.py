@@ -484,3 +484,50 @@ def test_english_words_for_mission_core_and_financing(
 ) -> None:
     answer = kb.answer(question)
     assert (answer.answered, answer.topic) == (True, topic)
+
+
+# ----- declines only for what the seeds do not answer (issue 14) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # A role word that a decline rule names, in a clause that only says who asks.
+        ("Medicinsk sekreterare i Varberg här. Vad är RUG?", "rug"),
+        ("Som nämndsekreterare undrar jag när HSU beslutar om yttrandet", "tidplan_yttrande"),
+        # A detail word in a clause around the question, not in the question.
+        ("Jag har hört om det på en utbildning. Vad är färdplanen?", "fardplan"),
+        # A country or a support function in the self-description.
+        ("Jag är utbildad sjuksköterska i Danmark. Vad är nära vård?", "nara_vard"),
+        ("Jag jobbar i IT-supporten i Halmstad. Vad är målbilden?", "malbild"),
+    ],
+)
+def test_words_around_the_question_do_not_decline_it(
+    kb: KnowledgeBase, question: str, topic: str
+) -> None:
+    answer = kb.answer(question)
+    assert (answer.answered, answer.topic) == (True, topic)
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("Vem är sekreterare i RUG?", "low_confidence"),
+        ("Hur fungerar nära vård i Danmark?", "out_of_scope"),
+        # A request that names no topic leaves the topic in the clause before it.
+        ("Jag vill veta vilka som sitter i RUG. Kan du hjälpa mig?", "low_confidence"),
+        # Medicine is declined wherever it is said.
+        ("Jag har feber. Vad är nära vård?", "sensitive"),
+    ],
+)
+def test_the_same_words_asked_about_are_still_declined(
+    kb: KnowledgeBase, question: str, reason: str
+) -> None:
+    answer = kb.answer(question)
+    assert (answer.answered, answer.reason) == (False, reason)
+
+
+def test_a_self_description_does_not_change_what_the_ranker_sees(kb: KnowledgeBase) -> None:
+    assert kb.question_terms("Jag jobbar som undersköterska i Varberg. Vad är RUG?") == (
+        kb.question_terms("Vad är RUG?")
+    )
