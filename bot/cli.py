@@ -13,6 +13,7 @@ from typing import TextIO
 
 from bot.settings import Settings, SettingsError
 from knowledge.errors import KnowledgeDataError
+from knowledge.skallkrav import CheckContext
 from presentation.cards import CardError
 from presentation.texts import TextsError
 from storage.errors import StoreError
@@ -47,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     export.add_argument("--format", choices=("csv", "json", "docx"), default="csv")
     export.add_argument("--out", type=Path, default=None, help="fil att skriva till")
+    report = sub.add_parser(
+        "report", help="portföljen som en HTML-sida med diagram (öppnas utan nätverk)"
+    )
+    report.add_argument("--out", type=Path, default=Path("portfolio.html"))
     escalations = sub.add_parser(
         "escalations", help="frågor som användare har skickat vidare till samordnarna"
     )
@@ -95,7 +100,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "export":
         from bot.export import run_export
 
-        return run_export(settings.data_dir, args.format, args.out, sys.stdout, sys.stderr)
+        return run_export(
+            settings.data_dir,
+            args.format,
+            args.out,
+            sys.stdout,
+            sys.stderr,
+            _check_context(settings),
+        )
+    if args.command == "report":
+        from bot.report import run_report
+
+        return run_report(settings.data_dir, args.out, sys.stdout, sys.stderr)
     if args.command == "escalations":
         return _escalations(settings, args.json, sys.stdout, sys.stderr)
     if args.command in ("erase-user", "backup", "restore"):
@@ -235,3 +251,17 @@ def _check(settings: Settings, path: Path, as_json: bool) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _check_context(settings: Settings) -> CheckContext:
+    """The lists the skallkrav are checked against, as the service loads them."""
+    from knowledge.malbild import load_malbild
+    from knowledge.rug import PeopleDirectory, load_people
+    from knowledge.target_groups import load_target_groups
+
+    rug = load_people(settings.rug_members_path) if settings.rug_members_path else ()
+    return CheckContext(
+        target_groups=load_target_groups(settings.target_groups_path),
+        malbild=load_malbild(),
+        rug=PeopleDirectory(rug),
+    )

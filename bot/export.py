@@ -10,15 +10,15 @@ import asyncio
 import csv
 import io
 import json
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from domain.proposal import Proposal
-from knowledge.organisations import understand_organisations
+from knowledge.skallkrav import CheckContext
 from presentation.texts import Texts
 from rug.document import proposals_docx
+from rug.portfolio import as_dict, canonical_organisations, portfolio
 from storage.errors import StoreError
 from storage.snapshot import open_snapshot
 
@@ -54,23 +54,16 @@ async def load_proposals(data_dir: Path) -> list[Proposal]:
         await records.close()
 
 
-def canonical_organisations(proposal: Proposal) -> list[str]:
-    """The organisations as the seven canonical names (unrecognised text kept as written)."""
-    names: list[str] = []
-    for match in understand_organisations(proposal.organisations):
-        name = match.organisation or match.text
-        if name not in names:
-            names.append(name)
-    return names
-
-
 def to_json(proposals: Sequence[Proposal]) -> str:
-    """All proposals in the export format, with status, decision and history."""
+    """All proposals in the export format, with status, decision and history, and the counts."""
     return json.dumps(
-        [
-            {**p.to_export(), "created_at": p.created_at, "updated_at": p.updated_at}
-            for p in proposals
-        ],
+        {
+            "proposals": [
+                {**p.to_export(), "created_at": p.created_at, "updated_at": p.updated_at}
+                for p in proposals
+            ],
+            "counts": as_dict(portfolio(proposals)),
+        },
         ensure_ascii=False,
         indent=2,
     )
@@ -107,25 +100,39 @@ def to_csv(proposals: Sequence[Proposal]) -> str:
     return out.getvalue()
 
 
-def counts(proposals: Sequence[Proposal]) -> dict[str, Counter[str]]:
-    """How many proposals involve each organisation, target group and success factor."""
-    result: dict[str, Counter[str]] = {
-        "Organisation": Counter(),
-        "Målgrupp": Counter(),
-        "Framgångsfaktor": Counter(),
-    }
-    for p in proposals:
-        result["Organisation"].update(set(canonical_organisations(p)))
-        result["Målgrupp"].update(set(p.target_groups))
-        result["Framgångsfaktor"].update(set(p.success_factors))
-    return result
+def counts(proposals: Sequence[Proposal], texts: Texts) -> list[tuple[str, list[tuple[str, int]]]]:
+    """How many proposals are in each status and involve each organisation, target group and
+    success factor, most frequent first: (what, [(name, count)])."""
+    figures = portfolio(proposals)
+    return [
+        (
+            texts.get("export.counts.status"),
+            [(texts.get(f"status.{s}"), n) for s, n in figures.by_status.items()],
+        ),
+        (texts.get("export.counts.organisation"), list(figures.by_organisation.items())),
+        (texts.get("export.counts.target_group"), list(figures.by_target_group.items())),
+        (texts.get("export.counts.success_factor"), list(figures.by_success_factor.items())),
+    ]
 
 
-def summary_table(proposals: Sequence[Proposal]) -> str:
+def counts_csv(proposals: Sequence[Proposal], texts: Texts) -> str:
+    """The counts as CSV rows: what, name, count."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(("what", "name", "count"))
+    for kind, rows in counts(proposals, texts):
+        for name, number in rows:
+            writer.writerow((kind, name, number))
+    return out.getvalue()
+
+
+def summary_table(proposals: Sequence[Proposal], texts: Texts) -> str:
     """The counts as a small aligned text table, most frequent first."""
     rows: list[tuple[str, str, str]] = []
-    for kind, counter in counts(proposals).items():
-        for name, number in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])):
+    for kind, found in counts(proposals, texts):
+        if kind == texts.get("export.counts.status"):
+            continue
+        for name, number in found:
             rows.append((kind, name, str(number)))
     header = ("Vad", "Namn", "Antal")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
@@ -137,7 +144,14 @@ def summary_table(proposals: Sequence[Proposal]) -> str:
     return "\n".join(lines)
 
 
-def run_export(data_dir: Path, fmt: str, out: Path | None, stdout: TextIO, stderr: TextIO) -> int:
+def run_export(
+    data_dir: Path,
+    fmt: str,
+    out: Path | None,
+    stdout: TextIO,
+    stderr: TextIO,
+    context: CheckContext | None = None,
+) -> int:
     """Write the export (to --out, or CSV/JSON to stdout) and print the summary table."""
     if fmt not in FORMATS:
         stderr.write(f"Okänt format {fmt!r}: välj {', '.join(FORMATS)}.\n")
@@ -147,18 +161,23 @@ def run_export(data_dir: Path, fmt: str, out: Path | None, stdout: TextIO, stder
     except StoreError as error:
         stderr.write(f"Kunde inte läsa datamappen: {error}\n")
         return 1
+    texts = Texts.load()
     if fmt == "docx":
         target = out or Path("omtanke-export.docx")
-        target.write_bytes(proposals_docx(proposals, Texts.load()))
+        target.write_bytes(proposals_docx(proposals, texts, context, counts(proposals, texts)))
     else:
         text = to_csv(proposals) if fmt == "csv" else to_json(proposals) + "\n"
         if out is None:
             stdout.write(text)
         else:
             out.write_text(text, encoding="utf-8")
+            if fmt == "csv":
+                # The counts beside the rows: one table per file keeps both easy to open.
+                counts_path = out.with_name(f"{out.stem}-counts.csv")
+                counts_path.write_text(counts_csv(proposals, texts), encoding="utf-8")
     # With the data on stdout, the table goes to stderr so the data stays machine-readable.
     table_stream = stderr if out is None and fmt != "docx" else stdout
-    table_stream.write(summary_table(proposals) + "\n")
+    table_stream.write(summary_table(proposals, texts) + "\n")
     if out is not None or fmt == "docx":
         stdout.write(f"Skrev {len(proposals)} förslag till {out or 'omtanke-export.docx'}.\n")
     return 0

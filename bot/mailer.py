@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -11,8 +10,9 @@ import aiosmtplib
 
 from bot.settings import SmtpSettings
 from domain.proposal import Proposal
+from knowledge.skallkrav import CheckContext
 from presentation.texts import Texts
-from rug.document import mail_text, proposals_docx
+from rug.document import checklist, mail_text, proposals_docx
 
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 SMTP_TIMEOUT_SECONDS = 15.0
@@ -27,7 +27,7 @@ def build_message(
     smtp: SmtpSettings,
     proposal: Proposal,
     texts: Texts,
-    checks: Sequence[tuple[bool, str]],
+    context: CheckContext,
     reason: str = "forwarded",
 ) -> EmailMessage:
     """The e-mail: readable Swedish text, and the proposal attached as a Word document."""
@@ -39,9 +39,9 @@ def build_message(
     )
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="omtanke.local")
-    message.set_content(mail_text(proposal, texts, checks, reason))
+    message.set_content(mail_text(proposal, texts, checklist(proposal, context), reason))
     message.add_attachment(
-        proposals_docx([proposal], texts),
+        proposals_docx([proposal], texts, context),
         maintype=DOCX_TYPE[0],
         subtype=DOCX_TYPE[1],
         filename=attachment_name(proposal),

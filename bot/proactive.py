@@ -14,7 +14,6 @@ from bot.mailer import build_message, send_message
 from bot.settings import Settings
 from knowledge.skallkrav import CheckContext
 from presentation.texts import Texts
-from rug.document import checklist
 from storage import layout
 from storage.records import Records
 
@@ -98,13 +97,12 @@ class ProactiveSenders:
         proposal = await self._records.proposals.get(pid)
         if proposal is None:
             raise RuntimeError(f"proposal {pid} not found")
-        checks = checklist(proposal, self._check_context)
         message = await asyncio.to_thread(
             build_message,
             smtp,
             proposal,
             self._texts,
-            checks,
+            self._check_context,
             str(item["payload"].get("reason", "forwarded")),
         )
         await send_message(smtp, message)

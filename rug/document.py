@@ -6,9 +6,11 @@ Pure and synchronous: no botbuilder, no I/O except building the Word document in
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
-from domain.proposal import Proposal
+from domain.proposal import Proposal, Status
+from domain.transitions import EventKind
 from knowledge.skallkrav import SKALLKRAV_TITLES, CheckContext, check_proposal
 from presentation.proposal_view import sections
 from presentation.texts import Texts
@@ -43,31 +45,75 @@ def mail_text(
     return "\n".join(lines)
 
 
-def proposals_docx(proposals: Iterable[Proposal], texts: Texts) -> bytes:
-    """A Word document with each proposal under its title, fields in the template's order."""
+def asked_members(proposal: Proposal) -> list[str]:
+    """Every RUG member the proposal's endorsement was requested from, in order."""
+    names: list[str] = []
+    for event in proposal.history:
+        if event.action == EventKind.ENDORSEMENT_REQUESTED.value and event.note:
+            if event.note not in names:
+                names.append(event.note)
+    return names
+
+
+def record_lines(proposal: Proposal, texts: Texts, locale: str = "sv") -> list[str]:
+    """Who was asked, who endorsed and who decided, as lines for documents and exports."""
+    lines = [
+        texts.get("rug.doc.status", locale, status=texts.get(f"status.{proposal.status}", locale))
+    ]
+    asked = asked_members(proposal)
+    if asked:
+        lines.append(texts.get("rug.doc.asked", locale, names=", ".join(asked)))
+    endorsement = proposal.rug_endorsement
+    if endorsement is not None:
+        lines.append(
+            texts.get("rug.doc.endorsed", locale, name=endorsement.name, when=endorsement.at[:10])
+        )
+    elif proposal.status != Status.DRAFT:
+        lines.append(texts.get("rug.doc.not_endorsed", locale))
+    if proposal.decision is not None:
+        d = proposal.decision
+        lines.append(
+            texts.get(
+                "rug.doc.decision",
+                locale,
+                outcome=texts.get(f"status.{d.outcome}", locale),
+                by=d.by,
+                when=d.at[:10],
+                motivation=d.motivation or texts.get("proposal.not_given", locale),
+            )
+        )
+    return lines
+
+
+def proposals_docx(
+    proposals: Sequence[Proposal],
+    texts: Texts,
+    context: CheckContext | None = None,
+    summary: Sequence[tuple[str, Sequence[tuple[str, int]]]] = (),
+    now: datetime | None = None,
+) -> bytes:
+    """A Word document: a title and date, an optional summary of counts, then each proposal
+    under its title with who was asked, endorsed and decided, the skallkrav (when `context`
+    is given) and the template's fields in order."""
     from docx import Document  # python-docx is only needed for the attachment and the export
 
     document = Document()
-    first = True
+    when = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
+    document.add_heading(texts.get("rug.doc.title", "sv"), level=0)
+    document.add_paragraph(texts.get("rug.doc.created", "sv", when=when, n=len(proposals)))
+    for heading, counts in summary:
+        document.add_heading(heading, level=2)
+        for name, number in counts:
+            document.add_paragraph(f"{name}: {number}", style="List Bullet")
     for proposal in proposals:
-        if not first:
-            document.add_page_break()
-        first = False
+        document.add_page_break()
         document.add_heading(f"{proposal.id} {proposal.title}".strip(), level=1)
-        status = texts.get(f"status.{proposal.status}", "sv")
-        document.add_paragraph(texts.get("rug.doc.status", "sv", status=status))
-        if proposal.decision is not None:
-            d = proposal.decision
-            document.add_paragraph(
-                texts.get(
-                    "rug.doc.decision",
-                    "sv",
-                    outcome=texts.get(f"status.{d.outcome}", "sv"),
-                    by=d.by,
-                    when=d.at[:10],
-                    motivation=d.motivation or texts.get("proposal.not_given", "sv"),
-                )
-            )
+        for line in record_lines(proposal, texts):
+            document.add_paragraph(line)
+        if context is not None:
+            document.add_heading(texts.get("proposal.summary.checklist", "sv"), level=2)
+            for _met, line in checklist(proposal, context):
+                document.add_paragraph(line)
         for section in sections(proposal, texts)[1:]:
             document.add_heading(section.label, level=2)
             for line in section.value.split("\n"):

@@ -70,7 +70,24 @@ def test_the_word_document_follows_the_template_order(data_dir: Path, tmp_path: 
     labels = [texts.get(f"proposal.field.{f.id}") for f in FIELDS[1:]]
     paragraphs = Document(str(out)).paragraphs
     headings = [p.text for p in paragraphs if p.style is not None and p.style.name == "Heading 2"]
-    assert headings == labels * 2
+    assert [h for h in headings if h in labels] == labels * 2
+
+
+def test_the_word_document_says_who_decided_and_the_skallkrav(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """A title and date, the counts, and per proposal its record and the four skallkrav."""
+    out = tmp_path / "portfolio.docx"
+    assert main(["export", "--format", "docx", "--out", str(out)]) == 0
+    texts = Texts.load()
+    paragraphs = [p.text for p in Document(str(out)).paragraphs]
+    assert paragraphs[0] == texts.get("rug.doc.title")
+    assert paragraphs[1].endswith(": 2 förslag.")
+    assert "Region Halland: 2" in paragraphs
+    assert paragraphs.count(texts.get("proposal.summary.checklist")) == 2
+    assert sum(p.startswith("✔ 1. Berör både regionen och kommunerna") for p in paragraphs) == 2
+    assert sum(p.startswith("✖ 4. ") for p in paragraphs) == 2
+    assert paragraphs.count(texts.get("rug.doc.not_endorsed")) == 2
 
 
 def test_export_csv_to_stdout_with_table_on_stderr(
@@ -96,10 +113,23 @@ def test_export_json_to_a_file(data_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "export.json"
     assert main(["export", "--format", "json", "--out", str(out)]) == 0
     exported = json.loads(out.read_text(encoding="utf-8"))
-    assert [p["decision"]["by"] if p["decision"] else None for p in exported] == [
+    assert [p["decision"]["by"] if p["decision"] else None for p in exported["proposals"]] == [
         "Rolf Rugman",
         None,
     ]
+    counts = exported["counts"]
+    assert counts["total"] == 2
+    assert counts["by_status"] == {"vantar_pa_forankring": 1, "bifallen": 1}
+    assert counts["by_organisation"] == {"Region Halland": 2, "Varbergs kommun": 2}
+    assert counts["by_success_factor"] == {"Enkel": 2, "Trygg": 2}
+
+
+def test_export_csv_to_a_file_writes_the_counts_beside_it(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export.csv"
+    assert main(["export", "--format", "csv", "--out", str(out)]) == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "export-counts.csv").read_text())))
+    assert {"what": "Organisation", "name": "Region Halland", "count": "2"} in rows
+    assert {"what": "Status", "name": "bifallen", "count": "1"} in rows
 
 
 def test_export_docx_through_the_installed_command(data_dir: Path, tmp_path: Path) -> None:
@@ -120,7 +150,7 @@ def test_export_of_an_empty_folder(
     monkeypatch.setenv("OMTANKE_DATA_DIR", str(tmp_path / "nothing"))
     assert main(["export", "--format", "json"]) == 0
     out, err = capsys.readouterr()
-    assert json.loads(out) == [] and "Förslag totalt: 0" in err
+    assert json.loads(out)["proposals"] == [] and "Förslag totalt: 0" in err
     assert not (tmp_path / "nothing").exists()  # reading never creates the folder
 
 
