@@ -17,7 +17,7 @@ from typing import TextIO
 from domain.proposal import Proposal
 from knowledge.skallkrav import CheckContext
 from presentation.texts import Texts
-from rug.document import proposals_docx
+from rug.document import asked_members, proposals_docx
 from rug.portfolio import as_dict, canonical_organisations, portfolio
 from storage.errors import StoreError
 from storage.snapshot import open_snapshot
@@ -36,6 +36,7 @@ CSV_COLUMNS = (
     "goal_properties",
     "success_factors",
     "rug_contact",
+    "endorsement_asked",
     "endorsed_by",
     "decision",
     "decided_by",
@@ -90,6 +91,7 @@ def to_csv(proposals: Sequence[Proposal]) -> str:
                 "; ".join(p.goal_properties),
                 "; ".join(p.success_factors),
                 p.rug_contact,
+                "; ".join(asked_members(p)),
                 p.rug_endorsement.name if p.rug_endorsement else "",
                 d.outcome if d else "",
                 d.by if d else "",
