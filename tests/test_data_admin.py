@@ -435,7 +435,7 @@ async def test_cli_restore_and_erase_refuse_while_the_folder_is_in_use(
         assert await _run_beside(["escalations"], data, monkeypatch) == 0
         assert "Hur söker man pengar" in capsys.readouterr().out
         assert await _run_beside(["export", "--format", "json"], data, monkeypatch) == 0
-        assert len(json.loads(capsys.readouterr().out)) == 3
+        assert len(json.loads(capsys.readouterr().out)["proposals"]) == 3
 
         assert _hashes(data) == before
     finally:
@@ -454,7 +454,7 @@ def test_cli_backup_and_restore_into_a_fresh_folder(
     out = capsys.readouterr().out
     assert "Återställt:" in out and "3 förslag" in out
     assert _run(["export", "--format", "json"], fresh, monkeypatch) == 0
-    titles = [p["title"] for p in json.loads(capsys.readouterr().out)]
+    titles = [p["title"] for p in json.loads(capsys.readouterr().out)["proposals"]]
     assert sorted(titles) == sorted(["Trygg hemgång", "Idas förslag", OTHER_TITLE])
 
 
