@@ -35,11 +35,13 @@ class NotYetDeliverable(RuntimeError):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff: first retry after `base` seconds, doubling up to `cap`."""
+    """Exponential backoff: first retry after `base` seconds, doubling up to `cap`; the worker
+    looks every `poll` seconds; an attempt keeps others away from its item for `claim`."""
 
     base: float = 5.0
     cap: float = 900.0
     poll: float = 30.0
+    claim: float = 120.0
 
     def delay(self, attempts: int) -> float:
         """Seconds to wait after the given number of failed attempts."""
@@ -47,8 +49,6 @@ class RetryPolicy:
 
 
 DEFAULT_RETRY = RetryPolicy()
-# How long an attempt in progress keeps other workers away from its item.
-CLAIM_SECONDS = 120.0
 
 
 def _now() -> datetime:
@@ -148,7 +148,7 @@ class Delivery:
         ignore_claim = start_up and self._exclusive
         if claimed and not ignore_claim and _parse(claimed) > _now():
             return False
-        item.data["claimed_until"] = _iso(_now() + timedelta(seconds=CLAIM_SECONDS))
+        item.data["claimed_until"] = _iso(_now() + timedelta(seconds=self.retry.claim))
         item.data["claimed_by"] = self._owner
         item.data["attempts"] = int(item.data["attempts"]) + 1
         return await self.outbox.update(item)

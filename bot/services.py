@@ -12,7 +12,7 @@ from botframework.connector.auth import ServiceClientCredentialsFactory
 from bot.adapter import create_adapter
 from bot.delivery import Delivery, RetryPolicy
 from bot.proactive import ProactiveSenders
-from bot.settings import Settings
+from bot.settings import AzureSettings, Settings
 from knowledge.kb import KnowledgeBase
 from knowledge.malbild import Malbild, load_malbild
 from knowledge.rug import PeopleDirectory, load_people
@@ -23,6 +23,7 @@ from presentation.texts import Texts
 from rug.workflow import RugWorkflow
 from storage.base import Backend
 from storage.bot_storage import KeyValueBotStorage
+from storage.errors import StoreUnavailableError
 from storage.records import Records
 from storage.tiny_backend import TinyBackend
 
@@ -111,8 +112,36 @@ def load_directories(
 
 
 async def open_backend(settings: Settings) -> Backend:
-    """The configured storage backend, opened now (an old data folder is migrated first)."""
+    """The configured storage backend, opened now: the data folder (an old one is migrated
+    first), or the shared Azure account."""
+    if settings.storage == "azure" and settings.azure is not None:
+        return azure_backend(settings.azure)
     return await TinyBackend.open(settings.data_dir)
+
+
+def azure_backend(azure: AzureSettings) -> Backend:
+    """The Azure backend of the settings (connections open on first use)."""
+    # Imported here: the Azure SDKs are only loaded where they are used.
+    from storage.azure_backend import AzureBackend
+    from storage.azure_names import AzureStorageConfig
+
+    return AzureBackend(
+        AzureStorageConfig(
+            connection_string=azure.connection_string,
+            blob_url=azure.blob_url,
+            table_url=azure.table_url,
+            prefix=azure.prefix,
+        )
+    )
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    """The outbox's timing from the settings."""
+    return RetryPolicy(
+        base=settings.outbox_retry_seconds,
+        poll=settings.outbox_poll_seconds,
+        claim=settings.outbox_claim_seconds,
+    )
 
 
 async def open_services(
@@ -145,6 +174,12 @@ async def open_services(
         # Every record is read now: damage stops start-up with the file and record named,
         # and changes a crash interrupted are finished before the first turn.
         await records.open()
+    except StoreUnavailableError as error:
+        await records.close()
+        if settings.storage == "azure" and settings.azure is not None:
+            # Name the setting to check: the store's message names the account and table.
+            raise StoreUnavailableError(f"{error} (check {settings.azure.source})") from error
+        raise
     except BaseException:
         await records.close()
         raise
@@ -164,7 +199,10 @@ async def open_services(
         check_context=check_context,
         mail_recipient=settings.smtp.recipient if settings.smtp else None,
     )
-    delivery = Delivery(records.outbox, retry, exclusive=backend.kind != "azure")
+    # Several instances share an Azure outbox: a claim left by another one is waited for.
+    delivery = Delivery(
+        records.outbox, retry or retry_policy(settings), exclusive=backend.kind != "azure"
+    )
     senders = ProactiveSenders(adapter, records, texts, check_context, settings)
     senders.register(delivery)
     delivery.on_delivered("rug_card", workflow.remember_card)

@@ -14,8 +14,8 @@ from jsonpickle import errors, tags
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
 
+from storage.base import KeyValueStore
 from storage.errors import CorruptStoreError, ETagConflictError
-from storage.kv import KeyValueStore
 
 # Modules whose classes may be rebuilt from stored state; anything else could run code on load.
 DEFAULT_ALLOWED_MODULES: tuple[str, ...] = (
@@ -32,6 +32,8 @@ DEFAULT_ALLOWED_MODULES: tuple[str, ...] = (
 )
 _CLASS_TAGS = (tags.OBJECT, tags.TYPE, tags.FUNCTION, tags.MODULE)
 _LOCK_STRIPES = 256
+# Rounds of read-check-write for one key before giving up under constant contention.
+_WRITE_ATTEMPTS = 20
 ENVELOPE_ETAG = "e_tag"
 ENVELOPE_ITEM = "item"
 
@@ -125,24 +127,40 @@ class KeyValueBotStorage(Storage):
             if new_etag == "":
                 raise ValueError("KeyValueBotStorage.write(): etag missing")
             async with self._lock_for(key):
-                stored = await self.store.read([key])
-                old_etag = stored[key].get(ENVELOPE_ETAG) if key in stored else None
-                if (
-                    old_etag is not None
-                    and new_etag is not None
-                    and new_etag != "*"
-                    and new_etag != old_etag
-                ):
-                    raise ETagConflictError(
-                        f"Etag conflict.\nOriginal: {new_etag}\r\nCurrent: {old_etag}"
-                    )
-                item = change
-                # MemoryStorage rule: an item stored without an eTag never gets one.
-                if old_etag:
-                    # Random, not MemoryStorage's counter: a counter restarts with the process
-                    # and a stale eTag from before a restart could match again.
-                    item = _with_etag(change, uuid.uuid4().hex)
-                await self.store.write({key: self._flatten(key, item)})
+                await self._write_one(key, change, new_etag)
+
+    async def _write_one(self, key: str, change: object, new_etag: Any) -> None:
+        """Check the item's eTag and store it in one conditional write of the store.
+
+        The store's own eTag makes check-and-write atomic across processes (several instances
+        on one Azure account): if anyone wrote the key in between, it is read and checked again.
+        """
+        for _ in range(_WRITE_ATTEMPTS):
+            stored = await self.store.read_versioned(key)
+            old_etag = stored.document.get(ENVELOPE_ETAG) if stored is not None else None
+            if (
+                old_etag is not None
+                and new_etag is not None
+                and new_etag != "*"
+                and new_etag != old_etag
+            ):
+                raise ETagConflictError(
+                    f"Etag conflict.\nOriginal: {new_etag}\r\nCurrent: {old_etag}"
+                )
+            item = change
+            # MemoryStorage rule: an item stored without an eTag never gets one.
+            if old_etag:
+                # Random, not MemoryStorage's counter: a counter restarts with the process
+                # and a stale eTag from before a restart could match again.
+                item = _with_etag(change, uuid.uuid4().hex)
+            try:
+                await self.store.write_if(
+                    key, self._flatten(key, item), stored.etag if stored is not None else None
+                )
+            except ETagConflictError:
+                continue
+            return
+        raise ETagConflictError(f"{key!r} is written by others all the time; giving up")
 
     async def delete(self, keys: Iterable[str]) -> None:
         """Remove the keys; unknown keys are fine (BotState passes a set)."""

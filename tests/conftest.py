@@ -6,13 +6,14 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from knowledge.kb import KnowledgeBase
+from tests.azurite import Azurite
 from tests.builders import BotHarness
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -97,3 +98,13 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    """One Azurite for the whole run (tests keep apart by name prefix), stopped at the end."""
+    server = Azurite.start()
+    try:
+        yield server
+    finally:
+        server.stop()
