@@ -188,7 +188,7 @@ def _azure(env: Mapping[str, str]) -> AzureSettings:
             f"with a letter (it begins every container and table name), got {prefix!r}"
         )
     if connection and account_url:
-        raise SettingsError(f"set either {CONNECTION_STRING} or {ACCOUNT_URL}, not both")
+        raise SettingsError(f"{CONNECTION_STRING} and {ACCOUNT_URL} are both set; set one")
     if connection:
         _check_connection_string(connection)
         return AzureSettings(connection_string=connection, prefix=prefix)

@@ -161,7 +161,8 @@ def conflict(where: str, key: str) -> NoReturn:
 
 def unavailable(where: str, error: AzureError) -> StoreUnavailableError:
     """Our error for a failure of the account itself (unreachable, refused, throttled)."""
-    if isinstance(error, ClientAuthenticationError):
+    status = getattr(error, "status_code", None)
+    if isinstance(error, ClientAuthenticationError) or status in (401, 403):
         reason = "the account refused the credentials"
     elif isinstance(error, ServiceRequestError | ServiceResponseError):
         reason = "the account cannot be reached"

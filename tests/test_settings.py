@@ -181,3 +181,120 @@ def test_env_example_documents_the_manifest_and_chat_variables() -> None:
     )
     assert read >= OTHER_VARIABLES  # the list above is complete for what the code reads
     assert OTHER_VARIABLES - documented_variables() == set()
+
+
+# ----- OMTANKE_STORAGE=azure ----------------------------------------------------------------------
+
+SECRET = "c2VjcmV0LWtleS1uZXZlci1wcmludGVk"
+AZURITE_STRING = (
+    f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={SECRET};"
+    "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
+    "TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;"
+)
+
+
+def test_storage_defaults_to_tinydb_without_azure() -> None:
+    """The embedded store needs nothing; Azure settings are only read for azure."""
+    settings = Settings.from_env({"OMTANKE_AZURE_STORAGE_CONNECTION_STRING": "ignored"})
+
+    assert (settings.storage, settings.azure) == ("tinydb", None)
+
+
+def test_azure_by_connection_string() -> None:
+    """A connection string with both endpoints and a key; the key is never in the repr."""
+    settings = Settings.from_env(
+        {
+            "OMTANKE_STORAGE": "azure",
+            "OMTANKE_AZURE_STORAGE_CONNECTION_STRING": AZURITE_STRING,
+            "OMTANKE_AZURE_STORAGE_PREFIX": "omtanketest",
+        }
+    )
+
+    assert settings.storage == "azure" and settings.azure is not None
+    assert (settings.azure.connection_string, settings.azure.prefix) == (
+        AZURITE_STRING,
+        "omtanketest",
+    )
+    assert SECRET not in repr(settings)
+
+
+def test_azure_by_account_url_derives_the_table_url() -> None:
+    """A managed identity needs only the Blob URL: the Table URL is the same account's."""
+    settings = Settings.from_env(
+        {
+            "OMTANKE_STORAGE": "azure",
+            "OMTANKE_AZURE_STORAGE_ACCOUNT_URL": "https://omtanke.blob.core.windows.net/",
+        }
+    )
+
+    assert settings.azure is not None
+    assert (settings.azure.blob_url, settings.azure.table_url, settings.azure.prefix) == (
+        "https://omtanke.blob.core.windows.net",
+        "https://omtanke.table.core.windows.net",
+        "omtanke",
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"OMTANKE_STORAGE": "cosmos"}, "OMTANKE_STORAGE"),
+        ({"OMTANKE_STORAGE": "azure"}, "OMTANKE_AZURE_STORAGE_CONNECTION_STRING"),
+        (
+            {
+                "OMTANKE_AZURE_STORAGE_CONNECTION_STRING": AZURITE_STRING,
+                "OMTANKE_AZURE_STORAGE_ACCOUNT_URL": "https://a.blob.core.windows.net",
+            },
+            "OMTANKE_AZURE_STORAGE_CONNECTION_STRING",
+        ),
+        (
+            {"OMTANKE_AZURE_STORAGE_CONNECTION_STRING": "just some text"},
+            "OMTANKE_AZURE_STORAGE_CONNECTION_STRING",
+        ),
+        (
+            {"OMTANKE_AZURE_STORAGE_CONNECTION_STRING": "AccountName=a;BlobEndpoint=http://x"},
+            "OMTANKE_AZURE_STORAGE_CONNECTION_STRING",
+        ),
+        (
+            {"OMTANKE_AZURE_STORAGE_CONNECTION_STRING": AZURITE_STRING.split("TableEndpoint")[0]},
+            "OMTANKE_AZURE_STORAGE_CONNECTION_STRING",
+        ),
+        (
+            {"OMTANKE_AZURE_STORAGE_CONNECTION_STRING": "UseDevelopmentStorage=true"},
+            "OMTANKE_AZURE_STORAGE_CONNECTION_STRING",
+        ),
+        (
+            {"OMTANKE_AZURE_STORAGE_ACCOUNT_URL": "http://omtanke.blob.core.windows.net"},
+            "OMTANKE_AZURE_STORAGE_ACCOUNT_URL",
+        ),
+        (
+            {"OMTANKE_AZURE_STORAGE_ACCOUNT_URL": "omtanke.blob.core.windows.net"},
+            "OMTANKE_AZURE_STORAGE_ACCOUNT_URL",
+        ),
+        (
+            {"OMTANKE_AZURE_STORAGE_ACCOUNT_URL": "https://storage.example.org"},
+            "OMTANKE_AZURE_STORAGE_TABLE_URL",
+        ),
+        (
+            {
+                "OMTANKE_AZURE_STORAGE_CONNECTION_STRING": AZURITE_STRING,
+                "OMTANKE_AZURE_STORAGE_PREFIX": "Omtanke-Prod",
+            },
+            "OMTANKE_AZURE_STORAGE_PREFIX",
+        ),
+        ({"OMTANKE_OUTBOX_CLAIM_SECONDS": "soon"}, "OMTANKE_OUTBOX_CLAIM_SECONDS"),
+        ({"OMTANKE_OUTBOX_POLL_SECONDS": "0"}, "OMTANKE_OUTBOX_POLL_SECONDS"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_bad_azure_setting_names_the_variable_and_never_the_key(
+    env: dict[str, str], variable: str
+) -> None:
+    """Every Azure misconfiguration stops start-up with the variable named, the key unsaid."""
+    if "OMTANKE_STORAGE" not in env and not variable.startswith("OMTANKE_OUTBOX"):
+        env = {**env, "OMTANKE_STORAGE": "azure"}
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+
+    assert variable in str(caught.value)
+    assert SECRET not in str(caught.value)
