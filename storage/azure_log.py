@@ -18,15 +18,17 @@ from typing import Any
 from azure.core.exceptions import ResourceExistsError
 from azure.data.tables.aio import TableClient
 
-from storage.azure_names import document_properties, guarded, properties_document
+from storage.azure_names import (
+    document_properties,
+    guarded,
+    properties_document,
+    submit_transactions,
+)
 from storage.base import AppendLog, Document
 from storage.documents import check_document
 from storage.errors import CorruptStoreError, StoreError
 
 PARTITION = "entry"
-# Entity transactions hold at most 100 operations and 4 MiB.
-BATCH_OPERATIONS = 100
-BATCH_CHARS = 1_000_000
 
 
 class AzureTableLog(AppendLog):
@@ -97,24 +99,6 @@ class AzureTableLog(AppendLog):
             entries.append(entry)
         return entries
 
-    async def _submit(self, operations: list[tuple[str, dict[str, Any]]]) -> None:
-        """Run operations in entity transactions within Azure's size limits."""
-        batches: list[list[tuple[str, dict[str, Any]]]] = []
-        size = 0
-        for operation in operations:
-            weight = sum(len(str(v)) for v in operation[1].values())
-            if not batches or len(batches[-1]) >= BATCH_OPERATIONS or size + weight > BATCH_CHARS:
-                batches.append([])
-                size = 0
-            batches[-1].append(operation)
-            size += weight
-        for batch in batches:
-
-            async def submit(batch: list[tuple[str, dict[str, Any]]] = batch) -> None:
-                await self._table.submit_transaction(batch)
-
-            await guarded(self.where, submit)
-
     async def rewrite(self, entries: Sequence[Document]) -> None:
         """Replace every entry: the new ones are checked first, so a bad one changes nothing.
 
@@ -126,8 +110,8 @@ class AzureTableLog(AppendLog):
             ("delete", {"PartitionKey": PARTITION, "RowKey": str(entity["RowKey"])})
             for entity in await self._entities()
         ]
-        await self._submit(old)
-        await self._submit([("create", entity) for entity in new])
+        await submit_transactions(self.where, self._table, old)
+        await submit_transactions(self.where, self._table, [("create", e) for e in new])
 
     async def close(self) -> None:
         """Refuse further use (the backend closes the connection)."""

@@ -23,6 +23,7 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
+from azure.data.tables.aio import TableClient
 
 from storage.errors import (
     CorruptStoreError,
@@ -44,6 +45,9 @@ MAX_NAME = 1024
 CHUNK_CHARS = 30_000
 # Table entities are at most 1 MiB in all; leave room for the keys and the index.
 MAX_DOCUMENT_CHARS = 15 * CHUNK_CHARS
+# Entity transactions hold at most 100 operations and 4 MiB.
+BATCH_OPERATIONS = 100
+BATCH_CHARS = 1_000_000
 _PREFIX = re.compile(r"^[a-z][a-z0-9]{2,23}$")
 
 
@@ -187,3 +191,24 @@ async def guarded(where: str, call: Callable[[], Awaitable[T]]) -> T:
         raise unavailable(where, error) from error
     except AzureError as error:
         raise unavailable(where, error) from error
+
+
+async def submit_transactions(
+    where: str, table: TableClient, operations: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """Run table operations (one partition) in entity transactions within Azure's limits."""
+    batches: list[list[tuple[str, dict[str, Any]]]] = []
+    size = 0
+    for operation in operations:
+        weight = sum(len(str(value)) for value in operation[1].values())
+        if not batches or len(batches[-1]) >= BATCH_OPERATIONS or size + weight > BATCH_CHARS:
+            batches.append([])
+            size = 0
+        batches[-1].append(operation)
+        size += weight
+    for batch in batches:
+
+        async def submit(batch: list[tuple[str, dict[str, Any]]] = batch) -> None:
+            await table.submit_transaction(batch)
+
+        await guarded(where, submit)

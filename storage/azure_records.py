@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from azure.core import MatchConditions
@@ -31,9 +31,10 @@ from storage.azure_names import (
     encode_key,
     guarded,
     properties_document,
+    submit_transactions,
 )
-from storage.base import ANY, Document, ETag, RecordStore, Versioned
-from storage.documents import check_document, check_index, check_keys
+from storage.base import ANY, Document, ETag, RecordStore, Row, Versioned
+from storage.documents import check_document, check_index, check_keys, checked_rows
 from storage.errors import CorruptStoreError, StoreError
 
 PARTITION = "record"
@@ -86,7 +87,15 @@ class AzureTableRecordStore(RecordStore):
         document = properties_document(self.where, entity)
         if not isinstance(document, dict):
             raise CorruptStoreError(f"{self.where}: record {record_id!r} is not a JSON object")
-        return Versioned(record_id, document, str(entity.metadata["etag"]))
+        try:
+            index = json.loads(str(entity.get(INDEX_PROPERTY) or "{}"))
+        except ValueError as error:
+            raise CorruptStoreError(
+                f"{self.where}: record {record_id!r} has a bad index"
+            ) from error
+        if not isinstance(index, dict):
+            raise CorruptStoreError(f"{self.where}: record {record_id!r} has a bad index")
+        return Versioned(record_id, document, str(entity.metadata["etag"]), index)
 
     async def get(self, record_id: str) -> Versioned | None:
         """The record and its entity eTag."""
@@ -182,6 +191,26 @@ class AzureTableRecordStore(RecordStore):
         """Every record of the partition, in id order."""
         await self._open()
         return await self._query("PartitionKey eq @partition", {"partition": PARTITION})
+
+    async def rewrite(self, rows: Sequence[Row]) -> None:
+        """Replace the table's records: every row is checked first, so a bad one changes
+        nothing; then upserts and deletes in entity transactions of up to 100.
+
+        Not atomic across transactions; restore, migration and erase-user run with the
+        service stopped.
+        """
+        checked = checked_rows(rows)
+        entities = [self._entity(rid, doc, index) for rid, (doc, index) in checked.items()]
+        await self._open()
+        keep = {entity["RowKey"] for entity in entities}
+        stale = [
+            {"PartitionKey": PARTITION, "RowKey": encode_key(v.key)}
+            for v in await self.all()
+            if encode_key(v.key) not in keep
+        ]
+        operations: list[tuple[str, dict[str, Any]]] = [("upsert", e) for e in entities]
+        operations += [("delete", e) for e in stale]
+        await submit_transactions(self.where, self._table, operations)
 
     async def close(self) -> None:
         """Refuse further use (the backend closes the connection)."""
