@@ -10,9 +10,10 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from bot.adapter import create_adapter
+from bot.backends import open_backend
 from bot.delivery import Delivery, RetryPolicy
 from bot.proactive import ProactiveSenders
-from bot.settings import AzureSettings, Settings
+from bot.settings import Settings
 from knowledge.kb import KnowledgeBase
 from knowledge.malbild import Malbild, load_malbild
 from knowledge.rug import PeopleDirectory, load_people
@@ -25,7 +26,6 @@ from storage.base import Backend
 from storage.bot_storage import KeyValueBotStorage
 from storage.errors import StoreUnavailableError
 from storage.records import Records
-from storage.tiny_backend import TinyBackend
 
 logger = logging.getLogger(__name__)
 
@@ -111,37 +111,21 @@ def load_directories(
     return groups, rug, admins
 
 
-async def open_backend(settings: Settings) -> Backend:
-    """The configured storage backend, opened now: the data folder (an old one is migrated
-    first), or the shared Azure account."""
-    if settings.storage == "azure" and settings.azure is not None:
-        return azure_backend(settings.azure)
-    return await TinyBackend.open(settings.data_dir)
-
-
-def azure_backend(azure: AzureSettings) -> Backend:
-    """The Azure backend of the settings (connections open on first use)."""
-    # Imported here: the Azure SDKs are only loaded where they are used.
-    from storage.azure_backend import AzureBackend
-    from storage.azure_names import AzureStorageConfig
-
-    return AzureBackend(
-        AzureStorageConfig(
-            connection_string=azure.connection_string,
-            blob_url=azure.blob_url,
-            table_url=azure.table_url,
-            prefix=azure.prefix,
-        )
+def retry_policy(settings: Settings) -> RetryPolicy | None:
+    """The outbox's timing from the settings; None (Delivery's default) when none is set."""
+    default = Settings()
+    timing = (
+        settings.outbox_retry_seconds,
+        settings.outbox_poll_seconds,
+        settings.outbox_claim_seconds,
     )
-
-
-def retry_policy(settings: Settings) -> RetryPolicy:
-    """The outbox's timing from the settings."""
-    return RetryPolicy(
-        base=settings.outbox_retry_seconds,
-        poll=settings.outbox_poll_seconds,
-        claim=settings.outbox_claim_seconds,
-    )
+    if timing == (
+        default.outbox_retry_seconds,
+        default.outbox_poll_seconds,
+        default.outbox_claim_seconds,
+    ):
+        return None
+    return RetryPolicy(base=timing[0], poll=timing[1], claim=timing[2])
 
 
 async def open_services(
