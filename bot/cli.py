@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.backends import data_source
 from bot.settings import Settings, SettingsError
 from knowledge.errors import KnowledgeDataError
 from knowledge.skallkrav import CheckContext
@@ -101,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.export import run_export
 
         return run_export(
-            settings.data_dir,
+            data_source(settings),
             args.format,
             args.out,
             sys.stdout,
@@ -111,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "report":
         from bot.report import run_report
 
-        return run_report(settings.data_dir, args.out, sys.stdout, sys.stderr)
+        return run_report(data_source(settings), args.out, sys.stdout, sys.stderr)
     if args.command == "escalations":
         return _escalations(settings, args.json, sys.stdout, sys.stderr)
     if args.command in ("erase-user", "backup", "restore"):
@@ -125,10 +126,10 @@ def _escalations(settings: Settings, as_json: bool, stdout: TextIO, stderr: Text
     data folder, so also while the service runs)."""
     import asyncio
 
-    from storage.snapshot import open_snapshot
+    from bot.backends import data_source, open_checked
 
     async def read() -> list[dict[str, object]]:
-        records = await open_snapshot(settings.data_dir)
+        records = await open_checked(data_source(settings))
         try:
             return await records.escalations.all()
         finally:
@@ -153,15 +154,18 @@ def _data_admin(settings: Settings, args: argparse.Namespace) -> int:
     """erase-user, backup and restore (bot.data_admin)."""
     from bot import data_admin
 
+    azure = settings.azure if settings.storage == "azure" else None
     if args.command == "backup":
-        return data_admin.run_backup(settings.data_dir, args.dir, sys.stdout, sys.stderr)
+        return data_admin.run_backup(
+            settings.data_dir, args.dir, sys.stdout, sys.stderr, azure=azure
+        )
     if args.command == "restore":
         return data_admin.run_restore(
-            args.dir, settings.data_dir, args.replace, sys.stdout, sys.stderr
+            args.dir, settings.data_dir, args.replace, sys.stdout, sys.stderr, azure=azure
         )
     people = [p for p in (settings.rug_members_path, settings.admins_path) if p is not None]
     return data_admin.run_erase(
-        settings.data_dir, args.email, args.aad, people, sys.stdout, sys.stderr
+        settings.data_dir, args.email, args.aad, people, sys.stdout, sys.stderr, azure=azure
     )
 
 

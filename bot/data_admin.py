@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.backends import azure_backend
+from bot.settings import AzureSettings
 from storage.admin import (
     PSEUDONYM_PREFIX,
     AdminError,
@@ -28,6 +30,7 @@ from storage.admin import (
     restore,
 )
 from storage.admin import backup as backup_backend
+from storage.base import Backend
 from storage.errors import StoreBusyError, StoreError
 from storage.kv import LOCK_FILE
 from storage.records import Records
@@ -86,11 +89,20 @@ def _say(error: AdminError, **context: str) -> str:
 # ----- backup ----------------------------------------------------------------------------------
 
 
-def run_backup(data_dir: Path, target: Path, stdout: TextIO, stderr: TextIO) -> int:
-    """`omtanke backup DIR`: a logical dump of the data folder, also while the service runs."""
+def run_backup(
+    data_dir: Path,
+    target: Path,
+    stdout: TextIO,
+    stderr: TextIO,
+    *,
+    azure: AzureSettings | None = None,
+) -> int:
+    """`omtanke backup DIR`: a logical dump of the data folder (or the Azure account), also
+    while the service runs."""
     try:
-        check_backup_target(target, data_dir)
-        result = asyncio.run(_backup(data_dir, target, str(data_dir.resolve())))
+        check_backup_target(target, None if azure else data_dir)
+        source = _where(data_dir, azure) if azure else str(data_dir.resolve())
+        result = asyncio.run(_backup(data_dir, target, source, azure))
     except AdminError as error:
         stderr.write(f"Säkerhetskopian misslyckades: {_say(error)}\n")
         return 1
@@ -104,8 +116,18 @@ def run_backup(data_dir: Path, target: Path, stdout: TextIO, stderr: TextIO) -> 
     return 0
 
 
-async def _backup(data_dir: Path, target: Path, source: str) -> BackupResult:
-    backend = await snapshot(data_dir)
+def _where(data_dir: Path, azure: AzureSettings | None) -> str:
+    """Where the data is, in messages."""
+    if azure is None:
+        return str(data_dir)
+    return f"Azure-kontot {azure.blob_url or 'i anslutningssträngen'} (prefix {azure.prefix})"
+
+
+async def _backup(
+    data_dir: Path, target: Path, source: str, azure: AzureSettings | None
+) -> BackupResult:
+    # The account is read through the interfaces as it is: there is no file to snapshot.
+    backend = azure_backend(azure) if azure else await snapshot(data_dir)
     try:
         return await backup_backend(backend, target, source)
     finally:
@@ -116,11 +138,22 @@ async def _backup(data_dir: Path, target: Path, source: str) -> BackupResult:
 
 
 def run_restore(
-    backup_dir: Path, data_dir: Path, replace: bool, stdout: TextIO, stderr: TextIO
+    backup_dir: Path,
+    data_dir: Path,
+    replace: bool,
+    stdout: TextIO,
+    stderr: TextIO,
+    *,
+    azure: AzureSettings | None = None,
 ) -> int:
-    """`omtanke restore DIR`: check the backup, then load it while the service is stopped."""
+    """`omtanke restore DIR`: check the backup, then load it while the service is stopped
+    (on Azure nothing can check that: scale every instance to 0 first)."""
+    where = _where(data_dir, azure)
     try:
-        records, proposals, set_aside = asyncio.run(_restore(backup_dir, data_dir, replace))
+        aside_in = backup_dir.resolve().parent
+        records, proposals, set_aside = asyncio.run(
+            _restore(backup_dir, data_dir, replace, azure, aside_in)
+        )
     except StoreBusyError:
         stderr.write(
             f"Kan inte återställa nu: {_busy(data_dir)}. Stoppa tjänsten och kör kommandot "
@@ -128,28 +161,41 @@ def run_restore(
         )
         return 1
     except AdminError as error:
-        stderr.write(f"Återställningen misslyckades: {_say(error, data_dir=str(data_dir))}\n")
+        stderr.write(f"Återställningen misslyckades: {_say(error, data_dir=where)}\n")
         return 1
     except StoreError as error:
         stderr.write(f"Återställningen misslyckades: {error}\n")
         return 1
-    stdout.write(f"Återställt: {records} poster till {data_dir}, {proposals} förslag.\n")
+    stdout.write(f"Återställt: {records} poster till {where}, {proposals} förslag.\n")
     if set_aside is not None:
         stdout.write(f"Det som fanns innan ligger i {set_aside}.\n")
     return 0
 
 
-async def _restore(backup_dir: Path, data_dir: Path, replace: bool) -> tuple[int, int, Path | None]:
+async def _open(data_dir: Path, azure: AzureSettings | None) -> Backend:
+    return azure_backend(azure) if azure else await TinyBackend.open(data_dir)
+
+
+async def _restore(
+    backup_dir: Path,
+    data_dir: Path,
+    replace: bool,
+    azure: AzureSettings | None,
+    aside_in: Path,
+) -> tuple[int, int, Path | None]:
     content = await read_backup(backup_dir)
-    backend = await TinyBackend.open(data_dir)
+    backend = await _open(data_dir, azure)
     try:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        set_aside = data_dir.parent / f"{data_dir.name}{SET_ASIDE_SUFFIX}{stamp}"
+        # What the account held is set aside beside the backup, what a folder held beside it.
+        name = f"azure-{azure.prefix}" if azure else data_dir.name
+        parent = aside_in if azure else data_dir.parent
+        set_aside = parent / f"{name}{SET_ASIDE_SUFFIX}{stamp}"
         result = await restore(content, backend, replace=replace, set_aside=set_aside)
     finally:
         await backend.close()
-    # Opened as the service will open it: every record checked once more, from the files.
-    opened = Records(await TinyBackend.open(data_dir))
+    # Opened as the service will open it: every record checked once more, from the store.
+    opened = Records(await _open(data_dir, azure))
     try:
         await opened.open()
         proposals = len(await opened.proposals.all())
@@ -172,9 +218,13 @@ def _people(people_files: Sequence[Path]) -> list[Listed]:
 
 
 async def _erase(
-    data_dir: Path, email: str | None, aad: str | None, people_files: Sequence[Path]
+    data_dir: Path,
+    email: str | None,
+    aad: str | None,
+    people_files: Sequence[Path],
+    azure: AzureSettings | None,
 ) -> tuple[ErasureResult, list[Path]]:
-    backend = await TinyBackend.open(data_dir)
+    backend = await _open(data_dir, azure)
     try:
         # Damaged data stops here, before anything is changed.
         await Records(backend).open()
@@ -182,7 +232,9 @@ async def _erase(
     finally:
         # Closing folds the journals into the base files, so old values do not linger there.
         await backend.close()
-    traces = find_in_files(data_dir, result.matcher, skip=[LOCK_FILE]) if result.found else []
+    # find_mentions (in result.remaining) read the account; a folder's files are read too.
+    in_files = result.found and azure is None
+    traces = find_in_files(data_dir, result.matcher, skip=[LOCK_FILE]) if in_files else []
     return result, traces
 
 
@@ -193,13 +245,16 @@ def run_erase(
     people_files: list[Path],
     stdout: TextIO,
     stderr: TextIO,
+    *,
+    azure: AzureSettings | None = None,
 ) -> int:
-    """`omtanke erase-user`: exit 0 when erased, 1 when not possible or nothing was found."""
+    """`omtanke erase-user`: exit 0 when erased, 1 when not possible or nothing was found
+    (on Azure, with every instance stopped: nothing there can check it)."""
     if not email and not aad:
         stderr.write("Ange en e-postadress eller --aad med personens Entra-id.\n")
         return 2
     try:
-        result, traces = asyncio.run(_erase(data_dir, email, aad, people_files))
+        result, traces = asyncio.run(_erase(data_dir, email, aad, people_files, azure))
     except StoreBusyError:
         stderr.write(
             f"Kan inte radera nu: {_busy(data_dir)}. Stoppa tjänsten och kör kommandot igen. "

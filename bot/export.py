@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.backends import DataSource, open_checked
 from domain.proposal import Proposal
 from knowledge.skallkrav import CheckContext
 from presentation.texts import Texts
 from rug.document import asked_members, proposals_docx
 from rug.portfolio import as_dict, canonical_organisations, portfolio
 from storage.errors import StoreError
-from storage.snapshot import open_snapshot
 
 FORMATS = ("csv", "json", "docx")
 CSV_COLUMNS = (
@@ -45,10 +45,10 @@ CSV_COLUMNS = (
 )
 
 
-async def load_proposals(data_dir: Path) -> list[Proposal]:
-    """Every submitted proposal in the data folder, oldest first (read-only, every record
-    checked as at start-up; StoreError names a damaged one)."""
-    records = await open_snapshot(data_dir)
+async def load_proposals(source: DataSource) -> list[Proposal]:
+    """Every submitted proposal in the data folder or Azure account, oldest first (read-only,
+    every record checked as at start-up; StoreError names a damaged one)."""
+    records = await open_checked(source)
     try:
         return await records.proposals.all()
     finally:
@@ -147,7 +147,7 @@ def summary_table(proposals: Sequence[Proposal], texts: Texts) -> str:
 
 
 def run_export(
-    data_dir: Path,
+    data_dir: DataSource,
     fmt: str,
     out: Path | None,
     stdout: TextIO,

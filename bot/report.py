@@ -21,6 +21,7 @@ matplotlib.use("Agg")  # no display: draw to memory only
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
+from bot.backends import DataSource
 from bot.export import load_proposals
 from presentation.texts import DEFAULT_LOCALE, Texts
 from rug.portfolio import Portfolio, portfolio
@@ -183,7 +184,7 @@ def render_report(
     return "".join(parts)
 
 
-def run_report(data_dir: Path, out: Path, stdout: TextIO, stderr: TextIO) -> int:
+def run_report(data_dir: DataSource, out: Path, stdout: TextIO, stderr: TextIO) -> int:
     """Write the report page; 0 on success, 1 when the data cannot be read."""
     texts = Texts.load()
     try:
