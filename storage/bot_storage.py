@@ -6,6 +6,7 @@ import asyncio
 import copy
 import hashlib
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -14,7 +15,7 @@ from jsonpickle import errors, tags
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
 
-from storage.base import KeyValueStore
+from storage.base import KeyValueStore, Versioned
 from storage.errors import CorruptStoreError, ETagConflictError
 
 # Modules whose classes may be rebuilt from stored state; anything else could run code on load.
@@ -34,6 +35,8 @@ _CLASS_TAGS = (tags.OBJECT, tags.TYPE, tags.FUNCTION, tags.MODULE)
 _LOCK_STRIPES = 256
 # Rounds of read-check-write for one key before giving up under constant contention.
 _WRITE_ATTEMPTS = 20
+# Versions kept between a turn's read and its write (bounded: most are used at once).
+_SEEN_KEYS = 4096
 ENVELOPE_ETAG = "e_tag"
 ENVELOPE_ITEM = "item"
 
@@ -60,6 +63,8 @@ class KeyValueBotStorage(Storage):
         self._allowed = tuple(allowed_modules)
         # Check-then-write per key must not interleave; stripes bound memory for many keys.
         self._locks = [asyncio.Lock() for _ in range(_LOCK_STRIPES)]
+        # Key → the version last read from the store, for the write that follows the read.
+        self._seen: OrderedDict[str, Versioned | None] = OrderedDict()
 
     def _lock_for(self, key: str) -> asyncio.Lock:
         """The lock stripe guarding `key`."""
@@ -113,8 +118,24 @@ class KeyValueBotStorage(Storage):
         if not keys:
             return {}
         keys = list(keys)
-        envelopes = await self.store.read(keys)
-        return {key: self._restore(key, envelope) for key, envelope in envelopes.items()}
+        if len(keys) != 1:
+            envelopes = await self.store.read(keys)
+            return {key: self._restore(key, envelope) for key, envelope in envelopes.items()}
+        # One key (a turn's conversation state): read with its store eTag, so the write at
+        # the end of the turn can go straight to a conditional write (one request, not two).
+        key = keys[0]
+        found = await self.store.read_versioned(key)
+        if found is None:
+            self._remember(key, None)
+            return {}
+        self._remember(key, found)
+        return {key: self._restore(key, found.document)}
+
+    def _remember(self, key: str, found: Versioned | None) -> None:
+        self._seen[key] = found
+        self._seen.move_to_end(key)
+        while len(self._seen) > _SEEN_KEYS:
+            self._seen.popitem(last=False)
 
     async def write(self, changes: Mapping[str, object]) -> None:
         """Write items in order; a stale eTag raises ETagConflictError (a KeyError)."""
@@ -135,8 +156,11 @@ class KeyValueBotStorage(Storage):
         The store's own eTag makes check-and-write atomic across processes (several instances
         on one Azure account): if anyone wrote the key in between, it is read and checked again.
         """
+        # What this process read last (if anything): if nobody wrote since, no second read.
+        seen = key in self._seen
         for _ in range(_WRITE_ATTEMPTS):
-            stored = await self.store.read_versioned(key)
+            stored = self._seen.pop(key, None) if seen else await self.store.read_versioned(key)
+            seen = False
             old_etag = stored.document.get(ENVELOPE_ETAG) if stored is not None else None
             if (
                 old_etag is not None
@@ -159,12 +183,16 @@ class KeyValueBotStorage(Storage):
                 )
             except ETagConflictError:
                 continue
+            # The next write must read again: its new store eTag is not kept here.
             return
         raise ETagConflictError(f"{key!r} is written by others all the time; giving up")
 
     async def delete(self, keys: Iterable[str]) -> None:
         """Remove the keys; unknown keys are fine (BotState passes a set)."""
-        await self.store.delete(list(keys))
+        keys = list(keys)
+        for key in keys:
+            self._seen.pop(key, None)
+        await self.store.delete(keys)
 
     async def close(self) -> None:
         """Close the underlying store."""
