@@ -1,4 +1,4 @@
-"""Run the four benchmarks and print one report.
+"""Run the five benchmarks and print one report.
 
     .venv/bin/python -m benchmarks            # full run (about 5-10 minutes on 2 cores)
     .venv/bin/python -m benchmarks --quick    # smoke run with tiny counts (seconds)
@@ -30,6 +30,7 @@ if __package__ in (None, ""):  # `python benchmarks/run.py`
 import psutil  # type: ignore[import-untyped]
 from aiohttp import ClientSession, TCPConnector
 
+from benchmarks.azure import section_azure
 from benchmarks.data import (
     DRAFT_SEED,
     QUESTION_SEED,
@@ -589,7 +590,7 @@ async def section_startup(bench: Bench, templates: Templates) -> dict[str, Any]:
 
 # ----- main ------------------------------------------------------------------------------
 
-SECTIONS = ("latency", "scale", "load", "startup")
+SECTIONS = ("latency", "scale", "load", "startup", "azure")
 
 
 async def run(counts: Counts, only: Sequence[str], work: Path,
@@ -606,6 +607,7 @@ async def run(counts: Counts, only: Sequence[str], work: Path,
                 "scale": lambda: section_scale(bench, templates),
                 "load": lambda: section_load(bench, templates),
                 "startup": lambda: section_startup(bench, templates),
+                "azure": lambda: section_azure(bench),
             }
             for name in SECTIONS:
                 if name in only:
@@ -644,6 +646,13 @@ def print_targets(results: dict[str, Any]) -> None:
     if "startup" in results:
         value = max(results["startup"]["medians"].values())
         rows.append(("start-up <= 1.5 s (worst median)", f"{value:.2f} s", value <= 1.5))
+    if "azure" in results:
+        azure = results["azure"]
+        worst = max(azure["ratios"].values())
+        rows.append(("azure turn median <= 3 x tinydb (worst of KB/step)", f"{worst:.2f}x",
+                     worst <= 3))
+        rows.append(("azure load: 0 errors (one and two instances)", str(azure["errors"]),
+                     azure["errors"] == 0))
     for label, value, ok in rows:
         print(f"  [{'PASS' if ok else 'FAIL'}] {label:<52} {value}")
 

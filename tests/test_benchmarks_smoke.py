@@ -14,6 +14,7 @@ SECTIONS = (
     "== 2. Storage scale",
     "== 3. Load",
     "== 4. Start-up",
+    "== 5. Azure backend",
     "== Targets ==",
 )
 
