@@ -14,9 +14,10 @@ from typing import TextIO
 from bot.backends import data_source
 from bot.settings import Settings, SettingsError
 from knowledge.errors import KnowledgeDataError
+from knowledge.model import Answer
 from knowledge.skallkrav import CheckContext
 from presentation.cards import CardError
-from presentation.texts import TextsError
+from presentation.texts import Texts, TextsError
 from storage.errors import StoreError
 
 # Errors that mean a data or configuration file is damaged; each message names the file.
@@ -208,34 +209,47 @@ def _ask(
     if question is None and not as_json:
         print('Skriv en fråga, till exempel: omtanke ask "Vad är nära vård?"', file=sys.stderr)
         return 2
+    texts = Texts.load()
     questions = [question] if question is not None else (line.rstrip("\n") for line in stdin)
     for q in questions:
         if q is None:
             continue
         answer = kb.answer(q, locale)
         if as_json:
-            record = {
-                "question": q,
-                "answered": answer.answered,
-                "answer": _plain_answer(answer),
-                "topic": answer.topic if answer.answered else None,
-                "score": round(float(answer.score), 4),
-                "source": answer.source if answer.answered else None,
-            }
-            stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            record = _answer_record(answer, texts)
+            stdout.write(json.dumps({"question": q, **record}, ensure_ascii=False) + "\n")
             stdout.flush()
-        else:
-            stdout.write(_plain_answer(answer) + "\n")
-            if answer.answered and answer.related:
-                stdout.write(
-                    "\nRelaterat: " + " · ".join(title for _id, title in answer.related) + "\n"
-                )
+            continue
+        # A two-part question: each part as the user would read it, one after the other.
+        for i, part in enumerate(answer.parts or (answer,)):
+            stdout.write(("\n" if i else "") + _plain_answer(part, texts) + "\n")
+            if part.answered and part.related:
+                stdout.write(f"\n{texts.get('answer.related', part.lang)} "
+                             + " · ".join(title for _id, title in part.related) + "\n")
     return 0
 
 
-def _plain_answer(answer) -> str:  # type: ignore[no-untyped-def]
+def _answer_record(answer: Answer, texts: Texts) -> dict[str, object]:
+    """What `ask --json` writes for an answer (DESIGN.md), with its parts and suggestions."""
+    record: dict[str, object] = {
+        "answered": answer.answered,
+        "answer": _plain_answer(answer, texts),
+        "topic": answer.topic if answer.answered else None,
+        "score": round(float(answer.score), 4),
+        "source": answer.source if answer.answered else None,
+        "reason": answer.reason,
+        "lang": answer.lang,
+        "suggestions": [entry_id for entry_id, _title in answer.suggestions],
+    }
+    if answer.parts:
+        record["parts"] = [_answer_record(part, texts) for part in answer.parts]
+    return record
+
+
+def _plain_answer(answer: Answer, texts: Texts) -> str:
+    """The answer text, with its source line in the answer's language when answered."""
     if answer.answered and answer.source:
-        return f"{answer.text}\n\nKälla: {answer.source}"
+        return f"{answer.text}\n\n{texts.get('answer.source', answer.lang, source=answer.source)}"
     return str(answer.text)
 
 

@@ -39,6 +39,9 @@ _PERMISSIVE = DecisionModel({name: 0.0 for name in FEATURES}, 0.0, 1e-9)
 # 0.49), in 3 min 30 s against 1 min.
 FOLDS = 7
 DECLINE_TARGET = 0.965
+# Share of the written out-of-scope questions that may get "Menar du …?" suggestions
+# instead of a plain decline (they are still not answered).
+SUGGEST_BUDGET = 0.03
 
 Keep = Callable[[Labelled], bool]
 
@@ -160,14 +163,38 @@ def choose_threshold(
     return figures
 
 
+def choose_suggest(
+    model: DecisionModel, evidence: Evidence, budget: float = SUGGEST_BUDGET
+) -> tuple[float, float, float]:
+    """Lowest confidence for "Menar du …?" that offers suggestions to at most `budget` of the
+    written out-of-scope questions; (suggest, in-scope with the right entry first among
+    them, out-of-scope given suggestions), both as shares of their totals."""
+    rows = [(model.confidence(dict(zip(FEATURES, x, strict=True))), y, out)
+            for x, y, out, original in zip(evidence.samples, evidence.labels,
+                                            evidence.out_flags, evidence.original, strict=True)
+            if original]
+    best = (model.threshold, 0.0, 0.0)
+    for step in range(round(model.threshold * 100), 0, -1):
+        low = step / 100
+        band = [(y, out) for c, y, out in rows if low <= c < model.threshold]
+        offered = sum(1 for _, out in band if out) / max(evidence.out_of_scope, 1)
+        if offered > budget:
+            break
+        best = (low, sum(1 for y, out in band if y and not out) / max(evidence.in_scope, 1),
+                offered)
+    return best
+
+
 def fit_decision(evidence: Evidence, decline: float = DECLINE_TARGET
                  ) -> tuple[DecisionModel, float, float]:
-    """The decision fitted on the evidence, its threshold at the decline target, and the
-    in-scope and out-of-scope rates it reaches on that evidence."""
+    """The decision fitted on the evidence, its threshold at the decline target and its
+    suggestion band, and the in-scope and out-of-scope rates it reaches on that evidence."""
     beta = fit(evidence.samples, evidence.labels)
     model = DecisionModel(dict(zip(FEATURES, beta[1:], strict=True)), beta[0], 0.5)
     threshold, accuracy, declined = choose_threshold(model, evidence, decline)
-    return DecisionModel(model.weights, model.bias, threshold), accuracy, declined
+    model = DecisionModel(model.weights, model.bias, threshold)
+    suggest, _, _ = choose_suggest(model, evidence)
+    return DecisionModel(model.weights, model.bias, threshold, suggest), accuracy, declined
 
 
 def training_for(paths: Sequence[Path], variants: bool = True) -> Training:
@@ -198,13 +225,16 @@ def main(argv: list[str] | None = None) -> int:
     training = training_for(args.files, variants=not args.no_variants)
     evidence = training.cross_fitted(folds=args.folds)
     model, accuracy, declined = fit_decision(evidence, args.decline)
+    _, suggested_right, suggested_out = choose_suggest(model, evidence)
     ranker = training.ranker()
     args.ranker_out.write_text(json.dumps(ranker.to_json(), separators=(",", ":")) + "\n",
                                encoding="utf-8")
     args.out.write_text(json.dumps(model.to_json(), indent=2) + "\n", encoding="utf-8")
     print(f"{len(evidence.samples)} rankade frågor och varianter; tröskel {model.threshold:.2f}: "
           f"rätt {accuracy:.1%}, avböjda {declined:.1%} "
-          f"(på de skrivna inställningsfrågorna, var och en rankad utan sin egen del)")
+          f"(på de skrivna inställningsfrågorna, var och en rankad utan sin egen del); "
+          f"förslag från {model.suggest_from:.2f}: rätt post först för {suggested_right:.1%} "
+          f"av frågorna i scope, förslag till {suggested_out:.1%} av dem utanför")
     return 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from knowledge.text import STOPWORDS, normalize
+from knowledge.text import STOPWORDS, fold, normalize
 
 MAX_QUESTION_CHARS = 500
 
@@ -182,3 +182,95 @@ def focus_word(words: Sequence[str]) -> str | None:
                 return follower
         return None
     return None
+
+
+def answer_language(text: str, locale: str) -> str:
+    """"en" for the English locale or a question in English, else "sv".
+
+    Read on the folded words, not the normalized ones: synonym mapping turns English
+    content words into Swedish ("who" → "vem").
+    """
+    if locale.lower().startswith("en"):
+        return "en"
+    return "en" if is_english(re.findall(r"[a-z0-9]+", fold(text))) else "sv"
+
+
+_QUESTION_WORDS = (
+    r"(?:vad|hur|vem|vems|vilka|vilken|vilket|nar|var|vart|varfor|kan|far|maste|ska|finns"
+    r"|galler|what|how|who|which|when|where|why|can|is|are|does|do|should)"
+)
+# "vad är RUG *och hur* skickar jag in": a second question joined by a conjunction.
+# "… och var man bor" and "vad som är X och vad som är Y" are clauses, not questions.
+_SECOND_QUESTION = re.compile(
+    r"[,;]?\s+(?:och|samt|and|plus)\s+(?:ocksa\s+|aven\s+|also\s+)?"
+    rf"(?=(?!var\b|vart\b){_QUESTION_WORDS}\s+(?!som\b)\S+\s+\S+)",
+)
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+# A later part that points back ("… och när lanserades *den*?") is no question on its own.
+_POINTS_BACK = frozenset("den det dem dess deras denna dessa it they them its their".split())
+# "Finns det", "står det", "is there": the pronoun points at nothing.
+_EXPLETIVE = re.compile(r"\b(?:finns|fanns|star|stod|ar|var|blir|gar|galler|kravs|behovs|hander"
+                        r"|is|was)\s+det\b|\bdet\s+(?:finns|fanns|star|kravs|behovs|galler)\b")
+# Cheap test before the split: a second question mark or a joining word.
+_MAYBE_TWO = re.compile(r"\?.*\S.*\?|\b(?:och|samt|and|plus)\b", re.IGNORECASE | re.DOTALL)
+
+
+def question_parts(text: str, independent: bool = True) -> list[str]:
+    """The questions a message asks: two when it asks two things, else the message itself.
+
+    Two asking sentences ("Vad är RUG? Hur skickar jag in?"), or a question word after
+    "och"/"and" in an asking sentence ("vad är RUG och hur skickar jag in?"). Sentences
+    that do not ask (who the asker is, a greeting) go with the question that follows
+    them; a sign-off goes. Each part must name a topic of its own, else it is one
+    question ("vad är det och hur funkar det?"), and so does a second part that points
+    back with a pronoun ("… och när lanserades den?"). A third question joins the second.
+    With independent=False those two checks are left out: the message still asks twice
+    (knowledge.styles tags it so), though its parts cannot be answered apart.
+    """
+    if not _MAYBE_TWO.search(text):
+        return [text]
+    body = _SIGN_OFF.sub("", text).strip()
+    parts: list[str] = []
+    pending = ""
+    for sentence in _SENTENCE_END.split(body):
+        words = normalize(sentence).split()
+        if sentence.rstrip().endswith("?") or (words and words[0] in QUESTION_STARTS):
+            parts.append(f"{pending} {sentence}".strip())
+            pending = ""
+        else:
+            pending = f"{pending} {sentence}".strip()
+    if pending:
+        if parts:
+            parts[-1] = f"{parts[-1]} {pending}"
+        else:
+            parts = [pending]
+    if len(parts) == 1:
+        parts = _split_joined_question(parts[0])
+    if len(parts) < 2:
+        return [text]
+    parts = [parts[0], " ".join(parts[1:])]
+    if not independent:
+        return parts
+    if not all(any(_is_content(w) for w in normalize(p).split()) for p in parts):
+        return [text]
+    if _POINTS_BACK & set(re.findall(r"[a-z]+", _EXPLETIVE.sub(" ", fold(parts[1])))):
+        return [text]
+    return parts
+
+
+def _split_joined_question(text: str) -> list[str]:
+    """"vad är RUG och hur skickar jag in?" → two parts; one part when no question word
+    starts the sentence and another follows "och"/"and"."""
+    sentences = _SENTENCE_END.split(text)
+    last = sentences[-1]
+    folded = fold(last)
+    if len(folded) != len(last):  # folding changed the length: positions would not match
+        return [text]
+    first = re.match(rf"^\W*(?:\w+\W+){{0,3}}?{_QUESTION_WORDS}\b", folded)
+    second = _SECOND_QUESTION.search(folded)
+    if first is None or second is None or second.start() <= first.end():
+        return [text]
+    head = " ".join([*sentences[:-1], last[: second.start()].rstrip(" ,;")]).strip()
+    tail = last[second.end():].strip()
+    return [head + ("?" if last.rstrip().endswith("?") and not head.endswith("?") else ""),
+            tail]

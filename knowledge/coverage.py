@@ -75,7 +75,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Audit:
-    """The findings for every statement, and the entries that have no English answer."""
+    """The findings for every statement, and the entries without an English answer or title."""
 
     findings: tuple[Finding, ...]
     without_english: tuple[str, ...] = ()
@@ -264,7 +264,7 @@ def audit(statements: Sequence[Statement], entries: Sequence[Entry]) -> Audit:
         else:
             findings.append(Finding(statement, None, best))
     # An English question gets the English answer: every entry needs one.
-    without_english = tuple(e.id for e in entries if not e.answer_en)
+    without_english = tuple(e.id for e in entries if not (e.answer_en and e.title_en))
     return Audit(tuple(findings), without_english)
 
 
@@ -294,7 +294,7 @@ def format_audit(result: Audit, verbose: bool = False) -> str:
     for f in result.excluded:
         reasons[f.excluded or ""] = reasons.get(f.excluded or "", 0) + 1
     lines.extend(f"  utesluten: {reason} × {count}" for reason, count in sorted(reasons.items()))
-    lines.append(f"poster utan engelskt svar: {len(result.without_english)}"
+    lines.append(f"poster utan engelskt svar eller engelsk titel: {len(result.without_english)}"
                  + (f" ({', '.join(result.without_english)})" if result.without_english else ""))
     lines.extend(
         f"  EJ TÄCKT {f.statement.doc[:3]}:{f.statement.line} ({f.share:.2f}): {f.statement.text}"

@@ -25,11 +25,22 @@ FEATURES = (
 
 @dataclass(frozen=True)
 class DecisionModel:
-    """Logistic weights per feature, a bias, and the confidence needed to answer."""
+    """Logistic weights per feature, a bias, and the confidence needed to answer.
+
+    Between `suggest` and `threshold` the best entries are plausible but not sure: the
+    knowledge base offers them ("Menar du …?") instead of answering or declining. With
+    `suggest` equal to the threshold there is no such band.
+    """
 
     weights: dict[str, float]
     bias: float
     threshold: float
+    suggest: float | None = None
+
+    @property
+    def suggest_from(self) -> float:
+        """The lowest confidence at which the best entries are offered as suggestions."""
+        return self.threshold if self.suggest is None else self.suggest
 
     def confidence(self, features: Mapping[str, float]) -> float:
         """Estimated probability that the chosen entry answers the question."""
@@ -40,4 +51,5 @@ class DecisionModel:
 
     def to_json(self) -> dict[str, object]:
         """The model as stored in data/decision.json."""
-        return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold}
+        return {"weights": self.weights, "bias": self.bias, "threshold": self.threshold,
+                "suggest": self.suggest_from}

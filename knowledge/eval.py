@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.kb import KnowledgeBase
+from knowledge.kb import Answer, KnowledgeBase
 from knowledge.questions import (
     DEFAULT_FILES,
     Labelled,
@@ -39,6 +39,9 @@ class Report:
     in_scope_right: int = 0
     out_of_scope: int = 0
     declined: int = 0
+    # Not answered, but "Menar du …?" offered the right entry / offered anything.
+    in_scope_suggested: int = 0
+    out_of_scope_suggested: int = 0
     timings_ms: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -65,24 +68,30 @@ class Report:
         ordered = sorted(self.timings_ms)
         return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
-    def add(self, q: str, topics: Sequence[str], answered: bool, topic: str | None,
-            reason: str | None, score: float) -> None:
+    def add(self, q: str, topics: Sequence[str], answer: Answer) -> None:
         """Count one answer to a labelled question."""
+        offered = [eid for eid, _ in answer.suggestions]
         if topics:
             self.in_scope += 1
-            if answered and topic in topics:
+            if answer.answered and answer.topic in topics:
                 self.in_scope_right += 1
-            else:
-                got = topic if answered else f"avböjd ({reason})"
-                self.failures.append(
-                    f"{q!r}: väntade {'/'.join(topics)}, fick {got} (score {score})"
-                )
+                return
+            if any(eid in topics for eid in offered):
+                self.in_scope_suggested += 1
+            got = answer.topic if answer.answered else (
+                f"förslag {'/'.join(offered)}" if offered else f"avböjd ({answer.reason})")
+            self.failures.append(
+                f"{q!r}: väntade {'/'.join(topics)}, fick {got} (score {answer.score})"
+            )
         else:
             self.out_of_scope += 1
-            if not answered:
+            if offered:
+                self.out_of_scope_suggested += 1
+            if not answer.answered:
                 self.declined += 1
             else:
-                self.failures.append(f"{q!r}: skulle avböjas, fick {topic} (score {score})")
+                self.failures.append(
+                    f"{q!r}: skulle avböjas, fick {answer.topic} (score {answer.score})")
 
 
 def evaluate_questions(
@@ -98,8 +107,7 @@ def evaluate_questions(
             answer = kb.answer(question.q)
             best = min(best, (time.perf_counter() - start) * 1000.0)
         report.timings_ms.append(best)
-        report.add(question.q, question.topics, answer.answered, answer.topic, answer.reason,
-                   answer.score)
+        report.add(question.q, question.topics, answer)
     return report
 
 
@@ -123,13 +131,19 @@ def format_report(report: Report) -> str:
 
 
 def format_row(report: Report) -> str:
-    """One line of a table: name, in-scope right and out-of-scope declined."""
+    """One line of a table: in-scope right, out-of-scope declined, and "Menar du …?".
+
+    The last two columns count the questions not answered that got suggestions: in scope
+    with the right entry among them, out of scope with any.
+    """
     return (f"  {report.name:24} {report.in_scope_right:5}/{report.in_scope:<5} "
             f"{report.accuracy:6.1%}   {report.declined:4}/{report.out_of_scope:<4} "
-            f"{report.decline_rate:6.1%}")
+            f"{report.decline_rate:6.1%}   {report.in_scope_suggested:5} "
+            f"{report.out_of_scope_suggested:5}")
 
 
-TABLE_HEAD = f"  {'':24} {'i scope rätt':>18}   {'utanför avböjda':>16}"
+TABLE_HEAD = (f"  {'':24} {'i scope rätt':>18}   {'utanför avböjda':>16}   "
+              f"{'menar du: rätt':>14} {'utanför':>5}")
 
 
 def by_style(reports_of: dict[str, Report], styles: Sequence[str]) -> list[Report]:
@@ -146,9 +160,7 @@ def style_table(
         answer = kb.answer(question.q)
         for style in question.styles or (PLAIN,):
             if style in styles:
-                reports.setdefault(style, Report(style)).add(
-                    question.q, question.topics, answer.answered, answer.topic, answer.reason,
-                    answer.score)
+                reports.setdefault(style, Report(style)).add(question.q, question.topics, answer)
     return by_style(reports, styles)
 
 

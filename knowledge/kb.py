@@ -10,13 +10,15 @@ knowledge.decision (whether the best entry is safe to give).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from knowledge.clauses import (
     MAX_QUESTION_CHARS,
     SIDE_WEIGHT,
-    is_english,
+    answer_language,
     looks_like_question,
+    question_parts,
     topic_words,
     weighted_clauses,
 )
@@ -39,8 +41,11 @@ from knowledge.typos import TypoCorrector
 
 __all__ = ["Answer", "Entry", "KnowledgeBase", "looks_like_question"]
 
-# A decline reason, or the best entry with the evidence the decision weighs.
-Outcome = str | tuple[str, dict[str, float]]
+# A decline reason, or the best entry with the evidence the decision weighs and the best
+# entries with their scores.
+Outcome = str | tuple[str, dict[str, float], tuple[tuple[str, float], ...]]
+# A runner-up is offered as a suggestion when it scores this share of the best.
+_SUGGEST_SHARE = 0.5
 
 
 class KnowledgeBase:
@@ -100,18 +105,54 @@ class KnowledgeBase:
         return self._by_id[entry_id]
 
     def answer(self, question: str, locale: str = "sv") -> Answer:
-        """Answer a staff question from the KB, or decline politely with a reason."""
+        """Answer a staff question from the KB, offer suggestions, or decline with a reason.
+
+        A question that asks two things gets one answer per part (Answer.parts), when the
+        whole message is answered or at least plausible ("uncertain"): a decline of the
+        whole – by a rule (medicine, a patient, off topic, a detail the sources do not
+        give) or by the decision – stands, since a part alone loses what the other part
+        said about it ("Hur länge gäller strategin och vilka mål innehåller *den*?").
+        """
+        whole = self._answer_one(question, locale)
+        texts = question_parts(question[:MAX_QUESTION_CHARS]) if question else []
+        if len(texts) < 2 or not (whole.answered or whole.reason == "uncertain"):
+            return whole
+        # The language of the whole message: a part alone may be too short to tell.
+        parts = [self._answer_one(text, whole.lang) for text in texts]
+        answered = [p for p in parts if p.answered]
+        if not answered:
+            return whole
+        topics = {p.topic for p in answered}
+        # The whole message's answer, which a part was unsure about, reads the parts
+        # together better than the split does.
+        if whole.answered and whole.topic not in topics and any(
+                s[0] == whole.topic for p in parts for s in p.suggestions):
+            return whole
+        # A part whose best guesses include the answered topic asks about the same thing
+        # ("vad står RUG för och vad gör gruppen?").
+        same = all(p.answered or any(s[0] in topics for s in p.suggestions) for p in parts)
+        if len(topics) == 1 and same:
+            return answered[0]
+        return replace(answered[0], parts=tuple(parts))
+
+    def _answer_one(self, question: str, locale: str) -> Answer:
+        """One question: the entry's answer, suggestions in the middle band, or a decline."""
         lang, outcome = self._assess(question, locale)
         if isinstance(outcome, str):
             return self._decline(outcome, lang, 0.0)
-        entry_id, features = outcome
+        entry_id, features, candidates = outcome
         confidence = self._decision.confidence(features)
-        if confidence < self._decision.threshold:
-            return self._decline("low_confidence", lang, confidence)
-        return self._answer_with(self._by_id[entry_id], lang, confidence)
+        if confidence >= self._decision.threshold:
+            return self._answer_with(self._by_id[entry_id], lang, confidence)
+        if confidence >= self._decision.suggest_from:
+            return self._suggest(candidates, lang, confidence)
+        return self._decline("low_confidence", lang, confidence)
 
     def answer_topic(self, entry_id: str, locale: str = "sv") -> Answer | None:
-        """The answer of one entry, for a related-question button; None if the id is unknown."""
+        """The answer of one entry, for a related-question or suggestion button.
+
+        None if the id is unknown; `locale` "en…" gives the English answer and titles.
+        """
         entry = self._by_id.get(entry_id)
         if entry is None:
             return None
@@ -123,7 +164,7 @@ class KnowledgeBase:
         For calibration (knowledge.calibrate): the same path as answer(), without deciding.
         """
         _, outcome = self._assess(question, "sv")
-        return None if isinstance(outcome, str) else outcome
+        return None if isinstance(outcome, str) else outcome[:2]
 
     def training_texts(self) -> list[tuple[str, str]]:
         """(text, entry id) of every title, phrasing and keyword: the ranker's own examples."""
@@ -142,7 +183,7 @@ class KnowledgeBase:
         text = (question or "")[:MAX_QUESTION_CHARS]
         normalized = normalize(text)
         words = normalized.split()
-        lang = "en" if locale.lower().startswith("en") or is_english(words) else "sv"
+        lang = answer_language(text, locale)
         if not words:
             return lang, "empty"
         whole = f" {normalized} "
@@ -164,7 +205,8 @@ class KnowledgeBase:
         ranked = self._scorer.rank_question(clauses, weighted)
         if ranked is None or not all(self._mentions(ranked.entry_id, d) for d in details):
             return lang, "low_confidence"
-        return lang, (ranked.entry_id, {**ranked.features, "english": float(lang == "en")})
+        features = {**ranked.features, "english": float(lang == "en")}
+        return lang, (ranked.entry_id, features, ranked.candidates)
 
     def _mentions(self, entry_id: str, detail: str) -> bool:
         """Whether an asked-for detail is one word that the entry's own text has.
@@ -179,9 +221,26 @@ class KnowledgeBase:
 
     def _answer_with(self, entry: Entry, lang: str, score: float) -> Answer:
         """The answer of an entry in a language, with its related questions."""
-        body = entry.answer_en if lang == "en" and entry.answer_en else entry.answer
-        related = tuple((r, self._by_id[r].title) for r in entry.related[:3])
-        return Answer(True, body, entry.id, round(score, 3), entry.source, related)
+        related = tuple((r, self._by_id[r].title_in(lang)) for r in entry.related[:3])
+        return Answer(True, entry.answer_in(lang), entry.id, round(score, 3), entry.source,
+                      related, lang=lang)
+
+    def _suggest(
+        self, candidates: Sequence[tuple[str, float]], lang: str, score: float
+    ) -> Answer:
+        """"Menar du …?": the two or three most likely entries, as (id, title) and as text.
+
+        The runners-up are offered when they score at least half the best; the second
+        always is, so there is a choice.
+        """
+        best = candidates[0][1] if candidates else 0.0
+        chosen = [eid for i, (eid, s) in enumerate(candidates)
+                  if i < 2 or s >= _SUGGEST_SHARE * best]
+        suggestions = tuple((eid, self._by_id[eid].title_in(lang)) for eid in chosen)
+        text = "\n".join([self._declines[lang]["uncertain"],
+                          *(f"• {title}" for _, title in suggestions)])
+        return Answer(False, text, None, round(score, 3), None, (), "uncertain", lang,
+                      suggestions)
 
     def _decline(self, reason: str, lang: str, score: float) -> Answer:
         """A polite decline that offers to pass the question on to the coordinators."""
@@ -193,4 +252,5 @@ class KnowledgeBase:
             source=None,
             related=(),
             reason=reason,
+            lang=lang,
         )

@@ -71,6 +71,16 @@ def _str_field(path: Path, entry_id: str, raw: Mapping[str, Any], key: str) -> s
     return value.strip()
 
 
+def _optional_text(path: Path, entry_id: str, raw: Mapping[str, Any], key: str) -> str | None:
+    """Return an optional non-empty string field (missing means None)."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, entry_id, f"fältet {key!r} ska vara en text")
+    return value.strip()
+
+
 def _str_list(path: Path, entry_id: str, raw: Mapping[str, Any], key: str) -> list[str]:
     """Return an optional list of strings (missing means empty)."""
     value = raw.get(key, [])
@@ -187,9 +197,6 @@ def _parse_entry(
     source = _str_field(path, entry_id, item, "source")
     if source not in sources:
         raise _fail(path, entry_id, f"okänd källa {source!r}")
-    answer_en = item.get("answer_en")
-    if answer_en is not None and (not isinstance(answer_en, str) or not answer_en.strip()):
-        raise _fail(path, entry_id, "fältet 'answer_en' ska vara en text")
     related = _str_list(path, entry_id, item, "related")
     entry = Entry(
         id=entry_id,
@@ -197,12 +204,15 @@ def _parse_entry(
         answer=_str_field(path, entry_id, item, "answer"),
         source=source,
         related=tuple(related),
-        answer_en=answer_en.strip() if isinstance(answer_en, str) else None,
+        answer_en=_optional_text(path, entry_id, item, "answer_en"),
+        title_en=_optional_text(path, entry_id, item, "title_en"),
     )
     texts = {
         "title": [entry.title],
         "keywords": _str_list(path, entry_id, item, "keywords"),
-        "phrasings": _str_list(path, entry_id, item, "phrasings"),
+        # The English title is one more way to ask for the entry.
+        "phrasings": [*_str_list(path, entry_id, item, "phrasings"),
+                      *([entry.title_en] if entry.title_en else [])],
         "answer": [entry.answer],
     }
     # An entry whose title asks "vad är tidplanen …" answers a "när …" question: the
@@ -254,12 +264,14 @@ def _target_group_entry(
         source=_str_field(path, tid, template, "source"),
         related=tuple(_str_list(path, tid, template, "related")),
         answer_en=answer_en,
+        title_en=_optional_text(path, tid, template, "title_en"),
     )
     aliases = [a for _, _, als in groups for a in als]
     texts = {
         "title": [entry.title],
         "keywords": _str_list(path, tid, template, "keywords"),
-        "phrasings": _str_list(path, tid, template, "phrasings"),
+        "phrasings": [*_str_list(path, tid, template, "phrasings"),
+                      *([entry.title_en] if entry.title_en else [])],
         "answer": [entry.answer],
         "extra": [*names, *aliases],
     }
@@ -319,7 +331,11 @@ def read_decision(path: Path) -> DecisionModel:
     threshold = raw.get("threshold")
     if not isinstance(threshold, (int, float)) or not 0.0 < float(threshold) < 1.0:
         raise KnowledgeDataError(path, "threshold", "ska vara ett tal mellan 0 och 1")
-    return DecisionModel(numbers, bias, float(threshold))
+    suggest = raw.get("suggest", threshold)
+    if (not isinstance(suggest, (int, float)) or isinstance(suggest, bool)
+            or not 0.0 < float(suggest) <= float(threshold)):
+        raise KnowledgeDataError(path, "suggest", "ska vara ett tal över 0 och högst 'threshold'")
+    return DecisionModel(numbers, bias, float(threshold), float(suggest))
 
 
 def read_ranker(path: Path) -> TermRanker:

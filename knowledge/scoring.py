@@ -34,6 +34,8 @@ _FOCUS_BOOST = 2.0
 _TIE_MARGIN = 0.03
 # Share of the score that comes from the closest single title or phrasing.
 _NEAREST_SHARE = 0.3
+# How many of the best entries a ranking keeps (for "Menar du …?").
+_CANDIDATES = 3
 # A clause scored on its own is discounted this much against the whole question.
 _CLAUSE_FACTOR = 0.85
 
@@ -65,6 +67,8 @@ class Ranked:
     entry_id: str
     score: float
     features: dict[str, float]
+    # The best entries with their scores, best first (the chosen entry leads).
+    candidates: tuple[tuple[str, float], ...] = ()
 
 
 def with_cues(
@@ -125,11 +129,13 @@ class Scorer:
                 discounted = candidate.score * _CLAUSE_FACTOR
                 if ranked is None or discounted > ranked.score:
                     ranked = Ranked(candidate.entry_id, discounted,
-                                    {**candidate.features, "score": discounted})
+                                    {**candidate.features, "score": discounted},
+                                    candidate.candidates)
                     clause_won = 1.0
         if ranked is None:
             return None
-        return Ranked(ranked.entry_id, ranked.score, {**ranked.features, "clause": clause_won})
+        return Ranked(ranked.entry_id, ranked.score, {**ranked.features, "clause": clause_won},
+                      ranked.candidates)
 
     def rank(self, weighted: Sequence[tuple[str, float]]) -> Ranked | None:
         """Score every entry for the question; return the best entry with its evidence.
@@ -150,7 +156,9 @@ class Scorer:
             if close:
                 best_id = max(close, key=lambda e: scored[e][0])
         score = scored[best_id][0]
-        runner_up = max((v[0] for e, v in scored.items() if e != best_id), default=0.0)
+        others = sorted(((e, v[0]) for e, v in scored.items() if e != best_id),
+                        key=lambda item: -item[1])
+        runner_up = others[0][1] if others else 0.0
         kind_mismatch = (result.kind is not None
                          and result.kind != self._index.docs[best_id].title_kind)
         return Ranked(best_id, score, {
@@ -161,7 +169,7 @@ class Scorer:
             "words": math.log1p(result.content),
             "kind_mismatch": 1.0 if kind_mismatch else 0.0,
             **self._learned_evidence(best_id, result),
-        })
+        }, ((best_id, score), *others[:_CANDIDATES - 1]))
 
     def _learned_evidence(self, entry_id: str, result: Scored) -> dict[str, float]:
         """The re-ranker's probabilities for the entry and for "outside the knowledge".

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from knowledge.clauses import CONTEXT_WEIGHT, is_english, weighted_words
+from knowledge.clauses import CONTEXT_WEIGHT, is_english, question_parts, weighted_words
 from knowledge.kb import KnowledgeBase
 from knowledge.text import STOPWORDS, fold
 
@@ -38,19 +38,6 @@ _SHORT_WORDS = 6
 _LONG_WORDS = 15
 _FORMAL_WORDS = 10
 _DIACRITICS = re.compile(r"[åäöéÅÄÖÉ]")
-_QUESTION_WORD = (
-    r"(?:vad|hur|vem|vems|vilka|vilken|vilket|när|nar|var|vart|varför|varfor|kan|får|far"
-    r"|måste|maste|ska|finns|gäller|galler|what|how|who|which|when|where|why|can|is|are"
-    r"|does|do|should)"
-)
-# "vad är RUG *och hur* skickar jag in": a second question joined by a conjunction.
-# "… och var man bor", "vad som är X och vad som är Y" are clauses, not questions.
-_SECOND_QUESTION = re.compile(
-    r"\b(?:och|samt|and|plus)\s+(?:också\s+|även\s+|also\s+)?"
-    rf"(?!var\b|vart\b){_QUESTION_WORD}\b\s+(?!som\b)\S+\s+\S+",
-    re.IGNORECASE,
-)
-_FIRST_QUESTION = re.compile(rf"^\W*(?:\w+\W+){{0,3}}?{_QUESTION_WORD}\b", re.IGNORECASE)
 _GREETING = re.compile(
     r"^\s*(?:hej|hejsan|hallå|halla|halloj|tjena|tja|hallåj|god morgon|god dag|goddag"
     r"|hi|hello|hey|dear|good morning|good afternoon)\b",
@@ -119,7 +106,8 @@ class StyleTagger:
                 r"\b(?:jag|vi) (?:är|ar|jobbar|arbetar|sitter|har|ska)\b|\bI(?: am|'m| work)\b",
                 text, re.IGNORECASE)):
             styles.add("long_self_description")
-        if self._asks_twice(text):
+        # The split the knowledge base answers by, also where the parts lean on each other.
+        if len(question_parts(text, independent=False)) >= 2:
             styles.add("two_questions")
         if _GREETING.search(text) or _SIGN_OFF.search(text):
             styles.add("wrapped")
@@ -131,16 +119,6 @@ class StyleTagger:
         ):
             styles.add("formal")
         return tuple(s for s in STYLES if s in styles)
-
-    @staticmethod
-    def _asks_twice(text: str) -> bool:
-        """Two questions: two asking sentences, or a question word after "och"/"and"."""
-        asking = [part for part in re.split(r"(?<=[?])\s+", text.strip())
-                  if part.rstrip().endswith("?") and len(part.split()) >= 2]
-        if len(asking) >= 2:
-            return True
-        return any(_FIRST_QUESTION.search(part) and _SECOND_QUESTION.search(part)
-                   for part in re.split(r"(?<=[.?!])\s+", text.strip()))
 
     def _lacks_diacritics(self, text: str, normalized: Sequence[str]) -> bool:
         """Swedish written without å, ä, ö: a folded form of a word that has them."""

@@ -18,6 +18,8 @@ import pytest
 from bot import cli
 from bot.services import open_services
 from bot.settings import Settings
+from knowledge.model import Answer
+from presentation.texts import Texts
 from tests.conftest import (
     EXAMPLE_RUG_MEMBERS,
     REPO_ROOT,
@@ -58,7 +60,8 @@ def test_ask_prints_the_answer_with_its_source(tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert "personcentrerat" in lines[0]
     assert SOURCE_LINE in lines
-    assert done.stdout.count("Relaterat: ") == 1
+    # One line of related questions, under the locale's heading.
+    assert done.stdout.count(Texts.load().get("answer.related", "sv") + " ") == 1
 
 
 def test_ask_without_a_question_explains_usage(omtanke_in_process: Any) -> None:
@@ -89,6 +92,33 @@ def test_ask_json_reads_questions_from_stdin(tmp_path: Path) -> None:
     assert records[0]["answer"].endswith("\n\n" + SOURCE_LINE)
     assert "Källa:" not in records[2]["answer"]
     assert records[2]["answer"].startswith("Det kan jag tyvärr inte svara säkert på.")
+
+
+def test_ask_json_reports_parts_and_language(omtanke_in_process: Any) -> None:
+    """A two-part question gets a `parts` list; an English one `"lang": "en"`."""
+    questions = ["Vad är RUG och hur skickar jag in ett förslag?", "What is RUG?"]
+    code, out, err = omtanke_in_process(["ask", "--json"], stdin="\n".join(questions) + "\n")
+    assert code == 0, err
+    two, english = [json.loads(line) for line in out.splitlines()]
+    assert (two["answered"], two["topic"], two["lang"]) == (True, "rug", "sv")
+    assert [(p["answered"], p["topic"]) for p in two["parts"]] == [(True, "rug"),
+                                                                   (True, "skicka_in")]
+    assert (english["topic"], english["lang"], english["suggestions"]) == ("rug", "en", [])
+    assert "parts" not in english
+    assert english["answer"].endswith(Texts.load().get("answer.source", "en",
+                                                       source=english["source"]))
+
+
+def test_ask_reports_suggestions_as_not_answered() -> None:
+    """ "Menar du …?" is `"answered": false` with the offered topics, and plain text lists them."""
+    texts = Texts.load()
+    unsure = Answer(False, "Menar du något av det här?\n• Vad är RUG?\n• Vad är GNHH?", None,
+                    0.3, None, (), "uncertain", "sv", (("rug", "Vad är RUG?"),
+                                                       ("gnhh", "Vad är GNHH?")))
+    record = cli._answer_record(unsure, texts)
+    assert (record["answered"], record["topic"], record["suggestions"]) == (
+        False, None, ["rug", "gnhh"])
+    assert record["answer"].splitlines()[1:] == ["• Vad är RUG?", "• Vad är GNHH?"]
 
 
 def test_check_json_complete_proposal(tmp_path: Path) -> None:

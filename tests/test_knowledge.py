@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from knowledge.clauses import weighted_words
 from knowledge.errors import KnowledgeDataError
 from knowledge.kb import KnowledgeBase, looks_like_question
-from knowledge.loader import PACKAGED, read_decline_policy
+from knowledge.loader import PACKAGED, read_decision, read_decline_policy
 from knowledge.malbild import DEFAULT_MALBILD_PATH, load_malbild
 from knowledge.text import fold, split_compound, stem, terms, tokenize
 
@@ -531,3 +532,103 @@ def test_a_self_description_does_not_change_what_the_ranker_sees(kb: KnowledgeBa
     assert kb.question_terms("Jag jobbar som undersköterska i Varberg. Vad är RUG?") == (
         kb.question_terms("Vad är RUG?")
     )
+
+
+# ----- "Menar du …?", two-part questions and the answer's language (issue 14) ----------
+
+
+@pytest.fixture(scope="module")
+def unsure() -> KnowledgeBase:
+    """The packaged knowledge base with a decision that is never sure enough to answer."""
+    packaged = read_decision(PACKAGED.decision)
+    return KnowledgeBase.load(decision=replace(packaged, threshold=0.9999, suggest=0.0001))
+
+
+def test_a_plausible_question_below_the_threshold_gets_suggestions(unsure: KnowledgeBase
+                                                                    ) -> None:
+    answer = unsure.answer("Vad är RUG?")
+    assert (answer.answered, answer.reason, answer.topic) == (False, "uncertain", None)
+    ids = [entry_id for entry_id, _ in answer.suggestions]
+    assert ids[0] == "rug" and 2 <= len(ids) <= 3 and len(set(ids)) == len(ids)
+    assert answer.suggestions[0][1] == unsure.entry("rug").title
+    lines = answer.text.splitlines()
+    assert lines[1:] == [f"• {title}" for _, title in answer.suggestions]
+    # A click on a suggestion answers that entry.
+    clicked = unsure.answer_topic(ids[1])
+    assert clicked is not None and (clicked.answered, clicked.topic) == (True, ids[1])
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Vilken dos alvedon ska jag ge?", "Min patient 19121212-1212 har frågor om RUG",
+     "Vad blir det för väder i Halmstad?", "Vem är ordförande i RUG?"],
+)
+def test_medical_personal_and_off_topic_questions_get_no_suggestions(
+    unsure: KnowledgeBase, question: str
+) -> None:
+    answer = unsure.answer(question)
+    assert (answer.answered, answer.suggestions) == (False, ())
+    assert answer.reason in ("sensitive", "out_of_scope", "low_confidence")
+
+
+def test_far_below_the_threshold_is_a_plain_decline(kb: KnowledgeBase) -> None:
+    answer = kb.answer("Vilken färg har bilen?")
+    assert (answer.reason, answer.suggestions) == ("low_confidence", ())
+
+
+def test_a_suggestion_band_above_the_threshold_is_refused(tmp_path: Path) -> None:
+    raw = json.loads(PACKAGED.decision.read_text(encoding="utf-8"))
+    raw["suggest"] = raw["threshold"] + 0.1
+    path = tmp_path / "decision.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(KnowledgeDataError, match="suggest"):
+        read_decision(path)
+
+
+def test_two_questions_get_one_answer_each(kb: KnowledgeBase) -> None:
+    answer = kb.answer("Vad är RUG och hur skickar jag in ett förslag?")
+    assert [(p.answered, p.topic) for p in answer.parts] == [(True, "rug"), (True, "skicka_in")]
+    # The main fields describe the first part, as for a one-part question.
+    assert (answer.answered, answer.topic, answer.text) == (True, "rug",
+                                                            answer.parts[0].text)
+    separate = kb.answer("Vad är målbilden? Och vilka skallkrav finns?")
+    assert [p.topic for p in separate.parts] == ["malbild", "skallkrav"]
+
+
+def test_two_questions_about_one_thing_get_one_answer(kb: KnowledgeBase) -> None:
+    answer = kb.answer("Vad står RUG för och vad gör gruppen?")
+    assert (answer.topic, answer.parts) == ("rug", ())
+    assert kb.answer("Vad är nära vård?").parts == ()
+
+
+def test_a_medical_part_declines_the_whole_question(kb: KnowledgeBase) -> None:
+    answer = kb.answer("Vad är RUG och vilken dos alvedon ska jag ge?")
+    assert (answer.answered, answer.reason, answer.parts) == (False, "sensitive", ())
+
+
+def test_an_english_question_gets_english_text_and_titles(kb: KnowledgeBase) -> None:
+    answer = kb.answer("What is RUG?")
+    assert (answer.topic, answer.lang) == ("rug", "en")
+    assert answer.text == kb.entry("rug").answer_en
+    assert [title for _, title in answer.related] == [
+        kb.entry(entry_id).title_en for entry_id, _ in answer.related]
+    swedish = kb.answer("Vad är RUG?")
+    assert swedish.lang == "sv" and swedish.text == kb.entry("rug").answer
+    # The English locale gets English whatever the language of the question.
+    assert kb.answer("Vad är RUG?", locale="en-GB").lang == "en"
+    assert kb.answer("vad blir det för väder?", locale="en").lang == "en"
+    topic = kb.answer_topic("rug", "en")
+    assert topic is not None and topic.lang == "en" and topic.text == answer.text
+
+
+def test_who_can_is_english_though_synonyms_map_it_to_swedish(kb: KnowledgeBase) -> None:
+    assert kb.answer("who can propose an initiative").lang == "en"
+
+
+def test_an_english_two_part_question_is_english_in_every_part(kb: KnowledgeBase) -> None:
+    answer = kb.answer("What is RUG and how do I submit a proposal?")
+    assert [(p.topic, p.lang) for p in answer.parts] == [("rug", "en"), ("skicka_in", "en")]
+
+
+def test_every_entry_has_an_english_title(kb: KnowledgeBase) -> None:
+    assert all(entry.title_en for entry in kb.entries)

@@ -24,7 +24,7 @@ def tagger() -> StyleTagger:
     [
         ("vad är rug", ("short_chat",)),
         ("vad ar fardplanen for nagot", ("short_chat", "no_diacritics_typos")),
-        ("Hur skickar jag in mitt initativ, och vem bestämmer om det sedan?",
+        ("Hur skickar jag in mitt initativ, och vem bestämmer om förslagen sedan?",
          ("no_diacritics_typos", "two_questions")),
         ("What are the four success factors?", ("short_chat", "english")),
         ("Jag jobbar som undersköterska i Varberg och undrar hur processen för nya "
