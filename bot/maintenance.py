@@ -34,9 +34,16 @@ def _parse(iso: str) -> datetime | None:
 
 
 async def sweep_drafts(
-    services: Services, notify: Notify, now: datetime | None = None
+    services: Services,
+    notify: Notify,
+    now: datetime | None = None,
+    claim: Callable[[], Awaitable[bool]] | None = None,
 ) -> tuple[int, int]:
-    """Remind owners of drafts about to expire, remove expired ones; return the two counts."""
+    """Remind owners of drafts about to expire, remove expired ones; return the two counts.
+
+    Only reads until there is something to do; then `claim` (the sweep lease, when several
+    instances share the store) must be won first. A day with nothing to sweep writes nothing.
+    """
     now = now or datetime.now(UTC)
     repo = services.records.proposals
     ages: list[DraftAge] = []
@@ -50,6 +57,10 @@ async def sweep_drafts(
             DraftAge(person, updated, _parse(draft.reminded_at) if draft.reminded_at else None)
         )
     plan = plan_sweep(ages, now)
+    if not (plan.remind or plan.remove):
+        return 0, 0
+    if claim is not None and not await claim():
+        return 0, 0
     texts = services.texts
     for person in plan.remind:
         draft = drafts[person]
@@ -95,8 +106,11 @@ def draft_sweeper(
         while True:
             try:
                 # Of several instances on one store, the one holding the lease sweeps.
-                if await meta.acquire_lease(SWEEP_LEASE, owner, every * 1.5):
-                    await sweep_drafts(services, notify_in_personal_chat(services))
+                await sweep_drafts(
+                    services,
+                    notify_in_personal_chat(services),
+                    claim=lambda: meta.acquire_lease(SWEEP_LEASE, owner, every * 1.5),
+                )
             except Exception:
                 logger.exception("the draft sweep failed; it runs again later")
             await asyncio.sleep(every)
