@@ -24,6 +24,7 @@ from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.teams_bot import OmtankeBot
 from dialogs.factory import build_root_dialog
+from knowledge.kb import KnowledgeBase
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +39,17 @@ def create_app(
     services: Services | None = None,
     *,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
+    kb: KnowledgeBase | None = None,
 ) -> web.Application:
     """Build the service; stores open on start-up and close on shutdown.
 
     ``credentials_factory`` only changes how replies get their outbound token (tests point it at
-    a fake connector); by default it comes from the settings (Microsoft login).
+    a fake connector); by default it comes from the settings (Microsoft login). ``kb`` is a
+    knowledge base already loaded (tests share one), as for open_services.
     """
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    app.cleanup_ctx.append(_lifecycle(services, credentials_factory))
+    app.cleanup_ctx.append(_lifecycle(services, credentials_factory, kb))
     # After the services exist, before they close: delivers the outbox, sweeps old drafts.
     app.cleanup_ctx.append(outbox_worker)
     app.cleanup_ctx.append(draft_sweeper(lambda a: a[SERVICES]))
@@ -56,11 +59,15 @@ def create_app(
 
 
 def _lifecycle(
-    given: Services | None, credentials_factory: ServiceClientCredentialsFactory | None
+    given: Services | None,
+    credentials_factory: ServiceClientCredentialsFactory | None,
+    kb: KnowledgeBase | None,
 ) -> Any:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
-        services = given or await open_services(settings, credentials_factory=credentials_factory)
+        services = given or await open_services(
+            settings, credentials_factory=credentials_factory, kb=kb
+        )
         app[SERVICES] = services
         app[ADAPTER] = services.adapter
         app[BOT] = OmtankeBot(services, build_root_dialog(services))

@@ -27,6 +27,7 @@ from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.teams_bot import OmtankeBot
 from dialogs.factory import build_root_dialog
+from knowledge.kb import KnowledgeBase
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 BOT_ACCOUNT = ChannelAccount(id="omtanke-bot", name="Omtanke")
@@ -186,10 +187,13 @@ def current_value_text(item: CardInput) -> str:
 
 
 async def run_chat(
-    settings: Settings, read: Callable[[str], str] = input, write: Callable[[str], None] = print
+    settings: Settings,
+    read: Callable[[str], str] = input,
+    write: Callable[[str], None] = print,
+    kb: KnowledgeBase | None = None,
 ) -> int:
-    """The interactive loop; returns the exit code."""
-    services = await open_services(settings)
+    """The interactive loop; returns the exit code (``kb``: one already loaded)."""
+    services = await open_services(settings, kb=kb)
     name = os.environ.get("OMTANKE_CHAT_NAME") or getpass.getuser().capitalize()
     user_id = os.environ.get("OMTANKE_CHAT_USER_ID", "terminal-user")
     user = ChannelAccount(

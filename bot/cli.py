@@ -190,11 +190,10 @@ def _serve(settings: Settings) -> int:
 
 
 def _load_kb(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.services import load_directories
-    from knowledge.kb import KnowledgeBase
+    from bot.services import load_directories, load_knowledge
 
     groups, _rug, _admins = load_directories(settings)
-    return KnowledgeBase.load(target_groups=[(g.id, g.name) for g in groups.groups])
+    return load_knowledge(groups)
 
 
 def _ask(

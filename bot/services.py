@@ -111,6 +111,11 @@ def load_directories(
     return groups, rug, admins
 
 
+def load_knowledge(groups: TargetGroupList) -> KnowledgeBase:
+    """The knowledge base, which also recognises the configured target groups by name."""
+    return KnowledgeBase.load(target_groups=[(g.id, g.name) for g in groups.groups])
+
+
 def retry_policy(settings: Settings) -> RetryPolicy | None:
     """The outbox's timing from the settings; None (Delivery's default) when none is set."""
     default = Settings()
@@ -149,7 +154,7 @@ async def open_services(
     malbild = load_malbild()
     groups, rug, admins = load_directories(settings)
     if kb is None:
-        kb = KnowledgeBase.load(target_groups=[(g.id, g.name) for g in groups.groups])
+        kb = load_knowledge(groups)
     if groups.provisional:
         logger.warning("using the default target-group list, marked as not yet confirmed")
     backend = backend or await open_backend(settings)

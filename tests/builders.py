@@ -18,6 +18,7 @@ from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.teams_bot import OmtankeBot
 from dialogs.factory import build_root_dialog
+from knowledge.kb import KnowledgeBase
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 TENANT = "9f0c2b8e-1d1a-4c6e-8f55-5d1f3c1a0001"
@@ -186,9 +187,11 @@ class BotHarness:
         services.use_adapter(self.adapter)
 
     @classmethod
-    async def open(cls, data_dir: Path, **settings: Any) -> BotHarness:
-        """Open real services on a data folder."""
-        services = await open_services(Settings(data_dir=data_dir, **settings))
+    async def open(
+        cls, data_dir: Path, kb: KnowledgeBase | None = None, **settings: Any
+    ) -> BotHarness:
+        """Open real services on a data folder (with a knowledge base already loaded, if given)."""
+        services = await open_services(Settings(data_dir=data_dir, **settings), kb=kb)
         return cls(services)
 
     async def close(self) -> None:

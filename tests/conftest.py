@@ -1,103 +1,68 @@
-"""Shared fixtures: the real bot on a temporary data folder, and the real command line."""
+"""Shared fixtures: one knowledge base per run, the real bot on the SDK's TestAdapter, and the
+real service over HTTP with the RUG scenario's people.
+
+Helpers that are not fixtures live in their own modules: tests/builders.py (activities, the
+TestAdapter harness), tests/service.py (the app on a port), tests/commands.py (the command
+line), tests/rug_scenario.py and tests/dialog_scenario.py (the people and steps of the stories).
+"""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from bot.services import load_knowledge
+from bot.settings import Settings
 from knowledge.kb import KnowledgeBase
+from knowledge.target_groups import load_target_groups
 from tests.azurite import Azurite
 from tests.builders import BotHarness
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-OMTANKE = REPO_ROOT / ".venv" / "bin" / "omtanke"
-EXAMPLE_RUG_MEMBERS = REPO_ROOT / "knowledge" / "data" / "rug_members.example.json"
+from tests.rug_scenario import FAST, rug_settings
+from tests.service import RecordingConnector, Service
 
 
 @pytest.fixture(scope="session")
-def knowledge_cache() -> dict[str, KnowledgeBase]:
-    """Knowledge bases already built in this test run, by their load arguments."""
-    return {}
+def knowledge() -> KnowledgeBase:
+    """The knowledge base the service builds for the default target groups, once per run.
 
-
-@pytest.fixture
-def shared_knowledge(
-    monkeypatch: pytest.MonkeyPatch, knowledge_cache: dict[str, KnowledgeBase]
-) -> None:
-    """Build each knowledge base once per test run: indexing it is most of opening services.
-
-    The knowledge base is read-only after loading (its typo cache only memoises), so sharing
-    one between tests cannot couple them; stores and state are still fresh per test.
+    Indexing it is most of opening the services. It is read-only after loading (its typo cache
+    only memoises), so sharing it cannot couple tests; stores and state are fresh per test.
     """
-    original = KnowledgeBase.load.__func__  # type: ignore[attr-defined]
-
-    def load(cls: type[KnowledgeBase], *args: Any, **kwargs: Any) -> KnowledgeBase:
-        key = repr((args, sorted(kwargs.items())))
-        if key not in knowledge_cache:
-            knowledge_cache[key] = original(cls, *args, **kwargs)
-        return knowledge_cache[key]
-
-    monkeypatch.setattr(KnowledgeBase, "load", classmethod(load))
+    return load_knowledge(load_target_groups(None))
 
 
 @pytest.fixture
-async def harness(tmp_path: Path, shared_knowledge: None) -> AsyncIterator[BotHarness]:
+async def harness(tmp_path: Path, knowledge: KnowledgeBase) -> AsyncIterator[BotHarness]:
     """The real bot and stores on a fresh data folder, driven through the SDK's TestAdapter."""
-    bot = await BotHarness.open(tmp_path / "data")
+    bot = await BotHarness.open(tmp_path / "data", kb=knowledge)
     try:
         yield bot
     finally:
         await bot.close()
 
 
-def omtanke_command() -> list[str]:
-    """The installed `omtanke` script, or the same entry point through this interpreter."""
-    if OMTANKE.is_file():
-        return [str(OMTANKE)]
-    return [sys.executable, "-m", "bot"]
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Two RUG members and one admin, a private data folder, fast retries."""
+    monkeypatch.setattr("bot.delivery.DEFAULT_RETRY", FAST)
+    return rug_settings(tmp_path)
 
 
-def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """A clean environment for the command line: no app id, a private data folder."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("OMTANKE_", "Microsoft")) and key != "PORT"
-    }
-    env["OMTANKE_DATA_DIR"] = str(data_dir)
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra)
-    return env
+@pytest.fixture
+def connector() -> RecordingConnector:
+    """The Bot Connector stand-in the service replies to (started with the service)."""
+    return RecordingConnector()
 
 
-def run_omtanke(
-    args: list[str], data_dir: Path, stdin: str = "", timeout: float = 30, **env: str
-) -> subprocess.CompletedProcess[str]:
-    """Run `omtanke ARGS` to the end and capture its output."""
-    return subprocess.run(
-        [*omtanke_command(), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=cli_env(data_dir, **env),
-        cwd=REPO_ROOT,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture
+async def service(
+    settings: Settings, connector: RecordingConnector, knowledge: KnowledgeBase
+) -> AsyncIterator[Service]:
+    """The running app over HTTP, replying to `connector`; restartable on the same data."""
+    async with Service.running(settings, connector, knowledge) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

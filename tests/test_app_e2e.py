@@ -3,101 +3,32 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from dataclasses import replace
 
 import pytest
-from aiohttp import ClientSession, web
 
-from bot.app import SERVICES, create_app
 from bot.settings import Settings
+from presentation.texts import Texts
 from tests.builders import card_actions, card_of, card_texts, teams_install, teams_message
 from tests.fake_connector import FakeConnector
+from tests.service import Service
 
 NARA_VARD = "Vad är nära vård?"
 
 
-@dataclass
-class Running:
-    """One started service: its base URL and the application object."""
-
-    app: web.Application
-    runner: web.AppRunner
-    url: str
-    http: ClientSession
-
-    async def post(
-        self,
-        body: Any = None,
-        *,
-        raw: bytes | str | None = None,
-        content_type: str = "application/json",
-    ) -> tuple[int, str]:
-        """POST to /api/messages; return the status and the body text."""
-        data = json.dumps(body) if raw is None else raw
-        async with self.http.post(
-            f"{self.url}/api/messages", data=data, headers={"Content-Type": content_type}
-        ) as response:
-            return response.status, await response.text()
-
-    async def stop(self) -> None:
-        """Shut the service down (stores are closed by the app's cleanup)."""
-        await self.runner.cleanup()
-
-
-async def start_service(settings: Settings, http: ClientSession) -> Running:
-    """Start create_app(settings) on a free port of 127.0.0.1."""
-    app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return Running(app, runner, f"http://127.0.0.1:{port}", http)
-
-
 @pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    """The Bot Connector stand-in, on its own port."""
-    fake = await FakeConnector().start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[ClientSession]:
-    """An HTTP client for talking to the service."""
-    async with ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, shared_knowledge: None) -> Path:
-    """The service's data folder (and the knowledge base built once per run)."""
-    return tmp_path / "data"
-
-
-@pytest.fixture
-async def service(data_dir: Path, http: ClientSession) -> AsyncIterator[Running]:
-    """The real app, authentication off (no app id), a small body limit for the 413 test."""
-    running = await start_service(Settings(data_dir=data_dir, port=0, max_body_bytes=4096), http)
-    try:
-        yield running
-    finally:
-        await running.stop()
+def settings(settings: Settings) -> Settings:
+    """The shared settings with a small body limit, for the 413 test."""
+    return replace(settings, max_body_bytes=4096)
 
 
 async def test_question_is_answered_through_the_connector(
-    service: Running, connector: FakeConnector
+    service: Service, connector: FakeConnector
 ) -> None:
     """A Teams message gets 201, and the answer card is posted as a reply to that message."""
     body = teams_message(NARA_VARD, service_url=connector.url)
 
-    status, _ = await service.post(body)
+    status, _ = await service.request(body)
 
     assert status == 201
     replies = connector.messages()
@@ -110,9 +41,9 @@ async def test_question_is_answered_through_the_connector(
     assert replies[0]["conversation"]["id"] == "a:personal-anna"
 
 
-async def test_install_sends_the_welcome_card(service: Running, connector: FakeConnector) -> None:
+async def test_install_sends_the_welcome_card(service: Service, connector: FakeConnector) -> None:
     """Installing the bot in a personal chat posts the welcome card to that chat."""
-    status, _ = await service.post(teams_install(service_url=connector.url))
+    status, _ = await service.request(teams_install(service_url=connector.url))
 
     assert status == 201
     replies = connector.messages()
@@ -127,7 +58,7 @@ async def test_install_sends_the_welcome_card(service: Running, connector: FakeC
     ]
 
 
-async def test_healthz_reports_ok(service: Running) -> None:
+async def test_healthz_reports_ok(service: Service) -> None:
     """GET /healthz answers 200 with status ok once the stores are open."""
     async with service.http.get(f"{service.url}/healthz") as response:
         status, payload = response.status, await response.json()
@@ -152,10 +83,10 @@ async def test_healthz_reports_ok(service: Running) -> None:
     ids=["broken", "binary", "empty-list", "list", "string", "empty", "type-number", "no-ids"],
 )
 async def test_malformed_body_is_400_without_internals(
-    service: Running, connector: FakeConnector, raw: str | bytes, error: str
+    service: Service, connector: FakeConnector, raw: str | bytes, error: str
 ) -> None:
     """Bodies that are not JSON, or not an activity, get 400 and a one-line reason."""
-    status, text = await service.post(raw=raw)
+    status, text = await service.request(raw=raw)
 
     assert (status, json.loads(text)) == (400, {"error": error})
     assert connector.calls == []
@@ -163,13 +94,13 @@ async def test_malformed_body_is_400_without_internals(
 
 @pytest.mark.parametrize("missing", ["serviceUrl", "conversation", "channelId"])
 async def test_activity_without_routing_fields_is_400(
-    service: Running, connector: FakeConnector, missing: str
+    service: Service, connector: FakeConnector, missing: str
 ) -> None:
     """An activity the bot could not reply to (no serviceUrl or conversation) is refused."""
     body = teams_message("hej", service_url=connector.url)
     del body[missing]
 
-    status, text = await service.post(body)
+    status, text = await service.request(body)
 
     assert (status, json.loads(text)) == (
         400,
@@ -180,13 +111,13 @@ async def test_activity_without_routing_fields_is_400(
 
 @pytest.mark.parametrize("service_url", ["0/0", "ftp://127.0.0.1/", "http://", "/v3/", "x"])
 async def test_activity_with_a_service_url_the_bot_cannot_reply_to_is_400(
-    service: Running, connector: FakeConnector, service_url: str
+    service: Service, connector: FakeConnector, service_url: str
 ) -> None:
     """Found by the fuzz test: serviceUrl "0/0" was accepted and the reply then failed."""
     body = teams_message("hej", service_url=connector.url)
     body["serviceUrl"] = service_url
 
-    status, text = await service.post(body)
+    status, text = await service.request(body)
 
     assert (status, json.loads(text)) == (
         400,
@@ -198,7 +129,7 @@ async def test_activity_with_a_service_url_the_bot_cannot_reply_to_is_400(
 @pytest.mark.parametrize("field", ["conversation.id", "id", "serviceUrl"])
 @pytest.mark.parametrize("added", ["\r\nX-Injected: 1", "Ö" * 400])
 async def test_a_reply_address_the_bot_cannot_send_to_is_400(
-    service: Running, connector: FakeConnector, field: str, added: str
+    service: Service, connector: FakeConnector, field: str, added: str
 ) -> None:
     """Found by the fuzz test: a newline or hundreds of "Ö" (over 8 KiB percent-encoded) in the
     conversation id were accepted, and the reply's request then failed."""
@@ -208,7 +139,7 @@ async def test_a_reply_address_the_bot_cannot_send_to_is_400(
     else:
         body[field] = f"{body.get(field) or '1'}{added}"
 
-    status, text = await service.post(body)
+    status, text = await service.request(body)
 
     assert (status, json.loads(text)) == (
         400,
@@ -217,52 +148,51 @@ async def test_a_reply_address_the_bot_cannot_send_to_is_400(
     assert connector.calls == []
 
 
-async def test_wrong_content_type_is_415(service: Running) -> None:
+async def test_wrong_content_type_is_415(service: Service) -> None:
     """A text/plain body is refused before it is parsed."""
-    status, text = await service.post(raw="{}", content_type="text/plain")
+    status, text = await service.request(raw="{}", content_type="text/plain")
 
     assert (status, json.loads(text)) == (415, {"error": "Content-Type must be application/json"})
 
 
-async def test_body_over_the_limit_is_413(service: Running, connector: FakeConnector) -> None:
+async def test_body_over_the_limit_is_413(service: Service, connector: FakeConnector) -> None:
     """A body larger than max_body_bytes is refused with 413 and nothing is run."""
     body = teams_message("x" * 5000, service_url=connector.url)
 
-    status, text = await service.post(body)
+    status, text = await service.request(body)
 
     assert (status, json.loads(text)) == (413, {"error": "request body is too large"})
     assert connector.calls == []
 
 
 async def test_unknown_activity_type_is_accepted_and_ignored(
-    service: Running, connector: FakeConnector
+    service: Service, connector: FakeConnector
 ) -> None:
     """An activity type the bot does not know is acknowledged, and nothing is sent back."""
     body = teams_message("hej", service_url=connector.url)
     body["type"] = "weird"
 
-    status, _ = await service.post(body)
+    status, _ = await service.request(body)
 
     assert 200 <= status < 300
     assert connector.calls == []
 
 
 async def test_message_without_text_or_value_gets_a_polite_reply(
-    service: Running, connector: FakeConnector
+    service: Service, connector: FakeConnector
 ) -> None:
     """A message with neither text nor value (an image, a lone mention) gets a Swedish hint."""
-    status, _ = await service.post(teams_message(service_url=connector.url))
+    status, _ = await service.request(teams_message(service_url=connector.url))
 
     assert status == 201
     assert [m.get("text") for m in connector.messages()] == [
-        "Jag såg inget meddelande. Skriv en fråga, till exempel ”Vad är nära vård?”, eller "
-        "”Jag har en idé” om du vill beskriva ett initiativ."
+        Texts.load().get("general.empty_message")
     ]
 
 
-async def test_card_submit_without_text_works(service: Running, connector: FakeConnector) -> None:
+async def test_card_submit_without_text_works(service: Service, connector: FakeConnector) -> None:
     """A card submit (value, no text), as Teams sends it, runs the action: here the help card."""
-    status, _ = await service.post(
+    status, _ = await service.request(
         teams_message(value={"action": "help"}, service_url=connector.url)
     )
 
@@ -272,27 +202,20 @@ async def test_card_submit_without_text_works(service: Running, connector: FakeC
 
 
 async def test_feedback_and_escalation_survive_a_restart(
-    data_dir: Path, http: ClientSession, connector: FakeConnector
+    service: Service, connector: FakeConnector
 ) -> None:
     """What the bot stored is there after the service is stopped and a new one is built."""
-    first = await start_service(Settings(data_dir=data_dir, port=0), http)
-    try:
-        for value in (
-            {"action": "feedback", "topic": "nara_vard", "helpful": False},
-            {"action": "escalate", "question": "Vem betalar för hemsjukvården?"},
-        ):
-            status, _ = await first.post(teams_message(value=value, service_url=connector.url))
-            assert status == 201
-    finally:
-        await first.stop()
+    for value in (
+        {"action": "feedback", "topic": "nara_vard", "helpful": False},
+        {"action": "escalate", "question": "Vem betalar för hemsjukvården?"},
+    ):
+        status, _ = await service.request(teams_message(value=value, service_url=connector.url))
+        assert status == 201
 
-    second = await start_service(Settings(data_dir=data_dir, port=0), http)
-    try:
-        records = second.app[SERVICES].records
-        feedback = await records.feedback.all()
-        escalations = await records.escalations.all()
-    finally:
-        await second.stop()
+    await service.restart()
+    records = service.services.records
+    feedback = await records.feedback.all()
+    escalations = await records.escalations.all()
 
     assert [(f["user"], f["topic"], f["helpful"]) for f in feedback] == [
         ("aad-anna", "nara_vard", False)

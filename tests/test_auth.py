@@ -18,11 +18,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot import adapter as adapter_module
 from bot.app import create_app
 from bot.settings import Settings
+from knowledge.kb import KnowledgeBase
 from tests.builders import TENANT, teams_message
 from tests.jwt_fixtures import (
     OUTBOUND_TOKEN,
@@ -34,6 +34,7 @@ from tests.jwt_fixtures import (
     sign,
     sign_unsafe,
 )
+from tests.service import start_app
 
 APP_ID = "3f2b6c1e-8a4d-4f7b-9c2e-1d5a7b9e0c11"
 PASSWORD = "pw-Omtanke-Hemlig-7Q2x9Zk4"  # distinctive, so a leak into the logs is findable
@@ -58,13 +59,9 @@ def closed_port_url() -> str:
 @asynccontextmanager
 async def running_app(settings: Settings, **kwargs: Any) -> AsyncIterator[str]:
     """The real app on a free port of 127.0.0.1; yields the /api/messages URL."""
-    runner = web.AppRunner(create_app(settings, **kwargs), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, base = await start_app(create_app(settings, **kwargs))
     try:
-        yield f"http://127.0.0.1:{port}/api/messages"
+        yield f"{base}/api/messages"
     finally:
         await runner.cleanup()
 
@@ -103,7 +100,7 @@ class Endpoint:
 
 
 @pytest.fixture
-async def endpoint(tmp_path: Path) -> AsyncIterator[Endpoint]:
+async def endpoint(tmp_path: Path, knowledge: KnowledgeBase) -> AsyncIterator[Endpoint]:
     metadata = await MetadataServer([KEY, WEBCHAT_KEY]).start()
     connector = HeaderRecordingConnector()
     await connector.start()
@@ -114,7 +111,7 @@ async def endpoint(tmp_path: Path) -> AsyncIterator[Endpoint]:
         openid_metadata_url=metadata.url,
     )
     credentials = FakeOutboundCredentialFactory(APP_ID, PASSWORD)
-    async with running_app(settings, credentials_factory=credentials) as url:
+    async with running_app(settings, credentials_factory=credentials, kb=knowledge) as url:
         result = Endpoint(url, metadata, connector, tmp_path / "data")
         result.credentials = credentials
         yield result
@@ -234,7 +231,7 @@ async def test_the_serviceurl_claim_must_match_the_activity(endpoint: Endpoint) 
 
 @pytest.mark.parametrize("failure", ["connection refused", "HTTP 500", "hangs"])
 async def test_unreachable_signing_keys_give_503_never_500(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str, knowledge: KnowledgeBase
 ) -> None:
     monkeypatch.setattr(adapter_module, "AUTH_TIMEOUT_SECONDS", 1.0)
     metadata = MetadataServer([KEY], status=500 if failure == "HTTP 500" else 200)
@@ -248,7 +245,7 @@ async def test_unreachable_signing_keys_give_503_never_500(
     )
     token = "Bearer " + sign(KEY, channel_claims(APP_ID, connector.url))
     try:
-        async with running_app(settings) as app_url:
+        async with running_app(settings, kb=knowledge) as app_url:
             status = await post(app_url, teams_message("hej", service_url=connector.url), token)
             # The event loop stays free while the keys are fetched: health answers at once.
             async with (
@@ -268,11 +265,13 @@ async def test_unreachable_signing_keys_give_503_never_500(
 
 
 @pytest.fixture
-async def open_endpoint(tmp_path: Path) -> AsyncIterator[tuple[str, HeaderRecordingConnector]]:
+async def open_endpoint(
+    tmp_path: Path, knowledge: KnowledgeBase
+) -> AsyncIterator[tuple[str, HeaderRecordingConnector]]:
     connector = HeaderRecordingConnector()
     await connector.start()
     settings = Settings(data_dir=tmp_path / "data", allowed_tenants=("t1",))
-    async with running_app(settings) as url:
+    async with running_app(settings, kb=knowledge) as url:
         yield url, connector
     await connector.stop()
 

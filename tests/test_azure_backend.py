@@ -15,7 +15,7 @@ from storage.base import ANY
 from storage.errors import ETagConflictError, StoreError, StoreUnavailableError
 from storage.records import Meta
 from tests.azurite import ACCOUNT_KEY, Azurite
-from tests.conftest import free_port, run_omtanke
+from tests.commands import free_port, run_omtanke
 
 # Characters Azure Table keys forbid (/ \ # ? and controls), blob names' trailing dot and
 # slash, percent signs that look escaped, and Swedish letters.

@@ -7,15 +7,16 @@ import json
 from pathlib import Path
 
 from bot.settings import AzureSettings
+from knowledge.kb import KnowledgeBase
 from tests.azurite import Azurite
 from tests.builders import BotHarness
-from tests.conftest import run_omtanke
-from tests.test_proposal_dialog import fill_until_summary, submit_data
+from tests.commands import run_omtanke
+from tests.dialog_scenario import fill_until_summary, submit_data
 
 
-async def _submit_one(data: Path, azure: AzureSettings) -> None:
+async def _submit_one(data: Path, azure: AzureSettings, kb: KnowledgeBase) -> None:
     """Anna submits one proposal through the real bot on the Azure account."""
-    harness = await BotHarness.open(data, storage="azure", azure=azure)
+    harness = await BotHarness.open(data, kb=kb, storage="azure", azure=azure)
     try:
         await harness.submit(submit_data(await fill_until_summary(harness)))
     finally:
@@ -30,13 +31,13 @@ def _exported(data: Path, env: dict[str, str]) -> list[dict[str, object]]:
 
 
 def test_admin_commands_work_on_the_azure_account(
-    azurite: Azurite, tmp_path: Path, shared_knowledge: None
+    azurite: Azurite, tmp_path: Path, knowledge: KnowledgeBase
 ) -> None:
     """Export reads the account; backup, erase-user and restore --replace round-trip it."""
     prefix = azurite.new_prefix()
     azure = AzureSettings(connection_string=azurite.connection_string, prefix=prefix)
     data = tmp_path / "unused-data-folder"
-    asyncio.run(_submit_one(data, azure))
+    asyncio.run(_submit_one(data, azure, knowledge))
     env = {
         "OMTANKE_STORAGE": "azure",
         "OMTANKE_AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,

@@ -12,6 +12,7 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from bot.teams_bot import strip_mentions
 from dialogs.ids import DIALOG_STATE_PROPERTY
+from presentation.texts import Texts
 from tests.builders import (
     TENANT,
     BotHarness,
@@ -24,13 +25,9 @@ from tests.builders import (
 
 NARA_VARD = "Vad är nära vård?"
 PERSONAL_STATE_KEY = "msteams/conversations/a:personal-aad-anna"
-BAD_CARD_SV = (
-    "Det där kortet kan jag tyvärr inte använda. Skriv ”hjälp” så visar jag vad du kan göra."
-)
-ERROR_SV = (
-    "Förlåt, något gick fel hos mig. Det du har sparat finns kvar. "
-    "Försök igen, eller skriv ”hjälp”."
-)
+TEXTS = Texts.load()
+BAD_CARD_SV = TEXTS.get("general.bad_card")
+ERROR_SV = TEXTS.get("general.error")
 
 
 def buttons(activity: Activity) -> list[tuple[str, dict[str, Any]]]:
@@ -438,9 +435,7 @@ async def test_my_proposals_with_nothing_says_so(harness: BotHarness) -> None:
     """'mina förslag' before any idea tells the user how to begin."""
     replies = await harness.say("mina förslag")
 
-    assert [r.text for r in replies] == [
-        "Du har inga förslag ännu. Skriv ”Jag har en idé” för att börja."
-    ]
+    assert [r.text for r in replies] == [TEXTS.get("status.none")]
 
 
 async def test_help_card_lists_what_the_bot_can_do(harness: BotHarness) -> None:

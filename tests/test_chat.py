@@ -12,16 +12,17 @@ from bot.card_text import CardInput, format_card, render_card
 from bot.chat import ChatSession, current_value_text, input_value, run_chat
 from bot.services import Services, open_services
 from bot.settings import Settings
-from tests.conftest import run_omtanke
+from knowledge.kb import KnowledgeBase
+from tests.commands import run_omtanke
 
 WELCOME_BUTTONS = "  [1] Jag har en idé   [2] Vad är nära vård?   [3] Mina förslag   [4] Hjälp"
 SOURCE_LINE = "Källa: Färdplan för god och nära vård och omsorg i Halland"
 
 
 @pytest.fixture
-async def services(tmp_path: Path, shared_knowledge: None) -> AsyncIterator[Services]:
+async def services(tmp_path: Path, knowledge: KnowledgeBase) -> AsyncIterator[Services]:
     """Real services on a fresh data folder."""
-    opened = await open_services(Settings(data_dir=tmp_path / "data"))
+    opened = await open_services(Settings(data_dir=tmp_path / "data"), kb=knowledge)
     try:
         yield opened
     finally:
@@ -109,16 +110,17 @@ async def test_text_reply_is_prefixed_with_the_bot_name(
     assert written == ["Omtanke: Du har inga förslag ännu. Skriv ”Jag har en idé” för att börja."]
 
 
-@pytest.mark.usefixtures("shared_knowledge")
 async def test_run_chat_presses_a_button_by_number_and_says_goodbye(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, knowledge: KnowledgeBase
 ) -> None:
     """The interactive loop: welcome, '2' presses 'Vad är nära vård?', '/quit' ends it."""
     monkeypatch.setenv("OMTANKE_CHAT_NAME", "Bertil")
     written: list[str] = []
     prompts, read = scripted(["2", "", "/quit", "never read"])
 
-    code = await run_chat(Settings(data_dir=tmp_path / "data"), read, written.append)  # type: ignore[arg-type]
+    code = await run_chat(
+        Settings(data_dir=tmp_path / "data"), read, written.append, knowledge  # type: ignore[arg-type]
+    )
 
     assert code == 0
     assert written[1].splitlines()[0] == "HEJ BERTIL! JAG ÄR OMTANKE."
@@ -127,13 +129,14 @@ async def test_run_chat_presses_a_button_by_number_and_says_goodbye(
     assert prompts == ["\ndu> "] * 3
 
 
-@pytest.mark.usefixtures("shared_knowledge")
-async def test_run_chat_ends_on_end_of_input(tmp_path: Path) -> None:
+async def test_run_chat_ends_on_end_of_input(tmp_path: Path, knowledge: KnowledgeBase) -> None:
     """Ctrl-D (end of input) ends the chat politely, with exit code 0."""
     written: list[str] = []
     _prompts, read = scripted([])
 
-    code = await run_chat(Settings(data_dir=tmp_path / "data"), read, written.append)  # type: ignore[arg-type]
+    code = await run_chat(
+        Settings(data_dir=tmp_path / "data"), read, written.append, knowledge  # type: ignore[arg-type]
+    )
 
     assert (code, written[-1]) == (0, "Hej då!")
 

@@ -18,9 +18,10 @@ import pytest
 from bot import cli
 from bot.services import open_services
 from bot.settings import Settings
+from knowledge.kb import KnowledgeBase
 from knowledge.model import Answer
 from presentation.texts import Texts
-from tests.conftest import (
+from tests.commands import (
     EXAMPLE_RUG_MEMBERS,
     REPO_ROOT,
     cli_env,
@@ -207,10 +208,10 @@ def test_serve_answers_healthz_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert "Traceback" not in err
 
 
-async def test_serve_refuses_a_corrupt_data_file(tmp_path: Path) -> None:
+async def test_serve_refuses_a_corrupt_data_file(tmp_path: Path, knowledge: KnowledgeBase) -> None:
     """A damaged store file stops `omtanke serve` with a message naming it, no traceback."""
     data = tmp_path / "data"
-    first = await open_services(Settings(data_dir=data))  # a first start creates the store
+    first = await open_services(Settings(data_dir=data), kb=knowledge)  # creates the store
     await first.close()
     shard = data / "state" / "shard-00000.json"
     shard.write_text('{"kv": {"1": {"k": "x", "v"', "utf-8")

@@ -531,10 +531,10 @@ async def test_cli_restores_a_backup_of_the_previous_release(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Version 1 backups copied the old layout's files: they restore, migrated."""
-    from tests.test_storage_migrate import _old_folder
+    from tests.old_layout import write_old_folder
 
     old = tmp_path / "v1"
-    await _old_folder(old)
+    await write_old_folder(old)
     files = []
     for path in sorted(old.rglob("*")):
         if path.is_file() and path.name != ".lock":

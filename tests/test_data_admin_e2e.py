@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -19,23 +18,19 @@ from domain.proposal import Initiator, Status
 from storage.records import Records
 from storage.tiny_backend import TinyBackend
 from tests.builders import wait_until
-from tests.conftest import REPO_ROOT, cli_env, omtanke_command, run_omtanke
+from tests.commands import REPO_ROOT, cli_env, omtanke_command, run_omtanke
 from tests.fake_connector import FakeConnector
-from tests.test_crash_safety import Ledger, ServerDied, UserLedger, _start, _walk
-from tests.test_rug_workflow import (
+from tests.rug_scenario import (
     ANNA,
     CHANNEL,
     ROLF,
     RUT,
-    RecordingConnector,
-    Service,
     complete_proposal,
     fill_in_the_dialog,
     meet_everyone,
-    settings,
 )
-
-__all__ = ["settings"]  # the fixture, shared with the RUG workflow tests
+from tests.serve_process import Ledger, ServerDied, UserLedger, start_serve, walk
+from tests.service import RecordingConnector, Service
 
 ANNA_EMAIL = "Anna.Andersson@RegionHalland.se"
 ANNA_NAME = "Anna Andersson"
@@ -61,10 +56,9 @@ class MemberConnector(RecordingConnector):
 
 
 @pytest.fixture
-async def service(settings: Settings) -> AsyncIterator[Service]:
-    """The running app whose connector knows Anna's e-mail."""
-    async with Service.running(settings, MemberConnector()) as running:
-        yield running
+def connector() -> MemberConnector:
+    """The service's connector knows Anna's e-mail."""
+    return MemberConnector()
 
 
 def _files(data: Path) -> dict[str, str]:
@@ -194,12 +188,12 @@ async def test_backup_while_serving_under_load_restores_every_acknowledged_propo
     data, backup, fresh = tmp_path / "data", tmp_path / "backup", tmp_path / "fresh"
     connector = await FakeConnector().start()
     ledger = Ledger()
-    process, base = await _start(data, connector.url)
+    process, base = await start_serve(data, connector.url)
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
             users = [UserLedger(f"aad-b{n}") for n in range(4)]
             tasks = [
-                asyncio.create_task(_walk(http, base, connector, mine, ledger, f"P {mine.aad}"))
+                asyncio.create_task(walk(http, base, connector, mine, ledger, f"P {mine.aad}"))
                 for mine in users
             ]
             await wait_until(lambda: len(ledger.proposals) >= 6)

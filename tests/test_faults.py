@@ -13,21 +13,18 @@ import pytest
 from bot.services import open_services
 from bot.settings import Settings
 from domain.proposal import Initiator, Proposal
+from knowledge.kb import KnowledgeBase
 from tests.builders import BotHarness, wait_until
-from tests.conftest import free_port, run_omtanke
-from tests.test_proposal_dialog import ANSWERS, fill_until_summary, last_text, submit_data
-from tests.test_rug_workflow import (
+from tests.commands import free_port, run_omtanke
+from tests.dialog_scenario import ANSWERS, fill_until_summary, last_text, submit_data
+from tests.rug_scenario import (
     RUT,
-    Service,
     complete_proposal,
     meet_everyone,
     outbox_drained,
-    service,
-    settings,
     submit_directly,
 )
-
-__all__ = ["service", "settings"]  # fixtures shared with the RUG workflow tests
+from tests.service import Service
 
 CANNOT_SAVE = "Jag kan tyvärr inte spara just nu"
 
@@ -97,9 +94,9 @@ async def test_full_disk_at_skicka_in_submits_nothing_until_it_clears(
     assert len(await harness.services.records.proposals.all()) == 1
 
 
-async def _data_with_proposals(data: Path) -> None:
+async def _data_with_proposals(data: Path, kb: KnowledgeBase) -> None:
     """A data folder with three submitted proposals (three audit lines)."""
-    services = await open_services(Settings(data_dir=data))
+    services = await open_services(Settings(data_dir=data), kb=kb)
     try:
         repo = services.records.proposals
         for n in range(3):
@@ -111,10 +108,12 @@ async def _data_with_proposals(data: Path) -> None:
         await services.close()
 
 
-async def test_serve_refuses_a_corrupt_proposals_file(tmp_path: Path) -> None:
+async def test_serve_refuses_a_corrupt_proposals_file(
+    tmp_path: Path, knowledge: KnowledgeBase
+) -> None:
     """A damaged proposals.json stops `omtanke serve` with a message naming it."""
     data = tmp_path / "data"
-    await _data_with_proposals(data)
+    await _data_with_proposals(data, knowledge)
     proposals = data / "tables" / "proposals.json"
     proposals.write_bytes(proposals.read_bytes()[:-40])
 
@@ -125,10 +124,12 @@ async def test_serve_refuses_a_corrupt_proposals_file(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-async def test_serve_refuses_an_audit_log_damaged_in_the_middle(tmp_path: Path) -> None:
+async def test_serve_refuses_an_audit_log_damaged_in_the_middle(
+    tmp_path: Path, knowledge: KnowledgeBase
+) -> None:
     """A broken middle line of audit.jsonl (not a torn tail) stops `omtanke serve`."""
     data = tmp_path / "data"
-    await _data_with_proposals(data)
+    await _data_with_proposals(data, knowledge)
     audit = data / "audit.jsonl"
     lines = audit.read_bytes().split(b"\n")
     lines[1] = lines[1][:30]

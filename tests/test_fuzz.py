@@ -26,8 +26,10 @@ from hypothesis import strategies as st
 
 from bot.app import create_app
 from bot.settings import Settings
+from knowledge.kb import KnowledgeBase
 from tests.builders import TENANT, user
 from tests.fake_connector import FakeConnector
+from tests.service import start_app
 
 pytestmark = pytest.mark.slow
 
@@ -258,7 +260,7 @@ class LiveApp:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+def live(tmp_path_factory: pytest.TempPathFactory, knowledge: KnowledgeBase) -> Iterator[LiveApp]:
     loop = asyncio.new_event_loop()
     data = tmp_path_factory.mktemp("fuzz") / "data"
     errors = ErrorRecords()
@@ -266,12 +268,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
 
     async def start() -> tuple[web.AppRunner, FakeConnector, aiohttp.ClientSession, str]:
         connector = await FakeConnector().start()
-        runner = web.AppRunner(create_app(Settings(data_dir=data)), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return runner, connector, aiohttp.ClientSession(), f"http://127.0.0.1:{port}/api/messages"
+        runner, base = await start_app(create_app(Settings(data_dir=data), kb=knowledge))
+        return runner, connector, aiohttp.ClientSession(), f"{base}/api/messages"
 
     runner, connector, session, url = loop.run_until_complete(start())
     app = LiveApp(loop, url, connector, session, data, errors)

@@ -8,70 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession, web
 
-from bot.app import create_app
-from bot.settings import Settings
 from domain.proposal import Status
-from tests.builders import (
-    BotHarness,
-    card_actions,
-    card_of,
-    luhn_personnummer,
-    reply_text,
-    teams_message,
-)
-from tests.fake_connector import FakeConnector
-
-ANSWERS = {
-    "title": "Trygg hemgång för äldre",
-    "background": "Äldre kommer ofta tillbaka till sjukhuset inom en vecka efter utskrivning.",
-    "description": "Ett gemensamt utskrivningsteam från sjukhuset och kommunens hemsjukvård.",
-    "organisations": "Hallands sjukhus och hemsjukvården i Varberg",
-    "target_groups": "de mest sjuka äldre",
-    "malbild": "Trygg",
-    "motivation": "Samma sjuksköterska före och efter hemgången.",
-    "expected_effects": "Färre återinskrivningar inom 30 dagar.",
-    "follow_up": "Vi följer återinskrivningar och frågar om kontinuitet.",
-    "initiator_org": "Varbergs kommun, hemsjukvården",
-}
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> Any:
-    h = await BotHarness.open(tmp_path / "data")
-    yield h
-    await h.close()
-
-
-def last_text(replies: list[Any]) -> str:
-    return "\n".join(reply_text(r) for r in replies)
-
-
-def step_state(h: BotHarness) -> Any:
-    """The saved proposal draft of the harness user."""
-    return h.services.records.proposals.draft_of("aad-anna")
-
-
-async def fill_until_summary(h: BotHarness) -> list[Any]:
-    """Answer every step by typing, skipping the optional ones."""
-    await h.say("jag har en idé")
-    for key in ("title", "background", "description", "organisations", "target_groups", "malbild"):
-        await h.say(ANSWERS[key])
-    await h.say(ANSWERS["motivation"])
-    await h.say(ANSWERS["expected_effects"])
-    await h.say(ANSWERS["follow_up"])
-    await h.say("hoppa över")  # resources
-    await h.say("hoppa över")  # time plan
-    await h.say(ANSWERS["initiator_org"])
-    return await h.say("hoppa över")  # RUG contact
-
-
-def submit_data(replies: list[Any]) -> dict[str, Any]:
-    card = card_of(replies[-1])
-    submits = [a["data"] for a in card_actions(card) if a.get("data", {}).get("action") == "submit"]
-    assert len(submits) == 1
-    return dict(submits[0])
+from knowledge.kb import KnowledgeBase
+from tests.builders import BotHarness, card_actions, card_of, luhn_personnummer
+from tests.dialog_scenario import ANSWERS, fill_until_summary, last_text, submit_data
+from tests.rug_scenario import ANNA
+from tests.service import Service
 
 
 async def test_happy_path_stores_a_complete_proposal(harness: BotHarness) -> None:
@@ -199,15 +142,15 @@ async def test_a_question_is_answered_and_the_step_resumes(harness: BotHarness) 
     assert draft is not None and draft.proposal.background == ""
 
 
-async def test_resume_after_restart_of_the_store(tmp_path: Path) -> None:
+async def test_resume_after_restart_of_the_store(tmp_path: Path, knowledge: KnowledgeBase) -> None:
     data = tmp_path / "data"
-    first = await BotHarness.open(data)
+    first = await BotHarness.open(data, kb=knowledge)
     await first.say("jag har en idé")
     await first.say(ANSWERS["title"])
     await first.say(ANSWERS["background"])
     await first.close()
 
-    second = await BotHarness.open(data)
+    second = await BotHarness.open(data, kb=knowledge)
     try:
         # The dialog state survived on disk: the next answer lands on step 3.
         replies = await second.say(ANSWERS["description"])
@@ -342,54 +285,36 @@ async def test_similar_proposals_are_shown_before_submitting(harness: BotHarness
     assert "Trygg hemgång för äldre" in text and "OH-" in text
 
 
-async def test_happy_path_over_the_real_http_endpoint(tmp_path: Path) -> None:
-    connector = await FakeConnector().start()
-    app = create_app(Settings(data_dir=tmp_path / "data"))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    url = f"http://127.0.0.1:{port}/api/messages"
-    try:
-        async with ClientSession() as http:
+async def test_happy_path_over_the_real_http_endpoint(
+    service: Service, knowledge: KnowledgeBase
+) -> None:
+    async def send(text: str | None = None, value: dict[str, Any] | None = None) -> dict[str, Any]:
+        before = len(service.connector.messages())
+        if value is None:
+            assert text is not None
+            assert await service.say(ANNA, text) == 201
+        else:
+            assert await service.click(ANNA, value) == 201
+        messages = await service.connector.wait_for(before + 1)
+        return messages[-1]
 
-            async def send(
-                text: str | None = None, value: dict[str, Any] | None = None
-            ) -> dict[str, Any]:
-                before = len(connector.messages())
-                body = teams_message(text, value=value, service_url=connector.url)
-                async with http.post(url, json=body) as response:
-                    assert response.status == 201
-                messages = await connector.wait_for(before + 1)
-                return messages[-1]
-
-            await send("jag har en idé")
-            for key in (
-                "title",
-                "background",
-                "description",
-                "organisations",
-                "target_groups",
-                "malbild",
-            ):
-                await send(ANSWERS[key])
-            for key in ("motivation", "expected_effects", "follow_up"):
-                await send(ANSWERS[key])
-            await send("hoppa över")
-            await send("hoppa över")
-            await send(ANSWERS["initiator_org"])
-            summary = await send("hoppa över")
-            card = card_of(summary)
-            data = next(
-                a["data"] for a in card_actions(card) if a.get("data", {}).get("action") == "submit"
-            )
-            done = await send(value=data)
-            assert "är inskickat" in done["text"]
-    finally:
-        await runner.cleanup()
-        await connector.stop()
-    reopened = await BotHarness.open(tmp_path / "data")
+    await send("jag har en idé")
+    for key in ("title", "background", "description", "organisations", "target_groups", "malbild"):
+        await send(ANSWERS[key])
+    for key in ("motivation", "expected_effects", "follow_up"):
+        await send(ANSWERS[key])
+    await send("hoppa över")
+    await send("hoppa över")
+    await send(ANSWERS["initiator_org"])
+    summary = await send("hoppa över")
+    card = card_of(summary)
+    data = next(
+        a["data"] for a in card_actions(card) if a.get("data", {}).get("action") == "submit"
+    )
+    done = await send(value=data)
+    assert "är inskickat" in done["text"]
+    await service.stop()
+    reopened = await BotHarness.open(service.settings.data_dir, kb=knowledge)
     try:
         stored = await reopened.services.records.proposals.all()
         assert [p.title for p in stored] == [ANSWERS["title"]]

@@ -17,7 +17,7 @@ from knowledge.target_groups import load_target_groups
 from presentation.texts import Texts
 from storage.records import Change, Records
 from storage.tiny_backend import TinyBackend
-from tests.conftest import run_omtanke
+from tests.commands import run_omtanke
 
 
 async def _submitted(proposal: Proposal) -> Change:

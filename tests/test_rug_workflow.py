@@ -6,270 +6,28 @@ messages (POST) and card updates (PUT); every step is followed by a restart on t
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
-from aiohttp import ClientSession, web
-
-from bot.app import SERVICES, create_app
-from bot.delivery import RetryPolicy
-from bot.services import Services
 from bot.settings import Settings, SmtpSettings
-from domain.proposal import Initiator, Proposal, Status
-from tests.builders import card_actions, card_of, card_texts, teams_message, user, wait_until
-from tests.fake_connector import FakeConnector
-
-ANNA = user("aad-anna", "Anna Andersson")
-RUT = user("aad-rut", "Rut Rugsson")
-ROLF = user("aad-rolf", "Rolf Rugman")
-ADA = user("aad-ada", "Ada Admin")
-CHANNEL = "19:rug@thread.tacv2"
-FAST = RetryPolicy(base=0.05, cap=0.2, poll=0.2)
-
-
-@dataclass
-class RecordingConnector(FakeConnector):
-    """The fake connector, also keeping the id it answered for each posted activity."""
-
-    posted: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        response = await super()._handle(request)
-        if request.method == "POST" and "/activities" in request.path and response.text:
-            body = self.calls[-1].body
-            self.posted.append((request.path, body, json.loads(response.text).get("id", "")))
-        return response
-
-    def cards_to(self, conversation: str, action: str) -> list[tuple[dict[str, Any], str]]:
-        """Cards posted to a conversation that carry the given card action, with their ids."""
-        out = []
-        for path, body, activity_id in self.posted:
-            card = card_of(body)
-            if f"/conversations/{conversation}/" not in path or card is None:
-                continue
-            if any(a.get("data", {}).get("action") == action for a in card_actions(card)):
-                out.append((card, activity_id))
-        return out
-
-    def texts_to(self, conversation: str) -> list[str]:
-        """Everything the bot wrote to a conversation, each message as one string."""
-        return [
-            body.get("text") or "\n".join(card_texts(card_of(body)))
-            for path, body, _ in self.posted
-            if f"/conversations/{conversation}/" in path and body.get("type") == "message"
-        ]
-
-    def last_card_to(self, conversation: str) -> dict[str, Any]:
-        """The last card posted to a conversation."""
-        cards = [
-            card_of(body)
-            for path, body, _ in self.posted
-            if f"/conversations/{conversation}/" in path and card_of(body) is not None
-        ]
-        assert cards, f"no card was posted to {conversation}"
-        return cards[-1] or {}
-
-    def updates(self) -> list[dict[str, Any]]:
-        """Card updates in place (PUT)."""
-        return [c.body for c in self.calls if c.method == "PUT"]
-
-
-@dataclass
-class Service:
-    """The running app, restartable on the same data folder."""
-
-    settings: Settings
-    http: ClientSession
-    connector: RecordingConnector
-    runner: web.AppRunner | None = None
-    app: web.Application | None = None
-    url: str = ""
-
-    async def start(self) -> Service:
-        """Start create_app(settings) on a free port."""
-        self.app = create_app(self.settings)
-        self.runner = web.AppRunner(self.app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    @classmethod
-    @asynccontextmanager
-    async def running(
-        cls, settings: Settings, connector: RecordingConnector
-    ) -> AsyncIterator[Service]:
-        """The app started beside its connector; both are stopped on the way out."""
-        await connector.start()
-        try:
-            async with ClientSession() as http:
-                service = await cls(settings, http, connector).start()
-                try:
-                    yield service
-                finally:
-                    await service.stop()
-        finally:
-            await connector.stop()
-
-    async def stop(self) -> None:
-        """Close the app and its stores."""
-        if self.runner is not None:
-            await self.runner.cleanup()
-            self.runner = None
-
-    async def restart(self) -> None:
-        """Close everything and build a new app on the same data folder."""
-        await self.stop()
-        await self.start()
-
-    @property
-    def services(self) -> Services:
-        """The running app's services."""
-        assert self.app is not None
-        return self.app[SERVICES]
-
-    async def post(self, body: dict[str, Any]) -> int:
-        """POST one activity to /api/messages."""
-        async with self.http.post(f"{self.url}/api/messages", json=body) as response:
-            return response.status
-
-    async def say(self, who: dict[str, Any], text: str, **kw: Any) -> int:
-        """A typed message from someone (personal chat unless a conversation is given)."""
-        kw.setdefault("conversation_id", f"a:personal-{who['aadObjectId']}")
-        return await self.post(
-            teams_message(text, service_url=self.connector.url, sender=who, **kw)
-        )
-
-    async def click(
-        self, who: dict[str, Any], value: dict[str, Any], reply_to: str = "", **kw: Any
-    ) -> int:
-        """A card submit (no text), optionally on a card with the given activity id."""
-        kw.setdefault("conversation_id", f"a:personal-{who['aadObjectId']}")
-        body = teams_message(value=value, service_url=self.connector.url, sender=who, **kw)
-        if reply_to:
-            body["replyToId"] = reply_to
-        return await self.post(body)
-
-    async def proposal(self, pid: str) -> Proposal:
-        """The stored proposal."""
-        found = await self.services.records.proposals.get(pid)
-        assert found is not None
-        return found
-
-    async def audit(self, pid: str) -> list[str]:
-        """The audit log's actions about one proposal."""
-        return [e["action"] for e in await self.services.records.audit.read(pid)]
-
-
-def _people(path: Path, people: list[dict[str, Any]]) -> Path:
-    path.write_text(
-        json.dumps(
-            [
-                {"name": p["name"], "aad_object_id": p["aadObjectId"], "organisation": org}
-                for p, org in people
-            ]
-        ),
-        encoding="utf-8",
-    )
-    return path
-
-
-@pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Two RUG members and one admin, a private data folder, fast retries."""
-    monkeypatch.setattr("bot.delivery.DEFAULT_RETRY", FAST)
-    rug = _people(tmp_path / "rug.json", [(RUT, "Region Halland"), (ROLF, "Varbergs kommun")])
-    admins = _people(tmp_path / "admins.json", [(ADA, "Region Halland")])
-    return Settings(data_dir=tmp_path / "data", port=0, rug_members_path=rug, admins_path=admins)
-
-
-@pytest.fixture
-async def service(settings: Settings) -> AsyncIterator[Service]:
-    """The running app with a recording connector; people and the RUG channel are known."""
-    async with Service.running(settings, RecordingConnector()) as running:
-        yield running
-
-
-async def outbox_drained(service: Service) -> bool:
-    """Whether every queued delivery has gone out."""
-    return not await service.services.records.outbox.pending()
-
-
-async def meet_everyone(service: Service) -> None:
-    """Anna and Rut have a personal chat with the bot; Rolf registers the RUG channel."""
-    assert await service.say(ANNA, "hjälp") == 201
-    assert await service.say(RUT, "hjälp") == 201
-    assert (
-        await service.say(
-            ROLF,
-            "registrera RUG-kanal",
-            conversation_id=f"{CHANNEL};messageid=111",
-            conversation_type="channel",
-        )
-        == 201
-    )
-
-
-def complete_proposal(service: Service, title: str, contact: str = "Rut Rugsson") -> Proposal:
-    """A proposal that meets skallkrav 1–3."""
-    return Proposal(
-        title=title,
-        background="Äldre skrivs ut utan samordnad planering.",
-        description="Ett gemensamt utskrivningsteam.",
-        organisations=["Region Halland", "Varbergs kommun"],
-        target_groups=[service.services.target_groups.groups[0].name],
-        goal_properties=["Personcentrerad"],
-        success_factors={"Trygg": "Samma sjuksköterska före och efter."},
-        expected_effects="Färre återinskrivningar.",
-        follow_up="Vi mäter återinskrivningar.",
-        initiator=Initiator(
-            name="Anna Andersson", organisation="Varbergs kommun", aad_object_id="aad-anna"
-        ),
-        rug_contact=contact,
-    )
-
-
-async def submit_directly(service: Service, proposal: Proposal) -> Proposal:
-    """Submit through the workflow and deliver its messages, as the dialog does."""
-    services = service.services
-    draft = await services.records.proposals.new_draft("aad-anna", proposal)
-    submitted, _created, deliver = await services.workflow.submit("aad-anna", draft)
-    await services.deliver_now(deliver)
-    return submitted
-
-
-async def fill_in_the_dialog(service: Service) -> dict[str, Any]:
-    """Anna answers every step over HTTP; returns the summary card's submit data."""
-    group = service.services.target_groups.groups[0].name
-    answers = [
-        "Jag har en idé",
-        "Trygg hemgång",
-        "Äldre skrivs ut utan samordnad planering.",
-        "Ett gemensamt utskrivningsteam.",
-        "Region Halland, Varbergs kommun",
-        group,
-        "Trygg",
-        "Samma sjuksköterska före och efter.",
-        "Färre återinskrivningar.",
-        "Vi mäter återinskrivningar.",
-        "hoppa över",
-        "hoppa över",
-        "Varbergs kommun, hemsjukvården",
-        "Rut Rugsson",
-    ]
-    for text in answers:
-        assert await service.say(ANNA, text) == 201
-    summary = card_of(service.connector.messages()[-1])
-    submit = [a["data"] for a in card_actions(summary) if a["data"]["action"] == "submit"]
-    assert submit, card_texts(summary)
-    return submit[0]
+from domain.proposal import Status
+from knowledge.kb import KnowledgeBase
+from presentation.texts import Texts
+from tests.builders import card_actions, card_of, card_texts, teams_message, wait_until
+from tests.commands import free_port
+from tests.rug_scenario import (
+    ADA,
+    ANNA,
+    CHANNEL,
+    ROLF,
+    RUT,
+    complete_proposal,
+    fill_in_the_dialog,
+    meet_everyone,
+    outbox_drained,
+    submit_directly,
+)
+from tests.service import Service
 
 
 async def test_whole_path_from_skicka_in_to_bifall_with_komplettering_and_restarts(
@@ -371,7 +129,7 @@ async def test_whole_path_from_skicka_in_to_bifall_with_komplettering_and_restar
     assert "Beslut: bifallen av Rolf Rugman" in "\n".join(card_texts(card_of(c.updates()[-1])))
     assert card_actions(card_of(c.updates()[-1])) == []
     anna = c.texts_to("a:personal-aad-anna")[-1]
-    assert "Nu börjar det gemensamma arbetet att utveckla nära vård för invånare i Halland" in anna
+    assert Texts.load().get("rug.notify.bifallen.next") in anna
     assert "RUG:s motivering: Bra!" in anna
     await service.restart()
 
@@ -487,7 +245,7 @@ async def test_message_kept_and_retried_when_the_connector_is_down(service: Serv
 
 
 async def test_email_with_word_attachment_retried_until_the_server_is_up(
-    settings: Settings, tmp_path: Path
+    settings: Settings, knowledge: KnowledgeBase
 ) -> None:
     """SMTP down: kept and retried; after a restart with the server up, delivered with .docx."""
     import io
@@ -496,7 +254,6 @@ async def test_email_with_word_attachment_retried_until_the_server_is_up(
     from aiosmtpd.controller import Controller
     from docx import Document
 
-    from tests.conftest import free_port
 
     class Inbox:
         def __init__(self) -> None:
@@ -522,7 +279,7 @@ async def test_email_with_word_attachment_retried_until_the_server_is_up(
     )
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    async with Service.running(mail_settings, RecordingConnector()) as service:
+    async with Service.running(mail_settings, kb=knowledge) as service:
         try:
             await meet_everyone(service)
             pid = (await submit_directly(service, complete_proposal(service, "Mejlat förslag"))).id

@@ -29,9 +29,9 @@ from storage.azure_backend import AzureBackend
 from storage.records import Records
 from tests.azurite import Azurite
 from tests.builders import card_actions, card_of, card_texts, teams_message, user, wait_until
-from tests.conftest import REPO_ROOT, cli_env, free_port, omtanke_command
+from tests.commands import REPO_ROOT, cli_env, free_port, omtanke_command
+from tests.dialog_scenario import ANSWERS
 from tests.fake_connector import FakeConnector, Recorded
-from tests.test_proposal_dialog import ANSWERS
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from storage.kv import shard_of
 from storage.records import Records
 from storage.snapshot import SnapshotError, open_snapshot, snapshot
 from storage.tiny_backend import TinyBackend
-from tests.test_storage_migrate import _old_folder
+from tests.old_layout import write_old_folder
 
 SHARDS = 4
 
@@ -137,7 +137,7 @@ async def test_a_folder_of_the_previous_release_is_read_migrated_and_left_as_it_
     tmp_path: Path,
 ) -> None:
     data = tmp_path / "data"
-    await _old_folder(data)
+    await write_old_folder(data)
     before = _files(data)
 
     records = await open_snapshot(data)

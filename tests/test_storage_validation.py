@@ -18,7 +18,7 @@ from storage.kv import ShardedTinyStore
 from storage.memory import MemoryBackend
 from storage.records import Records, outbox_index, outbox_item, proposal_row
 from storage.tiny_backend import TinyBackend
-from tests.conftest import free_port, run_omtanke
+from tests.commands import free_port, run_omtanke
 
 PID = "OH-2026-0001"
 
