@@ -12,7 +12,8 @@ from bot.settings import SmtpSettings
 from domain.proposal import Proposal
 from knowledge.skallkrav import CheckContext
 from presentation.texts import Texts
-from rug.document import checklist, mail_text, proposals_docx
+from rug.checklist import checklist
+from rug.document import mail_text, proposals_docx
 
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 SMTP_TIMEOUT_SECONDS = 15.0
@@ -39,7 +40,7 @@ def build_message(
     )
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="omtanke.local")
-    message.set_content(mail_text(proposal, texts, checklist(proposal, context), reason))
+    message.set_content(mail_text(proposal, texts, checklist(proposal, context, texts), reason))
     message.add_attachment(
         proposals_docx([proposal], texts, context),
         maintype=DOCX_TYPE[0],

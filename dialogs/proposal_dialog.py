@@ -40,8 +40,9 @@ from domain.personnummer import contains_identity_number
 from domain.proposal import Draft, Initiator, Proposal
 from knowledge.kb import looks_like_question
 from knowledge.similar import Candidate, find_similar
-from knowledge.skallkrav import SKALLKRAV_TITLES, check_proposal
+from knowledge.skallkrav import check_proposal
 from presentation.proposal_view import field_text, sections
+from rug import checklist as krav
 from storage.errors import ETagConflictError, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -382,7 +383,9 @@ class ProposalDialog(Dialog):
         missing = [item for item in result.items if item.number != 4 and not item.met]
         if missing:
             text = self._texts.get(
-                "proposal.not_ready", locale, missing=" ".join(i.message for i in missing)
+                "proposal.not_ready",
+                locale,
+                missing=" ".join(krav.message(self._texts, i, locale) for i in missing),
             )
             await dc.context.send_activity(text)
             await self._prompt(dc, locale, draft)
@@ -527,11 +530,11 @@ class ProposalDialog(Dialog):
                     if p.rug_contact
                     else "proposal.summary.krav4_pending_no_contact"
                 )
-                line = f"⏳ 4. {SKALLKRAV_TITLES[4]} – {t.get(key, locale)}"
+                line = krav.checklist_line(t, 4, krav.PENDING, t.get(key, locale), locale)
                 color = "Default"
             else:
-                mark = "✔" if item.met else "✖"
-                line = f"{mark} {item.number}. {SKALLKRAV_TITLES[item.number]} – {item.message}"
+                said = krav.message(t, item, locale)
+                line = krav.checklist_line(t, item.number, krav.mark(item), said, locale)
                 color = "Default" if item.met else "Attention"
             checks.append({"line": line, "color": color})
         can_submit = all(item.met for item in result.items if item.number != 4) and all(

@@ -32,6 +32,7 @@ from knowledge.skallkrav import (
 from knowledge.target_groups import TargetGroupList
 from presentation.problems import problem_text
 from presentation.texts import Texts
+from rug.checklist import step_line
 
 _LIST_SPLIT = re.compile(r"[,;\n]+")
 # The sub-step that asks how the idea serves one chosen success factor.
@@ -78,10 +79,9 @@ class Taken:
         return cls(False, False, message)
 
 
-def krav_line(item: SkallkravItem) -> str:
+def krav_line(item: SkallkravItem, ctx: StepContext) -> str:
     """One skallkrav's outcome as shown after a step."""
-    mark = "✔" if item.met else "✖"
-    return f"{mark} Skallkrav {item.number}: {item.message}"
+    return step_line(ctx.texts, item, ctx.locale)
 
 
 def base_view(ctx: StepContext, spec: Field) -> dict[str, Any]:
@@ -181,7 +181,7 @@ class OrganisationsKind(StepKind):
         for match in understand_organisations(chosen):
             target = match.organisation or ctx.t("proposal.not_recognised")
             lines.append(f"- {match.text} → {target}")
-        return Taken(True, item.met, "\n".join(lines) + "\n\n" + krav_line(item))
+        return Taken(True, item.met, "\n".join(lines) + "\n\n" + krav_line(item, ctx))
 
     def view(self, spec: Field, proposal: Proposal, ctx: StepContext) -> dict[str, Any]:
         """The seven organisations to tick, and a text field for anything else."""
@@ -215,7 +215,7 @@ class TargetGroupsKind(StepKind):
         canonical = [g.name for g in (groups.match(t) for t in texts) if g is not None]
         unknown = [t for t in texts if groups.match(t) is None]
         proposal.target_groups = list(dict.fromkeys(canonical + unknown))
-        return Taken(True, item.met, krav_line(item))
+        return Taken(True, item.met, krav_line(item, ctx))
 
     def view(self, spec: Field, proposal: Proposal, ctx: StepContext) -> dict[str, Any]:
         """The färdplan's target groups to tick, and a text field for anything else."""
@@ -260,12 +260,12 @@ class MalbildKind(StepKind):
         unknown = [w for w in words if w not in goal_names and w not in factor_names]
         item = check_malbild(goals + unknown, factors, malbild)
         if not item.met:
-            return Taken.refused(krav_line(item))
+            return Taken.refused(krav_line(item, ctx))
         proposal.goal_properties = list(dict.fromkeys(goals))
         ordered = [name for name in factor_names if name in factors]
         proposal.success_factors = {n: proposal.success_factors.get(n, "") for n in ordered}
         # With factors chosen, their motivations are asked next, inside this step.
-        return Taken(True, not ordered, krav_line(item), ordered[0] if ordered else None)
+        return Taken(True, not ordered, krav_line(item, ctx), ordered[0] if ordered else None)
 
     def view(self, spec: Field, proposal: Proposal, ctx: StepContext) -> dict[str, Any]:
         """The goal properties and success factors to tick."""

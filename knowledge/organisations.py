@@ -19,6 +19,7 @@ from typing import Any, Literal
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
+from domain.messages import Message, Names, Parts, Value
 from knowledge.errors import KnowledgeDataError, read_data_object
 
 DEFAULT_ORGANISATIONS_PATH = Path(__file__).parent / "data" / "organisations.json"
@@ -61,12 +62,12 @@ def fold(text: str) -> str:
 
 @dataclass(frozen=True)
 class OrgMatch:
-    """How one piece of free text was understood as an organisation."""
+    """How one piece of free text was understood as an organisation, and why (``via``)."""
 
     text: str
     organisation: str | None
     kind: Kind | None
-    via: str
+    via: Message
 
 
 @dataclass(frozen=True)
@@ -274,16 +275,16 @@ def _original_word(text: str, token: str) -> str:
 
 def _find_municipality(
     text: str, folded: str, data: OrganisationData, known: set[str]
-) -> tuple[_Municipality, str] | None:
+) -> tuple[_Municipality, Message | None] | None:
     """Return the first municipality named (by place, genitive, locality or typo) and why."""
     for token in folded.split():
         for muni in data.municipalities:
             place = fold(muni.place)
             if token in (place, place + "s"):
-                return muni, ""
+                return muni, None
             for other in muni.places:
                 if token == fold(other):
-                    return muni, f"{other} ligger i {muni.name}"
+                    return muni, Message("org.locality", {"place": other, "name": muni.name})
     for token in folded.split():
         if len(token) < _MIN_FUZZY_TOKEN or token in known:
             continue
@@ -296,7 +297,8 @@ def _find_municipality(
             continue
         score, muni = max(scored, key=lambda pair: pair[0])
         if score >= _NAME_TYPO_SCORE:
-            return muni, f"»{_original_word(text, token)}« liknar {muni.place}"
+            written = Names((_original_word(text, token),), quoted=True)
+            return muni, Message("org.spelling", {"text": written, "place": muni.place})
     return None
 
 
@@ -315,9 +317,9 @@ def _understand_one(text: str, data: OrganisationData) -> OrgMatch:
     """Apply the rules: explicit region, region unit, named municipality, service word, typo."""
     folded = fold(text)
     if not folded:
-        return OrgMatch(text, None, None, "tomt – ingen organisation angiven")
+        return OrgMatch(text, None, None, Message("org.empty"))
     if _is_all(folded, data):
-        return OrgMatch(text, None, "kommun", "tolkat som alla sex kommuner i Halland")
+        return OrgMatch(text, None, "kommun", Message("org.all_municipalities"))
 
     region_alias = any(_contains(folded, fold(a)) for a in data.region_aliases)
     unit = _find_word(folded, data.region_units)
@@ -327,25 +329,23 @@ def _understand_one(text: str, data: OrganisationData) -> OrgMatch:
     # The longest word decides: "socialpsykiatri" (kommun) beats "psykiatri" (region),
     # "vårdcentralen" (region) beats "kommun" in "vårdcentralen i Laholms kommun".
     if unit is not None and (service is None or len(unit[0]) >= len(service[0])):
-        return OrgMatch(text, REGION, "region", f"tolkat som {REGION} ({unit[1].why})")
+        reason = Parts((unit[1].why,))
+        via = Message("org.as_because", {"name": REGION, "reasons": reason})
+        return OrgMatch(text, REGION, "region", via)
     if region_alias:
-        return OrgMatch(text, REGION, "region", f"tolkat som {REGION}")
+        return OrgMatch(text, REGION, "region", Message("org.as", {"name": REGION}))
     if muni is not None:
         municipality, why = muni
         # "kommun" itself needs no explanation; "hemsjukvården" does.
         service_why = service[1].why if service and not service[0].startswith("kommun") else ""
-        reasons = [r for r in (why, service_why) if r]
-        suffix = f" ({'; '.join(reasons)})" if reasons else ""
-        via = f"tolkat som {municipality.name}{suffix}"
-        return OrgMatch(text, municipality.name, "kommun", via)
+        reasons = tuple(r for r in (why, service_why) if r)
+        values: dict[str, Value] = {"name": municipality.name}
+        if reasons:
+            values["reasons"] = Parts(reasons, separator="; ")
+            return OrgMatch(text, municipality.name, "kommun", Message("org.as_because", values))
+        return OrgMatch(text, municipality.name, "kommun", Message("org.as", values))
     if service is not None:
-        return OrgMatch(
-            text,
-            None,
-            "kommun",
-            "låter som en kommunal verksamhet, men det framgår inte vilken kommun – "
-            "skriv till exempel »Hylte kommun«",
-        )
+        return OrgMatch(text, None, "kommun", Message("org.service_without_municipality"))
     return _whole_text_guess(text, folded, data)
 
 
@@ -356,11 +356,6 @@ def _whole_text_guess(text: str, folded: str, data: OrganisationData) -> OrgMatc
     best = max(candidates, key=lambda c: fuzz.ratio(folded, c[0]))
     if fuzz.ratio(folded, best[0]) >= _WHOLE_TEXT_SCORE:
         kind: Kind = "region" if best[2] == "region" else "kommun"
-        return OrgMatch(text, best[1], kind, f"tolkat som {best[1]} (»{text.strip()}« liknar det)")
-    return OrgMatch(
-        text,
-        None,
-        None,
-        "känns inte igen som Region Halland eller någon av kommunerna Kungsbacka, Varberg, "
-        "Falkenberg, Hylte, Halmstad och Laholm",
-    )
+        via = Message("org.as_similar", {"name": best[1], "text": Names((text,), quoted=True)})
+        return OrgMatch(text, best[1], kind, via)
+    return OrgMatch(text, None, None, Message("org.unknown"))

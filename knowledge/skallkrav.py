@@ -7,19 +7,13 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from domain.messages import Message, Names, Parts, Value
 from domain.proposal import Endorsement, Proposal
 from knowledge.malbild import Malbild
 from knowledge.organisations import MUNICIPALITIES, REGION, OrgMatch, fold, understand_organisations
 from knowledge.rug import PeopleDirectory, Person
 from knowledge.target_groups import TargetGroupList
 
-# Short headings for each krav, for lists and cards.
-SKALLKRAV_TITLES = {
-    1: "Berör både regionen och kommunerna",
-    2: "Kopplat till minst en målgrupp i färdplanen",
-    3: "Kopplat till minst en del av målbilden",
-    4: "Godkänt av minst en deltagare i RUG",
-}
 # Other ways people write the målbild's parameters (folded). The ids and names come from
 # the målbild itself; these cover inflections the Swedish stemmer does not join.
 MALBILD_VARIANTS: dict[str, tuple[str, ...]] = {
@@ -62,11 +56,15 @@ class SkallkravDetails:
 
 @dataclass(frozen=True)
 class SkallkravItem:
-    """The outcome for one skallkrav (1–4) with a plain-Swedish message."""
+    """The outcome for one skallkrav (1–4) and what to tell the person about it.
+
+    ``message`` is a locale key with its values (``skallkrav.<number>.<case>``);
+    rug.checklist words it and shows it with the krav's title.
+    """
 
     number: int
     met: bool
-    message: str
+    message: Message
     details: SkallkravDetails = field(default_factory=SkallkravDetails)
 
 
@@ -79,22 +77,15 @@ class SkallkravResult:
     unmet: list[int]
     understood_organisations: list[OrgMatch]
 
-    @property
-    def messages(self) -> list[str]:
-        """The four messages, in order."""
-        return [item.message for item in self.items]
+
+def _quoted(texts: Iterable[str]) -> Names:
+    """The person's own words, to quote: »Apoteket« och »Snabb«."""
+    return Names.of((t.strip() for t in texts), quoted=True)
 
 
-def swedish_list(names: Sequence[str]) -> str:
-    """Swedish list: "A", "A och B", "A, B och C"."""
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} och {names[-1]}"
-
-
-def _quoted(texts: Iterable[str]) -> str:
-    """Quote the person's own words: »Apoteket« och »Snabb«."""
-    return swedish_list([f"»{t.strip()}«" for t in texts])
+def _notes(*notes: Message | None) -> Parts:
+    """Further sentences after a krav's message (none, one or several)."""
+    return Parts(tuple(n for n in notes if n is not None), lead=" ")
 
 
 def check_organisations(texts: Sequence[str]) -> SkallkravItem:
@@ -113,41 +104,22 @@ def _organisations_item(matches: list[OrgMatch]) -> SkallkravItem:
     has_region = REGION in found
     municipalities = [name for name in found if name in MUNICIPALITIES]
     details = SkallkravDetails(tuple(found), tuple(unknown + vague))
-    notes = []
-    if vague:
-        notes.append(
-            f"{_quoted(vague)} låter som en kommunal verksamhet – skriv ut vilken kommun, "
-            "till exempel »Hylte kommun«."
-        )
-    if unknown:
-        notes.append(f"Vi känner inte igen {_quoted(unknown)} som en av organisationerna.")
-    tail = "".join(f" {n}" for n in notes)
+    notes = _notes(
+        Message("skallkrav.1.vague", {"texts": _quoted(vague)}) if vague else None,
+        Message("skallkrav.1.unknown", {"texts": _quoted(unknown)}) if unknown else None,
+    )
+    values: dict[str, Value] = {"found": Names.of(found), "notes": notes}
     if has_region and municipalities:
-        message = f"Både regionen och minst en kommun är med: {swedish_list(found)}.{tail}"
-        return SkallkravItem(1, True, message, details)
+        return SkallkravItem(1, True, Message("skallkrav.1.met", values), details)
     if not matches:
-        message = (
-            "Ingen organisation är angiven. Initiativet ska beröra både Region Halland och minst "
-            "en kommun. Skriv till exempel »Region Halland och Varbergs kommun«."
-        )
+        case = "none"
     elif not has_region and not municipalities:
-        message = (
-            "Varken Region Halland eller någon kommun är med. Initiativet ska beröra både "
-            "regionen och minst en kommun. Skriv till exempel »Region Halland och Varbergs kommun«."
-        )
+        case = "neither"
     elif not has_region:
-        message = (
-            f"Region Halland är inte med (nu: {swedish_list(found)}). Initiativet ska beröra både "
-            "regionen och minst en kommun. Lägg till Region Halland eller en regional "
-            "verksamhet, till exempel Hallands sjukhus, Närsjukvården eller en vårdcentral."
-        )
+        case = "no_region"
     else:
-        message = (
-            "Ingen kommun är med (nu: Region Halland). Initiativet ska beröra både regionen och "
-            "minst en kommun. Lägg till minst en av kommunerna Kungsbacka, Varberg, Falkenberg, "
-            "Hylte, Halmstad eller Laholm."
-        )
-    return SkallkravItem(1, False, message + tail, details)
+        case = "no_municipality"
+    return SkallkravItem(1, False, Message(f"skallkrav.1.{case}", values), details)
 
 
 def check_target_groups(texts: Sequence[str], groups: TargetGroupList) -> SkallkravItem:
@@ -163,26 +135,22 @@ def check_target_groups(texts: Sequence[str], groups: TargetGroupList) -> Skallk
         elif group.name not in recognised:
             recognised.append(group.name)
     details = SkallkravDetails(tuple(recognised), tuple(unknown))
-    provisional = (
-        " Obs: listan över målgrupper är preliminär och ska bekräftas av samordnarna."
-        if groups.provisional
-        else ""
-    )
-    not_found = f" {_quoted(unknown)} finns inte bland färdplanens målgrupper." if unknown else ""
+    provisional = Message("skallkrav.2.provisional") if groups.provisional else None
     if recognised:
-        label = "målgruppen" if len(recognised) == 1 else "målgrupperna"
-        message = f"Kopplat till {label} {swedish_list(recognised)}.{not_found}{provisional}"
-        return SkallkravItem(2, True, message, details)
-    lead = (
-        f"{_quoted(unknown)} finns inte bland färdplanens målgrupper."
-        if unknown
-        else "Ingen målgrupp är angiven."
-    )
-    message = (
-        f"{lead} Initiativet ska kopplas till minst en av färdplanens målgrupper. "
-        f"Välj en eller flera av: {swedish_list(groups.names())}.{provisional}"
-    )
-    return SkallkravItem(2, False, message, details)
+        not_found = Message("skallkrav.2.not_found", {"texts": _quoted(unknown)})
+        case = "met_one" if len(recognised) == 1 else "met_many"
+        values: dict[str, Value] = {
+            "groups": Names.of(recognised),
+            "notes": _notes(not_found if unknown else None, provisional),
+        }
+        return SkallkravItem(2, True, Message(f"skallkrav.2.{case}", values), details)
+    values = {
+        "texts": _quoted(unknown),
+        "choices": Names.of(groups.names()),
+        "notes": _notes(provisional),
+    }
+    case = "unknown" if unknown else "none"
+    return SkallkravItem(2, False, Message(f"skallkrav.2.{case}", values), details)
 
 
 def _malbild_terms(malbild: Malbild) -> list[tuple[str, str, str]]:
@@ -242,19 +210,20 @@ def check_malbild(
             if name not in recognised:
                 recognised.append(name)
     details = SkallkravDetails(tuple(recognised), tuple(unknown))
-    not_found = f" {_quoted(unknown)} ingår inte i målbilden." if unknown else ""
     if recognised:
-        return SkallkravItem(
-            3, True, f"Kopplat till målbilden genom {swedish_list(recognised)}.{not_found}", details
-        )
-    goals = swedish_list([p.name.lower() for p in malbild.goal_properties])
-    factor_names = swedish_list([f.name for f in malbild.factors])
-    lead = "Ingen del av målbilden är angiven." if not unknown else not_found.strip()
-    message = (
-        f"{lead} Initiativet ska kopplas till minst en del av målbilden: målet att vården och "
-        f"omsorgen är {goals}, eller någon av framgångsfaktorerna {factor_names}."
-    )
-    return SkallkravItem(3, False, message, details)
+        not_found = Message("skallkrav.3.not_found", {"texts": _quoted(unknown)})
+        values: dict[str, Value] = {
+            "found": Names.of(recognised),
+            "notes": _notes(not_found if unknown else None),
+        }
+        return SkallkravItem(3, True, Message("skallkrav.3.met", values), details)
+    values = {
+        "texts": _quoted(unknown),
+        "goals": Names.of(p.name.lower() for p in malbild.goal_properties),
+        "factors": Names.of(f.name for f in malbild.factors),
+    }
+    case = "unknown" if unknown else "none"
+    return SkallkravItem(3, False, Message(f"skallkrav.3.{case}", values), details)
 
 
 def find_endorser(endorsement: Endorsement, rug: PeopleDirectory) -> Person | None:
@@ -281,39 +250,20 @@ def check_endorsement(
 ) -> SkallkravItem:
     """Krav 4: approved (förankrat) by at least one RUG member on the configured list."""
     if rug is None or len(rug) == 0:
-        return SkallkravItem(
-            4,
-            False,
-            "Kravet kan inte kontrolleras eftersom listan över deltagare i RUG saknas. "
-            "Be samordnarna för Omtanke Halland att lägga in listan.",
-        )
+        return SkallkravItem(4, False, Message("skallkrav.4.no_list"))
     if endorsement is None or not (
         endorsement.name or endorsement.email or endorsement.aad_object_id
     ):
-        return SkallkravItem(
-            4,
-            False,
-            "Förslaget är inte förankrat hos någon deltagare i RUG (Regional utvecklingsgrupp). "
-            "Prata med en RUG-deltagare, gärna från din egen organisation, och ange hens namn "
-            "när hen har godkänt förslaget.",
-        )
+        return SkallkravItem(4, False, Message("skallkrav.4.none"))
     who = endorsement.name or endorsement.email or endorsement.aad_object_id
     person = find_endorser(endorsement, rug)
     if person is None:
-        return SkallkravItem(
-            4,
-            False,
-            f"»{who}« finns inte på listan över deltagare i RUG. Förslaget behöver vara godkänt "
-            "av minst en RUG-deltagare. Kontrollera stavningen eller be en RUG-deltagare "
-            "godkänna förslaget.",
-            SkallkravDetails((), (who,)),
-        )
-    where = f", {person.organisation}" if person.organisation else ""
+        message = Message("skallkrav.4.not_listed", {"who": Names((who,), quoted=True)})
+        return SkallkravItem(4, False, message, SkallkravDetails((), (who,)))
+    case = "met_at" if person.organisation else "met"
+    values = {"name": person.name, "organisation": person.organisation}
     return SkallkravItem(
-        4,
-        True,
-        f"Godkänt av {person.name} (deltagare i RUG{where}).",
-        SkallkravDetails((person.name,), ()),
+        4, True, Message(f"skallkrav.4.{case}", values), SkallkravDetails((person.name,), ())
     )
 
 

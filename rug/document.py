@@ -1,4 +1,4 @@
-"""A proposal as RUG reads it: the skallkrav checklist, the e-mail text and the Word file.
+"""A proposal as RUG reads it: the e-mail text and the Word file (rug.checklist: the skallkrav).
 
 Pure and synchronous: no botbuilder, no I/O except building the Word document in memory.
 """
@@ -11,22 +11,10 @@ from datetime import UTC, datetime
 
 from domain.proposal import Proposal, Status
 from domain.transitions import EventKind
-from knowledge.skallkrav import SKALLKRAV_TITLES, CheckContext, check_proposal
+from knowledge.skallkrav import CheckContext
 from presentation.proposal_view import sections
 from presentation.texts import Texts
-
-
-def checklist(proposal: Proposal, context: CheckContext) -> list[tuple[bool, str]]:
-    """The four skallkrav as (met, line) pairs."""
-    result = check_proposal(proposal, context)
-    return [
-        (
-            item.met,
-            f"{'✔' if item.met else '✖'} {item.number}. "
-            f"{SKALLKRAV_TITLES[item.number]} – {item.message}",
-        )
-        for item in result.items
-    ]
+from rug.checklist import checklist
 
 
 def mail_text(
@@ -112,7 +100,7 @@ def proposals_docx(
             document.add_paragraph(line)
         if context is not None:
             document.add_heading(texts.get("proposal.summary.checklist", "sv"), level=2)
-            for _met, line in checklist(proposal, context):
+            for _met, line in checklist(proposal, context, texts):
                 document.add_paragraph(line)
         for section in sections(proposal, texts)[1:]:
             document.add_heading(section.label, level=2)

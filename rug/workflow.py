@@ -45,7 +45,7 @@ from presentation.activities import card_activity, text_activity
 from presentation.cards import CardTemplates
 from presentation.proposal_view import initiator_line, sections
 from presentation.texts import DEFAULT_LOCALE, Texts
-from rug.document import checklist
+from rug.checklist import checklist, message
 from rug.model import Activity, Actor, OpenedComplement, Outcome
 from storage.errors import ETagConflictError
 from storage.records import Change, Records, outbox_item
@@ -336,7 +336,7 @@ class RugWorkflow:
                 await self._forward(proposal, change, member.name, "forwarded")
             else:
                 # Something changed since submission (e.g. the target-group list).
-                missing = " ".join(i.message for i in result.items if not i.met)
+                missing = " ".join(message(self._texts, i) for i in result.items if not i.met)
                 self._ask_for_more(proposal, change, "Omtanke", "omtanke", missing, [])
         else:
             change.add(
@@ -434,7 +434,7 @@ class RugWorkflow:
             ],
             "checks": [
                 {"line": line, "color": "Good" if met else "Attention"}
-                for met, line in checklist(proposal, self._check_context)
+                for met, line in checklist(proposal, self._check_context, self._texts)
             ],
             "similar": similar,
             "has_similar": bool(similar),

@@ -17,6 +17,10 @@ from knowledge.organisations import (
     understand_organisation,
     understand_organisations,
 )
+from presentation.messages import say
+from presentation.texts import Texts
+
+TEXTS = Texts.load()
 
 
 @pytest.mark.parametrize(
@@ -62,17 +66,17 @@ def test_understand_organisation(text: str, organisation: str | None, kind: str 
 
 def test_via_explains_region_units() -> None:
     expected = "tolkat som Region Halland (Hallands sjukhus är en del av regionen)"
-    assert understand_organisation("Hallands sjukhus").via == expected
+    assert say(TEXTS, understand_organisation("Hallands sjukhus").via) == expected
 
 
 def test_via_explains_vardcentral_decision() -> None:
-    via = understand_organisation("vårdcentralen i Laholm").via
+    via = say(TEXTS, understand_organisation("vårdcentralen i Laholm").via)
     assert via.startswith("tolkat som Region Halland (vårdcentraler drivs av regionen") is True
 
 
 def test_via_names_the_spelling_that_was_understood() -> None:
     expected = "tolkat som Varbergs kommun (»Varbärg« liknar Varberg)"
-    assert understand_organisation("Varbärg").via == expected
+    assert say(TEXTS, understand_organisation("Varbärg").via) == expected
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.check_command import run_check
+from domain.messages import Message
 from domain.proposal import Endorsement, Proposal
 from knowledge.errors import KnowledgeDataError
 from knowledge.malbild import Malbild, load_malbild
@@ -22,7 +23,10 @@ from knowledge.skallkrav import (
     recognise_malbild,
 )
 from knowledge.target_groups import TargetGroup, TargetGroupList, load_target_groups
+from presentation.messages import say
+from presentation.texts import Texts
 
+TEXTS = Texts.load()
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 EXAMPLES = KNOWLEDGE / "examples"
 EXAMPLE_RUG = KNOWLEDGE / "data" / "rug_members.example.json"
@@ -47,6 +51,11 @@ def malbild() -> Malbild:
 def ctx(malbild: Malbild) -> CheckContext:
     """A context with two target groups and two RUG members."""
     return CheckContext(GROUPS, malbild, PeopleDirectory((ANNA, BERTIL)))
+
+
+def said(message: Message, locale: str = "sv") -> str:
+    """A check's message as the person reads it."""
+    return say(TEXTS, message, locale)
 
 
 def complete_proposal() -> Proposal:
@@ -87,7 +96,7 @@ def test_check_organisations(texts: list[str], met: bool, recognised: tuple[str,
 
 def test_krav1_message_says_what_is_missing() -> None:
     item = check_organisations(["Region Halland"])
-    assert item.message == (
+    assert said(item.message) == (
         "Ingen kommun är med (nu: Region Halland). Initiativet ska beröra både regionen och "
         "minst en kommun. Lägg till minst en av kommunerna Kungsbacka, Varberg, Falkenberg, "
         "Hylte, Halmstad eller Laholm."
@@ -96,7 +105,7 @@ def test_krav1_message_says_what_is_missing() -> None:
 
 def test_krav1_names_what_was_not_recognised() -> None:
     item = check_organisations(["Varberg", "Apoteket"])
-    assert (item.met, item.details.unrecognised, "»Apoteket«" in item.message) == (
+    assert (item.met, item.details.unrecognised, "»Apoteket«" in said(item.message)) == (
         False,
         ("Apoteket",),
         True,
@@ -105,7 +114,7 @@ def test_krav1_names_what_was_not_recognised() -> None:
 
 def test_krav1_asks_which_municipality_for_a_service_word() -> None:
     item = check_organisations(["Region Halland", "äldreomsorgen"])
-    assert (item.met, "»äldreomsorgen« låter som en kommunal verksamhet" in item.message) == (
+    assert (item.met, "»äldreomsorgen« låter som en kommunal verksamhet" in said(item.message)) == (
         False,
         True,
     )
@@ -116,7 +125,7 @@ def test_krav1_asks_which_municipality_for_a_service_word() -> None:
 
 def test_check_target_groups_met_and_unknown_named() -> None:
     item = check_target_groups(["multisjuka aldre", "Nyanlända"], GROUPS)
-    assert (item.met, item.message, item.details.unrecognised) == (
+    assert (item.met, said(item.message), item.details.unrecognised) == (
         True,
         "Kopplat till målgruppen De mest sjuka äldre. »Nyanlända« finns inte bland färdplanens "
         "målgrupper.",
@@ -126,7 +135,7 @@ def test_check_target_groups_met_and_unknown_named() -> None:
 
 def test_check_target_groups_unknown_only_is_unmet() -> None:
     item = check_target_groups(["Turister"], GROUPS)
-    assert (item.number, item.met, item.message) == (
+    assert (item.number, item.met, said(item.message)) == (
         2,
         False,
         "»Turister« finns inte bland färdplanens målgrupper. Initiativet ska kopplas till minst "
@@ -143,7 +152,7 @@ def test_provisional_list_is_mentioned() -> None:
     provisional = TargetGroupList(GROUPS.groups, provisional=True)
     item = check_target_groups(["De mest sjuka äldre"], provisional)
     assert (
-        item.message.endswith(
+        said(item.message).endswith(
             "Obs: listan över målgrupper är preliminär och ska bekräftas av samordnarna."
         )
         is True
@@ -191,7 +200,7 @@ def test_check_malbild_counts_factors_and_goal_properties(malbild: Malbild) -> N
 
 def test_check_malbild_made_up_factors_do_not_count(malbild: Malbild) -> None:
     item = check_malbild([], ["Snabb", "Billig"], malbild)
-    assert (item.number, item.met, item.message) == (
+    assert (item.number, item.met, said(item.message)) == (
         3,
         False,
         "»Snabb« och »Billig« ingår inte i målbilden. Initiativet ska kopplas till minst en del "
@@ -225,18 +234,29 @@ def test_check_endorsement(endorsement: Endorsement | None, met: bool) -> None:
 
 def test_endorsement_by_non_member_is_named() -> None:
     item = check_endorsement(Endorsement("Kalle Karlsson", "t"), PeopleDirectory((ANNA,)))
-    assert item.message.startswith("»Kalle Karlsson« finns inte på listan över deltagare i RUG.")
+    expected = "»Kalle Karlsson« finns inte på listan över deltagare i RUG."
+    assert said(item.message).startswith(expected)
 
 
 def test_endorsement_met_message() -> None:
     item = check_endorsement(Endorsement("Anna Andersson", "t"), PeopleDirectory((ANNA,)))
-    assert item.message == "Godkänt av Anna Andersson (deltagare i RUG, Region Halland)."
+    assert said(item.message) == "Godkänt av Anna Andersson (deltagare i RUG, Region Halland)."
+    assert said(item.message, "en") == "Endorsed by Anna Andersson (RUG member, Region Halland)."
+
+
+def test_a_message_in_english_lists_and_quotes_the_english_way() -> None:
+    item = check_target_groups(["Turister", "Cyklister"], GROUPS)
+    assert said(item.message, "en") == (
+        "The färdplan's target groups do not include “Turister” and “Cyklister”. The initiative "
+        "must be linked to at least one of them. Choose one or more of: De mest sjuka äldre and "
+        "Barn och unga med psykisk ohälsa."
+    )
 
 
 @pytest.mark.parametrize("rug", [None, PeopleDirectory(())])
 def test_missing_rug_list_is_unmet_and_said(rug: PeopleDirectory | None) -> None:
     item = check_endorsement(Endorsement("Anna Andersson", "t"), rug)
-    assert (item.met, item.message) == (
+    assert (item.met, said(item.message)) == (
         False,
         "Kravet kan inte kontrolleras eftersom listan över deltagare i RUG saknas. "
         "Be samordnarna för Omtanke Halland att lägga in listan.",
