@@ -17,6 +17,7 @@ from knowledge.errors import KnowledgeDataError
 from knowledge.model import Answer
 from knowledge.skallkrav import CheckContext
 from presentation.cards import CardError
+from presentation.messages import say
 from presentation.texts import Texts, TextsError
 from storage.errors import StoreError
 
@@ -24,76 +25,78 @@ from storage.errors import StoreError
 STARTUP_ERRORS = (StoreError, KnowledgeDataError, TextsError, CardError)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line and run one sub-command."""
-    parser = argparse.ArgumentParser(
-        prog="omtanke", description="Omtanke – nära vård i Halland, i Teams."
-    )
+def describe(error: Exception, texts: Texts) -> str:
+    """A start-up error as one line: a coordinator's data file in words, the rest as raised."""
+    if isinstance(error, KnowledgeDataError):
+        return say(texts, error.message)
+    return str(error)
+
+
+def build_parser(texts: Texts) -> argparse.ArgumentParser:
+    """The sub-commands and their help, in Swedish (the coordinators' language)."""
+
+    def h(name: str) -> str:
+        return texts.get(f"cli.help.{name}")
+
+    parser = argparse.ArgumentParser(prog="omtanke", description=h("omtanke"))
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="kör HTTP-tjänsten för Teams (POST /api/messages, GET /healthz)")
-    sub.add_parser("chat", help="prata med Omtanke i terminalen, utan Teams eller nätverk")
-    ask = sub.add_parser("ask", help="ett svar ur kunskapsbasen")
-    ask.add_argument(
-        "question", nargs="?", help="frågan; utelämnad med --json läses en fråga per rad från stdin"
-    )
-    ask.add_argument("--json", action="store_true", help="skriv ett JSON-objekt per fråga")
+    sub.add_parser("serve", help=h("serve"))
+    sub.add_parser("chat", help=h("chat"))
+    ask = sub.add_parser("ask", help=h("ask"))
+    ask.add_argument("question", nargs="?", help=h("ask.question"))
+    ask.add_argument("--json", action="store_true", help=h("ask.json"))
     ask.add_argument("--locale", default="sv", choices=("sv", "en"))
-    check = sub.add_parser(
-        "check", help="kontrollera skallkraven för ett förslag (exportformat, JSON)"
-    )
+    check = sub.add_parser("check", help=h("check"))
     check.add_argument("file", type=Path)
     check.add_argument("--json", action="store_true")
-    manifest = sub.add_parser("manifest", help="bygg och validera Teams-appaketet")
+    manifest = sub.add_parser("manifest", help=h("manifest"))
     manifest.add_argument("--out", type=Path, default=Path("appPackage.zip"))
-    export = sub.add_parser(
-        "export", help="exportera alla förslag med status och beslut (för samordnarna)"
-    )
+    export = sub.add_parser("export", help=h("export"))
     export.add_argument("--format", choices=("csv", "json", "docx"), default="csv")
-    export.add_argument("--out", type=Path, default=None, help="fil att skriva till")
-    report = sub.add_parser(
-        "report", help="portföljen som en HTML-sida med diagram (öppnas utan nätverk)"
-    )
+    export.add_argument("--out", type=Path, default=None, help=h("export.out"))
+    report = sub.add_parser("report", help=h("report"))
     report.add_argument("--out", type=Path, default=Path("portfolio.html"))
-    escalations = sub.add_parser(
-        "escalations", help="frågor som användare har skickat vidare till samordnarna"
-    )
+    escalations = sub.add_parser("escalations", help=h("escalations"))
     escalations.add_argument("--json", action="store_true")
-    erase = sub.add_parser(
-        "erase-user", help="ta bort en persons uppgifter (tjänsten måste vara stoppad)"
-    )
-    erase.add_argument("email", nargs="?", help="personens e-postadress")
-    erase.add_argument("--aad", help="personens Entra-objekt-id, i stället för e-post")
-    backup = sub.add_parser("backup", help="säkerhetskopiera datamappen, även medan tjänsten kör")
-    backup.add_argument("dir", type=Path, help="en ny eller tom mapp")
-    restore = sub.add_parser(
-        "restore", help="återställ en säkerhetskopia (tjänsten måste vara stoppad)"
-    )
-    restore.add_argument("dir", type=Path, help="mappen som omtanke backup skrev")
-    restore.add_argument(
-        "--replace", action="store_true", help="ersätt data som redan finns (sparas först)"
-    )
+    erase = sub.add_parser("erase-user", help=h("erase"))
+    erase.add_argument("email", nargs="?", help=h("erase.email"))
+    erase.add_argument("--aad", help=h("erase.aad"))
+    backup = sub.add_parser("backup", help=h("backup"))
+    backup.add_argument("dir", type=Path, help=h("backup.dir"))
+    restore = sub.add_parser("restore", help=h("restore"))
+    restore.add_argument("dir", type=Path, help=h("restore.dir"))
+    restore.add_argument("--replace", action="store_true", help=h("restore.replace"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run one sub-command."""
+    texts = Texts.load()
+    parser = build_parser(texts)
     args = parser.parse_args(argv)
 
     try:
         settings = Settings.from_env()
     except SettingsError as err:
-        print(f"Fel i konfigurationen: {err}", file=sys.stderr)
+        print(texts.get("cli.bad_settings", error=err), file=sys.stderr)
         return 2
 
     if args.command == "serve":
-        return _serve(settings)
+        return _serve(settings, texts)
     try:
         if args.command == "chat":
             from bot.chat import main as chat_main
 
             return chat_main(settings)
         if args.command == "ask":
-            return _ask(settings, args.question, args.json, args.locale, sys.stdin, sys.stdout)
+            return _ask(
+                settings, args.question, args.json, args.locale, sys.stdin, sys.stdout, texts
+            )
         if args.command == "check":
-            return _check(settings, args.file, args.json)
+            return _check(settings, args.file, args.json, texts)
     except STARTUP_ERRORS as err:
         # A damaged data or configuration file: one line naming the file, not a traceback.
-        print(f"Kunde inte starta: {err}", file=sys.stderr)
+        print(texts.get("cli.cannot_start", error=describe(err, texts)), file=sys.stderr)
         return 1
     if args.command == "manifest":
         from manifest.build import cli_main
@@ -115,14 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_report(data_source(settings), args.out, sys.stdout, sys.stderr)
     if args.command == "escalations":
-        return _escalations(settings, args.json, sys.stdout, sys.stderr)
-    if args.command in ("erase-user", "backup", "restore"):
-        return _data_admin(settings, args)
-    parser.error(f"unknown command {args.command}")
-    return 2
+        return _escalations(settings, args.json, sys.stdout, sys.stderr, texts)
+    return _data_admin(settings, args)
 
 
-def _escalations(settings: Settings, as_json: bool, stdout: TextIO, stderr: TextIO) -> int:
+def _escalations(
+    settings: Settings, as_json: bool, stdout: TextIO, stderr: TextIO, texts: Texts
+) -> int:
     """List the questions passed on to the coordinators, oldest first (from a snapshot of the
     data folder, so also while the service runs)."""
     import asyncio
@@ -139,7 +141,7 @@ def _escalations(settings: Settings, as_json: bool, stdout: TextIO, stderr: Text
     try:
         rows = sorted(asyncio.run(read()), key=lambda r: (str(r.get("at", "")), str(r["id"])))
     except StoreError as error:
-        stderr.write(f"Kunde inte läsa datamappen: {error}\n")
+        stderr.write(texts.get("cli.cannot_read_data", error=error) + "\n")
         return 1
     for row in rows:
         if as_json:
@@ -147,7 +149,7 @@ def _escalations(settings: Settings, as_json: bool, stdout: TextIO, stderr: Text
         else:
             stdout.write(f"{str(row.get('at', ''))[:16]}  {row.get('question', '')}\n")
     if not rows and not as_json:
-        stdout.write("Inga frågor har skickats vidare.\n")
+        stdout.write(texts.get("cli.no_escalations") + "\n")
     return 0
 
 
@@ -170,7 +172,7 @@ def _data_admin(settings: Settings, args: argparse.Namespace) -> int:
     )
 
 
-def _serve(settings: Settings) -> int:
+def _serve(settings: Settings, texts: Texts) -> int:
     from aiohttp import web
 
     from bot.app import create_app
@@ -184,7 +186,7 @@ def _serve(settings: Settings) -> int:
         app = create_app(settings)
         web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     except Exception as err:  # start-up failures (corrupt store, bad data file) end here
-        logging.getLogger("omtanke").error("could not start: %s", err)
+        logging.getLogger("omtanke").error("could not start: %s", describe(err, texts))
         return 1
     return 0
 
@@ -203,12 +205,12 @@ def _ask(
     locale: str,
     stdin: TextIO,
     stdout: TextIO,
+    texts: Texts,
 ) -> int:
     kb = _load_kb(settings)
     if question is None and not as_json:
-        print('Skriv en fråga, till exempel: omtanke ask "Vad är nära vård?"', file=sys.stderr)
+        print(texts.get("cli.ask_for_a_question"), file=sys.stderr)
         return 2
-    texts = Texts.load()
     questions = [question] if question is not None else (line.rstrip("\n") for line in stdin)
     for q in questions:
         if q is None:
@@ -252,16 +254,15 @@ def _plain_answer(answer: Answer, texts: Texts) -> str:
     return str(answer.text)
 
 
-def _check(settings: Settings, path: Path, as_json: bool) -> int:
+def _check(settings: Settings, path: Path, as_json: bool, texts: Texts) -> int:
     from bot.check_command import run_check
     from bot.services import load_directories
     from knowledge.malbild import load_malbild
     from knowledge.skallkrav import CheckContext
 
     groups, rug, _admins = load_directories(settings)
-    code, output = run_check(
-        path, as_json, CheckContext(target_groups=groups, malbild=load_malbild(), rug=rug)
-    )
+    context = CheckContext(target_groups=groups, malbild=load_malbild(), rug=rug)
+    code, output = run_check(path, as_json, context, texts)
     print(output)
     return code
 

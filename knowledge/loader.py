@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from domain.messages import Value
 from knowledge.clauses import ENTRY_KINDS
 from knowledge.decision import FEATURES, DecisionModel
 from knowledge.errors import KnowledgeDataError, data_number, read_data_file, read_data_object
@@ -58,16 +59,16 @@ class KnowledgeData:
     sources: frozenset[str]
 
 
-def _fail(path: Path, entry: str | None, problem: str) -> KnowledgeDataError:
+def _fail(path: Path, entry: str | None, code: str, **values: Value) -> KnowledgeDataError:
     """Build the typed error for a malformed entry."""
-    return KnowledgeDataError(path, entry, problem)
+    return KnowledgeDataError(path, entry, code, **values)
 
 
 def _str_field(path: Path, entry_id: str, raw: Mapping[str, Any], key: str) -> str:
     """Return a required non-empty string field."""
     value = raw.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise _fail(path, entry_id, f"fältet {key!r} saknas eller är inte en text")
+        raise _fail(path, entry_id, "field_not_text", field=repr(key))
     return value.strip()
 
 
@@ -77,7 +78,7 @@ def _optional_text(path: Path, entry_id: str, raw: Mapping[str, Any], key: str) 
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise _fail(path, entry_id, f"fältet {key!r} ska vara en text")
+        raise _fail(path, entry_id, "field_text", field=repr(key))
     return value.strip()
 
 
@@ -85,7 +86,7 @@ def _str_list(path: Path, entry_id: str, raw: Mapping[str, Any], key: str) -> li
     """Return an optional list of strings (missing means empty)."""
     value = raw.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _fail(path, entry_id, f"fältet {key!r} ska vara en lista med texter")
+        raise _fail(path, entry_id, "field_not_texts", field=repr(key))
     return [v.strip() for v in value if v.strip()]
 
 
@@ -111,9 +112,9 @@ def read_entries(
         raw_entries = raw.get("entries")
         meta = raw
     else:
-        raise _fail(path, None, "ska vara en lista med poster eller ett objekt med 'entries'")
+        raise _fail(path, None, "entries_form")
     if not isinstance(raw_entries, list) or not raw_entries:
-        raise _fail(path, None, "'entries' saknas eller är tom")
+        raise _fail(path, None, "entries_empty")
 
     # Sources, decline texts and the target-group template are data; a bare list borrows
     # them from the packaged file.
@@ -128,7 +129,7 @@ def read_entries(
     for i, item in enumerate(raw_entries):
         entry, texts = _parse_entry(path, i, item, sources)
         if entry.id in index_texts:
-            raise _fail(path, entry.id, "id:t förekommer mer än en gång")
+            raise _fail(path, entry.id, "duplicate_id")
         entries.append(entry)
         index_texts[entry.id] = texts
 
@@ -142,7 +143,7 @@ def read_entries(
     for entry in entries:
         missing = [r for r in entry.related if r not in ids]
         if missing:
-            raise _fail(path, entry.id, f"'related' pekar på okända poster: {missing}")
+            raise _fail(path, entry.id, "related_unknown", ids=str(missing))
 
     # The success-factor entries answer with a summary; indexing every statement lets
     # questions phrased in the målbild's own words still find them.
@@ -166,19 +167,19 @@ def _parse_sources(path: Path, raw: Any) -> frozenset[str]:
     if (not isinstance(raw, list) or not raw
             or not all(isinstance(s, str) and s.strip() for s in raw)
             or len(set(raw)) != len(raw)):
-        raise _fail(path, "sources", "ska vara en lista med unika källnamn")
+        raise _fail(path, "sources", "sources_form")
     return frozenset(s.strip() for s in raw)
 
 
 def _parse_declines(path: Path, raw: Any) -> dict[str, dict[str, str]]:
     """Validate the decline texts: one text per reason, Swedish and English."""
     if not isinstance(raw, dict):
-        raise _fail(path, "declines", "saknas eller är inte ett objekt")
+        raise _fail(path, "declines", "missing_or_not_object")
     out: dict[str, dict[str, str]] = {}
     for lang in ("sv", "en"):
         texts = raw.get(lang)
         if not isinstance(texts, dict):
-            raise _fail(path, "declines", f"språket {lang!r} saknas")
+            raise _fail(path, "declines", "language_missing", language=repr(lang))
         out[lang] = {r: _str_field(path, f"declines.{lang}", texts, r)
                      for r in DECLINE_REASONS}
     return out
@@ -189,14 +190,14 @@ def _parse_entry(
 ) -> tuple[Entry, dict[str, list[str]]]:
     """Validate one raw entry and return it with the texts to index."""
     if not isinstance(item, dict):
-        raise _fail(path, f"#{index}", "posten ska vara ett objekt")
+        raise _fail(path, f"#{index}", "entry_not_object")
     label = str(item.get("id") or f"#{index}")
     entry_id = _str_field(path, label, item, "id")
     if not _ID_PATTERN.match(entry_id):
-        raise _fail(path, entry_id, "id får bara innehålla a–z, 0–9 och _")
+        raise _fail(path, entry_id, "id_form")
     source = _str_field(path, entry_id, item, "source")
     if source not in sources:
-        raise _fail(path, entry_id, f"okänd källa {source!r}")
+        raise _fail(path, entry_id, "unknown_source", source=repr(source))
     related = _str_list(path, entry_id, item, "related")
     entry = Entry(
         id=entry_id,
@@ -220,7 +221,9 @@ def _parse_entry(
     kind = item.get("kind")
     if kind is not None:
         if kind not in ENTRY_KINDS:
-            raise _fail(path, entry_id, f"fältet 'kind' ska vara en av {sorted(ENTRY_KINDS)}")
+            raise _fail(
+                path, entry_id, "field_one_of", field="'kind'", allowed=str(sorted(ENTRY_KINDS))
+            )
         texts["kind"] = [kind]
     return entry, texts
 
@@ -243,7 +246,7 @@ def _target_group_entry(
 ) -> tuple[Entry, dict[str, list[str]]]:
     """Build the entry that lists the configured target groups."""
     if not isinstance(template, dict):
-        raise _fail(path, "target_group_entry", "saknas eller är inte ett objekt")
+        raise _fail(path, "target_group_entry", "missing_or_not_object")
     tid = "target_group_entry"
     names = [name for _, name, _ in groups]
     if names:
@@ -283,35 +286,38 @@ def _target_group_entry(
 
 def read_decline_policy(path: Path) -> DeclinePolicy:
     """Read the decline rules; a malformed rule raises KnowledgeDataError naming it."""
-    raw = read_data_object(path, "ska vara ett objekt med 'rules'")
+    raw = read_data_object(path, "rules_form")
     raw_rules = raw.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:
-        raise _fail(path, "rules", "saknas eller är tom")
+        raise _fail(path, "rules", "missing_or_empty")
     rules: list[Rule] = []
     seen: set[str] = set()
     for i, item in enumerate(raw_rules):
         if not isinstance(item, dict):
-            raise _fail(path, f"rules[{i}]", "regeln ska vara ett objekt")
+            raise _fail(path, f"rules[{i}]", "rule_not_object")
         rule_id = _str_field(path, f"rules[{i}]", item, "id")
         if rule_id in seen:
-            raise _fail(path, rule_id, "id:t förekommer mer än en gång")
+            raise _fail(path, rule_id, "duplicate_id")
         seen.add(rule_id)
         reason = item.get("reason")
         if reason not in REASONS:
-            raise _fail(path, rule_id, f"fältet 'reason' ska vara en av {list(REASONS)}")
+            raise _fail(
+                path, rule_id, "field_one_of", field="'reason'", allowed=str(list(REASONS))
+            )
         scope = item.get("scope")
         if scope not in SCOPES:
-            raise _fail(path, rule_id, f"fältet 'scope' ska vara en av {list(SCOPES)}")
+            raise _fail(
+                path, rule_id, "field_one_of", field="'scope'", allowed=str(list(SCOPES))
+            )
         patterns = _str_list(path, rule_id, item, "patterns")
         if not patterns:
-            raise _fail(path, rule_id, "fältet 'patterns' saknas eller är tomt")
+            raise _fail(path, rule_id, "field_missing_or_empty", field="'patterns'")
         compiled: list[re.Pattern[str]] = []
         for n, pattern in enumerate(patterns):
             try:
                 compiled.append(re.compile(pattern))
             except re.error as exc:
-                raise _fail(path, rule_id, f"mönster {n} är inget giltigt reguljärt uttryck "
-                            f"({exc})") from exc
+                raise _fail(path, rule_id, "bad_pattern", number=n, error=str(exc)) from exc
         rules.append(Rule(rule_id, str(reason), str(scope), _str_field(path, rule_id, item, "why"),
                           tuple(compiled)))
     return DeclinePolicy(rules)
@@ -322,54 +328,54 @@ def read_decline_policy(path: Path) -> DeclinePolicy:
 
 def read_decision(path: Path) -> DecisionModel:
     """Read the decision model; a malformed file raises KnowledgeDataError naming it."""
-    raw = read_data_object(path, "ska vara ett objekt med 'weights', 'bias' och 'threshold'")
+    raw = read_data_object(path, "decision_form")
     weights = raw.get("weights")
     if not isinstance(weights, dict) or set(weights) != set(FEATURES):
-        raise KnowledgeDataError(path, "weights", f"ska ha exakt nycklarna {list(FEATURES)}")
+        raise KnowledgeDataError(path, "weights", "exact_keys", keys=str(list(FEATURES)))
     numbers = {name: data_number(path, f"weights.{name}", weights[name]) for name in FEATURES}
     bias = data_number(path, "bias", raw.get("bias"))
     threshold = raw.get("threshold")
     if not isinstance(threshold, (int, float)) or not 0.0 < float(threshold) < 1.0:
-        raise KnowledgeDataError(path, "threshold", "ska vara ett tal mellan 0 och 1")
+        raise KnowledgeDataError(path, "threshold", "not_share")
     suggest = raw.get("suggest", threshold)
     if (not isinstance(suggest, (int, float)) or isinstance(suggest, bool)
             or not 0.0 < float(suggest) <= float(threshold)):
-        raise KnowledgeDataError(path, "suggest", "ska vara ett tal över 0 och högst 'threshold'")
+        raise KnowledgeDataError(path, "suggest", "suggest_range")
     return DecisionModel(numbers, bias, float(threshold), float(suggest))
 
 
 def read_ranker(path: Path) -> TermRanker:
     """Read the re-ranker; a malformed file raises KnowledgeDataError naming the field."""
-    raw = read_data_object(
-        path, "ska vara ett objekt med 'classes', 'bias', 'weights' och 'share'"
-    )
+    raw = read_data_object(path, "ranker_form")
     classes = raw.get("classes")
     if (not isinstance(classes, list) or not classes
             or not all(isinstance(c, str) and c for c in classes)
             or len(set(classes)) != len(classes)):
-        raise KnowledgeDataError(path, "classes", "ska vara en lista med unika post-id:n")
+        raise KnowledgeDataError(path, "classes", "classes_form")
     bias = raw.get("bias")
     if not isinstance(bias, list) or len(bias) != len(classes):
-        raise KnowledgeDataError(path, "bias", "ska vara en lista med ett tal per post")
+        raise KnowledgeDataError(path, "bias", "bias_form")
     share = data_number(path, "share", raw.get("share"))
     if not 0.0 <= share <= 1.0:
-        raise KnowledgeDataError(path, "share", "ska vara ett tal mellan 0 och 1")
+        raise KnowledgeDataError(path, "share", "not_share")
     raw_weights = raw.get("weights")
     if not isinstance(raw_weights, dict):
-        raise KnowledgeDataError(path, "weights", "ska vara ett objekt term → {index: vikt}")
+        raise KnowledgeDataError(path, "weights", "weights_form")
     # About 100,000 weights: the common case is checked in one pass per term, and only a
     # term that fails it is walked again to name the bad field.
     index_of = {str(i): i for i in range(len(classes))}
     weights: dict[str, dict[int, float]] = {}
     for term, row in raw_weights.items():
         if not isinstance(row, dict):
-            raise KnowledgeDataError(path, f"weights.{term}", "ska vara ett objekt")
+            raise KnowledgeDataError(path, f"weights.{term}", "not_object")
         parsed = {index_of[key]: float(value) for key, value in row.items()
                   if key in index_of and type(value) in (int, float)}
         if len(parsed) != len(row):
             for key, value in row.items():
                 if key not in index_of:
-                    raise KnowledgeDataError(path, f"weights.{term}", f"okänt index {key!r}")
+                    raise KnowledgeDataError(
+                        path, f"weights.{term}", "unknown_index", index=repr(key)
+                    )
                 data_number(path, f"weights.{term}.{key}", value)
         weights[term] = parsed
     return TermRanker(

@@ -61,7 +61,7 @@ def _text(path: Path, entry: str, obj: dict[str, Any], key: str) -> str:
     """Return a required non-empty string field or raise naming file and entry."""
     value = obj.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise KnowledgeDataError(path, entry, f"fältet {key!r} saknas eller är inte en text")
+        raise KnowledgeDataError(path, entry, "field_not_text", field=repr(key))
     return value.strip()
 
 
@@ -73,7 +73,7 @@ def _texts(path: Path, entry: str, obj: dict[str, Any], key: str) -> tuple[str, 
         or not value
         or not all(isinstance(v, str) and v.strip() for v in value)
     ):
-        raise KnowledgeDataError(path, entry, f"fältet {key!r} ska vara en lista med texter")
+        raise KnowledgeDataError(path, entry, "field_not_texts", field=repr(key))
     return tuple(v.strip() for v in value)
 
 
@@ -85,26 +85,26 @@ def load_malbild(path: Path | None = None) -> Malbild:
 
     raw_props = raw.get("goal_properties")
     if not isinstance(raw_props, list):
-        raise KnowledgeDataError(path, "goal_properties", "ska vara en lista")
+        raise KnowledgeDataError(path, "goal_properties", "not_list")
     props: list[GoalProperty] = []
     for i, item in enumerate(raw_props):
         label = item.get("id", f"goal_properties[{i}]") if isinstance(item, dict) else f"#{i}"
         if not isinstance(item, dict):
-            raise KnowledgeDataError(path, str(label), "ska vara ett objekt")
+            raise KnowledgeDataError(path, str(label), "not_object")
         props.append(GoalProperty(_text(path, str(label), item, "id"),
                                   _text(path, str(label), item, "name")))
 
     raw_factors = raw.get("factors")
     if not isinstance(raw_factors, list):
-        raise KnowledgeDataError(path, "factors", "ska vara en lista")
+        raise KnowledgeDataError(path, "factors", "not_list")
     factors: list[SuccessFactor] = []
     for i, item in enumerate(raw_factors):
         if not isinstance(item, dict):
-            raise KnowledgeDataError(path, f"factors[{i}]", "ska vara ett objekt")
+            raise KnowledgeDataError(path, f"factors[{i}]", "not_object")
         label = str(item.get("id") or f"factors[{i}]")
         note = item.get("note")
         if note is not None and not isinstance(note, str):
-            raise KnowledgeDataError(path, label, "fältet 'note' ska vara en text")
+            raise KnowledgeDataError(path, label, "field_text", field="'note'")
         factors.append(
             SuccessFactor(
                 id=_text(path, label, item, "id"),
@@ -124,6 +124,6 @@ def load_malbild(path: Path | None = None) -> Malbild:
     ):
         if sorted(expected) != sorted(found):
             raise KnowledgeDataError(
-                path, what, f"id:n ska vara {', '.join(expected)}, fick {', '.join(found)}"
+                path, what, "ids", expected=", ".join(expected), found=", ".join(found)
             )
     return Malbild(promise=promise, goal_properties=tuple(props), factors=tuple(factors))

@@ -101,7 +101,7 @@ class OrganisationData:
 def _strings(path: Path, entry: str, value: Any) -> tuple[str, ...]:
     """Return a list of non-empty strings or raise naming file and entry."""
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise KnowledgeDataError(path, entry, "ska vara en lista med texter")
+        raise KnowledgeDataError(path, entry, "not_texts")
     return tuple(v.strip() for v in value)
 
 
@@ -109,15 +109,15 @@ def _word_groups(path: Path, key: str, raw: dict[str, Any]) -> tuple[_Words, ...
     """Parse a list of {"words": [...], "why": "..."} entries."""
     items = raw.get(key)
     if not isinstance(items, list):
-        raise KnowledgeDataError(path, key, "ska vara en lista")
+        raise KnowledgeDataError(path, key, "not_list")
     groups = []
     for i, item in enumerate(items):
         entry = f"{key}[{i}]"
         if not isinstance(item, dict):
-            raise KnowledgeDataError(path, entry, "ska vara ett objekt")
+            raise KnowledgeDataError(path, entry, "not_object")
         why = item.get("why")
         if not isinstance(why, str) or not why.strip():
-            raise KnowledgeDataError(path, entry, "fältet 'why' saknas eller är inte en text")
+            raise KnowledgeDataError(path, entry, "field_not_text", field="'why'")
         groups.append(_Words(_strings(path, entry, item.get("words")), why.strip()))
     return tuple(groups)
 
@@ -128,26 +128,23 @@ def load_organisation_data(path: Path | None = None) -> OrganisationData:
     raw = read_data_object(path)
     region = raw.get("region")
     if not isinstance(region, dict) or region.get("name") != REGION:
-        raise KnowledgeDataError(path, "region", f"ska vara ett objekt med namnet {REGION!r}")
+        raise KnowledgeDataError(path, "region", "region_form", name=repr(REGION))
     raw_munis = raw.get("municipalities")
     if not isinstance(raw_munis, list):
-        raise KnowledgeDataError(path, "municipalities", "ska vara en lista")
+        raise KnowledgeDataError(path, "municipalities", "not_list")
     munis = []
     for i, item in enumerate(raw_munis):
         entry = f"municipalities[{i}]"
         if not isinstance(item, dict):
-            raise KnowledgeDataError(path, entry, "ska vara ett objekt")
+            raise KnowledgeDataError(path, entry, "not_object")
         name, place = item.get("name"), item.get("place")
         if name not in MUNICIPALITIES or not isinstance(place, str) or not place.strip():
-            raise KnowledgeDataError(
-                path, entry, f"'name' ska vara en av {', '.join(MUNICIPALITIES)}, 'place' en text"
-            )
+            names = ", ".join(MUNICIPALITIES)
+            raise KnowledgeDataError(path, entry, "municipality_form", names=names)
         places = _strings(path, entry, item.get("places", []))
         munis.append(_Municipality(name, place.strip(), places))
     if sorted(m.name for m in munis) != sorted(MUNICIPALITIES):
-        raise KnowledgeDataError(
-            path, "municipalities", "ska innehålla de sex kommunerna en gång var"
-        )
+        raise KnowledgeDataError(path, "municipalities", "six_municipalities")
     return OrganisationData(
         region_aliases=_strings(path, "region.aliases", region.get("aliases")),
         municipalities=tuple(munis),

@@ -32,10 +32,10 @@ def _person(path: Path, index: int, item: Any) -> Person:
     """Validate one {"name","email","aad_object_id","organisation"} entry."""
     label = f"#{index + 1}"
     if not isinstance(item, dict):
-        raise KnowledgeDataError(path, label, "ska vara ett objekt med minst 'name'")
+        raise KnowledgeDataError(path, label, "person_form")
     name = item.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise KnowledgeDataError(path, label, "fältet 'name' saknas eller är inte en text")
+        raise KnowledgeDataError(path, label, "field_not_text", field="'name'")
     label = name.strip()
     values: dict[str, str] = {}
     for key in ("email", "aad_object_id", "organisation"):
@@ -43,11 +43,10 @@ def _person(path: Path, index: int, item: Any) -> Person:
         if value is None:
             value = ""
         if not isinstance(value, str):
-            raise KnowledgeDataError(path, label, f"fältet {key!r} ska vara en text")
+            raise KnowledgeDataError(path, label, "field_text", field=repr(key))
         values[key] = value.strip()
     if values["email"] and not _EMAIL.fullmatch(values["email"]):
-        problem = f"e-postadressen {values['email']!r} ser inte giltig ut"
-        raise KnowledgeDataError(path, label, problem)
+        raise KnowledgeDataError(path, label, "email_form", email=repr(values["email"]))
     return Person(name.strip(), values["email"], values["aad_object_id"], values["organisation"])
 
 
@@ -55,13 +54,15 @@ def load_people(path: Path) -> tuple[Person, ...]:
     """Load a people list (RUG members or admins); a malformed file raises KnowledgeDataError."""
     raw = read_data_file(path)
     if not isinstance(raw, list):
-        raise KnowledgeDataError(path, None, "ska vara en lista med personer")
+        raise KnowledgeDataError(path, None, "people_list")
     people = tuple(_person(path, i, item) for i, item in enumerate(raw))
     seen: dict[str, str] = {}
     for person in people:
         for key in (person.email.casefold(), person.aad_object_id.casefold()):
             if key and key in seen:
-                raise KnowledgeDataError(path, person.name, f"{key!r} används redan av {seen[key]}")
+                raise KnowledgeDataError(
+                    path, person.name, "used_by", key=repr(key), name=seen[key]
+                )
             if key:
                 seen[key] = person.name
     return people

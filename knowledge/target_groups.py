@@ -93,16 +93,16 @@ def _parse_group(path: Path, index: int, item: Any) -> TargetGroup:
     """Validate one {"id","name","aliases"?} entry."""
     label = f"#{index + 1}"
     if not isinstance(item, dict):
-        raise KnowledgeDataError(path, label, "ska vara ett objekt med 'id' och 'name'")
+        raise KnowledgeDataError(path, label, "group_form")
     if isinstance(item.get("id"), str) and item["id"].strip():
         label = item["id"].strip()
     for key in ("id", "name"):
         value = item.get(key)
         if not isinstance(value, str) or not value.strip():
-            raise KnowledgeDataError(path, label, f"fältet {key!r} saknas eller är inte en text")
+            raise KnowledgeDataError(path, label, "field_not_text", field=repr(key))
     aliases = item.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
-        raise KnowledgeDataError(path, label, "fältet 'aliases' ska vara en lista med texter")
+        raise KnowledgeDataError(path, label, "field_not_texts", field="'aliases'")
     return TargetGroup(item["id"].strip(), item["name"].strip(), tuple(a.strip() for a in aliases))
 
 
@@ -114,19 +114,19 @@ def load_target_groups(path: Path | None = None) -> TargetGroupList:
     if isinstance(raw, dict):
         note_value = raw.get("note", "")
         if not isinstance(note_value, str):
-            raise KnowledgeDataError(path, "note", "ska vara en text")
+            raise KnowledgeDataError(path, "note", "not_text")
         provisional, note = _is_provisional(raw.get("status")), note_value.strip()
         raw = raw.get("groups")
         if not isinstance(raw, list):
-            raise KnowledgeDataError(path, "groups", "ska vara en lista med målgrupper")
+            raise KnowledgeDataError(path, "groups", "groups_list")
     elif not isinstance(raw, list):
-        raise KnowledgeDataError(path, None, "ska vara en lista med målgrupper eller ett objekt")
+        raise KnowledgeDataError(path, None, "groups_form")
     groups = tuple(_parse_group(path, i, item) for i, item in enumerate(raw))
     if not groups:
-        raise KnowledgeDataError(path, None, "listan med målgrupper är tom")
+        raise KnowledgeDataError(path, None, "groups_empty")
     seen: set[str] = set()
     for group in groups:
         if group.id in seen:
-            raise KnowledgeDataError(path, group.id, "samma id finns två gånger")
+            raise KnowledgeDataError(path, group.id, "same_id")
         seen.add(group.id)
     return TargetGroupList(groups, provisional=provisional, note=note, source=str(path))

@@ -14,6 +14,8 @@ from knowledge.kb import KnowledgeBase, looks_like_question
 from knowledge.loader import PACKAGED, read_decision, read_decline_policy
 from knowledge.malbild import DEFAULT_MALBILD_PATH, load_malbild
 from knowledge.text import fold, split_compound, stem, terms, tokenize
+from presentation.messages import say
+from presentation.texts import Texts
 
 PROMISE = (
     "Oavsett vem jag är, var jag bor eller hur gammal jag är så utformas vård och "
@@ -187,7 +189,10 @@ def test_a_malformed_decline_rule_names_file_and_rule(
     with pytest.raises(KnowledgeDataError) as err:
         read_decline_policy(path)
     assert str(path) in str(err.value)
-    assert "'r1'" in str(err.value) and named in str(err.value)
+    # What the coordinator reads names the file, the rule and what is wrong with it.
+    said = say(Texts.load(), err.value.message)
+    assert said.startswith(f"{path}, post 'r1': ")
+    assert named in said
 
 
 def test_a_decline_rule_id_is_unique(tmp_path: Path) -> None:
