@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from presentation.texts import DEFAULT_LOCALE, Texts
+
 
 @dataclass
 class CardInput:
@@ -124,11 +126,11 @@ def _collect_action(action: dict[str, Any], out: RenderedCard) -> None:
     out.buttons.append(button)
 
 
-def format_card(rendered: RenderedCard) -> str:
+def format_card(rendered: RenderedCard, texts: Texts, locale: str = DEFAULT_LOCALE) -> str:
     """The card as lines of text with numbered buttons and listed input fields."""
     lines = [line for line in rendered.lines if line]
     for item in rendered.inputs:
-        lines.append(f"  [fält] {item.label}")
+        lines.append("  " + texts.get("chat.field", locale, label=item.label))
         for number, (title, _value) in enumerate(item.choices, 1):
             lines.append(f"      {number}. {title}")
     if rendered.buttons:

@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.teams_bot import OmtankeBot
 from dialogs.factory import build_root_dialog
 from knowledge.kb import KnowledgeBase
+from presentation.texts import locale_of
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 BOT_ACCOUNT = ChannelAccount(id="omtanke-bot", name="Omtanke")
@@ -97,6 +98,9 @@ class ChatSession:
         services.use_adapter(self.adapter)
         self.bot = OmtankeBot(services, build_root_dialog(services))
         self.last_card: RenderedCard | None = None
+        self.client_locale = os.environ.get("OMTANKE_CHAT_LOCALE", "sv-SE")
+        # The terminal's own words (prompts, goodbye) follow the same locale as the bot's.
+        self.locale = locale_of(self.client_locale)
         self.conversation = ConversationAccount(
             id=f"terminal:{user.id}", conversation_type="personal", tenant_id="local"
         )
@@ -108,7 +112,15 @@ class ChatSession:
             if attachment.content_type == CARD_TYPE and isinstance(attachment.content, dict):
                 rendered = render_card(attachment.content)
                 self.last_card = rendered
-                self._write(format_card(rendered))
+                self._write(self.format(rendered))
+
+    def t(self, key: str, **values: Any) -> str:
+        """A text of the terminal chat in the session's locale."""
+        return self.services.texts.get(key, self.locale, **values)
+
+    def format(self, rendered: RenderedCard) -> str:
+        """A card as text in the session's locale."""
+        return format_card(rendered, self.services.texts, self.locale)
 
     def _activity(self, **fields: Any) -> Activity:
         return Activity(
@@ -117,7 +129,7 @@ class ChatSession:
             conversation=self.conversation,
             from_property=self.user,
             recipient=BOT_ACCOUNT,
-            locale=os.environ.get("OMTANKE_CHAT_LOCALE", "sv-SE"),
+            locale=self.client_locale,
             channel_data={"tenant": {"id": "local"}},
             id=str(uuid.uuid4()),
             **fields,
@@ -200,10 +212,7 @@ async def run_chat(
         id=user_id, name=name, aad_object_id=os.environ.get("OMTANKE_CHAT_AAD_ID", user_id)
     )
     session = ChatSession(services, write, user)
-    write(
-        "Omtanke i terminalen. Skriv som i Teams. Svara på ett kort med knappens "
-        "nummer. /quit avslutar.\n"
-    )
+    write(session.t("chat.intro") + "\n")
     try:
         await session.start()
         while True:
@@ -222,7 +231,7 @@ async def run_chat(
             await _press(session, button, read, write)
     finally:
         await services.close()
-    write("Hej då!")
+    write(session.t("chat.goodbye"))
     return 0
 
 
@@ -233,22 +242,21 @@ async def _press(
     write: Callable[[str], None],
 ) -> None:
     if button.kind == "Action.OpenUrl":
-        write(f"Öppna i webbläsaren: {button.url}")
+        write(session.t("chat.open_url", url=button.url))
         return
     if button.kind == "Action.ShowCard" and button.card:
         rendered = render_card(button.card)
         session.last_card = rendered
-        write(format_card(rendered))
+        write(session.format(rendered))
         return
     value = dict(button.data)
     if button.uses_inputs and session.last_card is not None:
         for item in session.last_card.inputs:
-            prompt = (
-                f"{item.label}"
-                + (" (nummer, flera med komma)" if item.multi else "")
-                + (f" [Enter behåller: {current_value_text(item)}]" if item.value else "")
-                + ": "
-            )
+            multi = session.t("chat.prompt.multi") if item.multi else ""
+            keep = ""
+            if item.value:
+                keep = session.t("chat.prompt.keep", value=current_value_text(item))
+            prompt = f"{item.label}{multi}{keep}: "
             typed = await asyncio.to_thread(read, prompt)
             value[item.id] = input_value(item, typed)
     await session.submit(value)

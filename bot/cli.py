@@ -112,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout,
             sys.stderr,
             _check_context(settings),
+            texts,
         )
     if args.command == "report":
         from bot.report import run_report
@@ -119,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_report(data_source(settings), args.out, sys.stdout, sys.stderr)
     if args.command == "escalations":
         return _escalations(settings, args.json, sys.stdout, sys.stderr, texts)
-    return _data_admin(settings, args)
+    return _data_admin(settings, args, texts)
 
 
 def _escalations(
@@ -153,22 +154,22 @@ def _escalations(
     return 0
 
 
-def _data_admin(settings: Settings, args: argparse.Namespace) -> int:
+def _data_admin(settings: Settings, args: argparse.Namespace, texts: Texts) -> int:
     """erase-user, backup and restore (bot.data_admin)."""
     from bot import data_admin
 
     azure = settings.azure if settings.storage == "azure" else None
     if args.command == "backup":
         return data_admin.run_backup(
-            settings.data_dir, args.dir, sys.stdout, sys.stderr, azure=azure
+            settings.data_dir, args.dir, sys.stdout, sys.stderr, texts, azure=azure
         )
     if args.command == "restore":
         return data_admin.run_restore(
-            args.dir, settings.data_dir, args.replace, sys.stdout, sys.stderr, azure=azure
+            args.dir, settings.data_dir, args.replace, sys.stdout, sys.stderr, texts, azure=azure
         )
     people = [p for p in (settings.rug_members_path, settings.admins_path) if p is not None]
     return data_admin.run_erase(
-        settings.data_dir, args.email, args.aad, people, sys.stdout, sys.stderr, azure=azure
+        settings.data_dir, args.email, args.aad, people, sys.stdout, sys.stderr, texts, azure=azure
     )
 
 

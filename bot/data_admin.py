@@ -1,4 +1,4 @@
-"""`omtanke backup`, `restore` and `erase-user` on the data folder, in Swedish.
+"""`omtanke backup`, `restore` and `erase-user` on the data folder, in Swedish (cli.* texts).
 
 The work is done over the storage interfaces by storage.admin; this module only picks the
 data folder's backend, says what happened, and turns storage.admin's error codes into
@@ -17,6 +17,7 @@ from typing import TextIO
 
 from bot.backends import azure_backend
 from bot.settings import AzureSettings
+from presentation.texts import Texts
 from storage.admin import (
     PSEUDONYM_PREFIX,
     AdminError,
@@ -40,50 +41,23 @@ from storage.tiny_backend import TinyBackend
 __all__ = ["PSEUDONYM_PREFIX", "run_backup", "run_erase", "run_restore"]
 
 SET_ASIDE_SUFFIX = ".fore-aterstallning-"
-# storage.admin's error codes as Swedish sentences; {path}, {target}, {source} as given.
-ADMIN_MESSAGES = {
-    "no_data": "{source} innehåller inga data att säkerhetskopiera",
-    "target_not_empty": "{target} finns redan och är inte tom; välj en ny mapp",
-    "target_inside_source": "{target} ligger i datamappen; välj en mapp utanför den",
-    "manifest_missing": (
-        "{path} saknas: mappen är ingen färdig säkerhetskopia från omtanke backup"
-    ),
-    "manifest_damaged": "{path} är skadad: {error}",
-    "unknown_format": "{path}: okänt format {format!r}",
-    "bad_file_list": "{path}: listan över filer saknas, är tom eller har en otillåten sökväg",
-    "file_missing": "{path} saknas eller kan inte läsas",
-    "file_mismatch": (
-        "{path} stämmer inte med manifestet (storlek, antal poster eller kontrollsumma)"
-    ),
-    "file_damaged": "{path} är skadad: {error}",
-    "content_damaged": "innehållet är skadat: {error}",
-    "not_empty": (
-        "{data_dir} innehåller redan data; lägg till --replace för att ersätta den "
-        "(det som finns nu sparas först som en säkerhetskopia bredvid)"
-    ),
-}
-COUNT_LABELS = (
-    ("drafts", "utkast"),
-    ("state", "samtalsuppgifter"),
-    ("feedback", "omdömen"),
-    ("escalations", "vidareskickade frågor"),
-    ("proposals", "förslag med pseudonym"),
-    ("outbox", "meddelanden"),
-    ("audit", "rader i granskningsloggen med pseudonym"),
-)
+# The counts erase-user reports, in order (their labels: cli.erase.count.<kind>).
+COUNT_KINDS = ("drafts", "state", "feedback", "escalations", "proposals", "outbox", "audit")
 
 
-def _busy(data_dir: Path) -> str:
-    return f"datamappen {data_dir} används av en annan process (troligen omtanke serve)"
+def _busy(data_dir: Path, texts: Texts) -> str:
+    return texts.get("cli.data.busy", data_dir=data_dir)
 
 
-def _say(error: AdminError, **context: str) -> str:
-    """The Swedish sentence for an AdminError (its English message if the code is new)."""
-    template = ADMIN_MESSAGES.get(error.code)
+def _say(error: AdminError, texts: Texts, **context: str) -> str:
+    """The sentence for an AdminError (``cli.admin.<code>``; its English message if new)."""
+    key = f"cli.admin.{error.code}"
+    if key not in texts.keys():
+        return str(error)
     values = {"error": str(error), "path": "", "target": "", "source": "", "format": ""}
     values.update(context)
     values.update(error.details)
-    return template.format(**values) if template else str(error)
+    return texts.get(key, **values)
 
 
 # ----- backup ----------------------------------------------------------------------------------
@@ -94,33 +68,40 @@ def run_backup(
     target: Path,
     stdout: TextIO,
     stderr: TextIO,
+    texts: Texts | None = None,
     *,
     azure: AzureSettings | None = None,
 ) -> int:
     """`omtanke backup DIR`: a logical dump of the data folder (or the Azure account), also
     while the service runs."""
+    texts = texts or Texts.load()
     try:
         check_backup_target(target, None if azure else data_dir)
-        source = _where(data_dir, azure) if azure else str(data_dir.resolve())
+        source = _where(data_dir, azure, texts) if azure else str(data_dir.resolve())
         result = asyncio.run(_backup(data_dir, target, source, azure))
     except AdminError as error:
-        stderr.write(f"Säkerhetskopian misslyckades: {_say(error)}\n")
+        stderr.write(texts.get("cli.backup.failed", error=_say(error, texts)) + "\n")
         return 1
     except StoreError as error:
-        stderr.write(f"Säkerhetskopian misslyckades: {error}\n")
+        stderr.write(texts.get("cli.backup.failed", error=error) + "\n")
         return 1
-    stdout.write(
-        f"Säkerhetskopian är klar: {result.records} poster i {len(result.files)} filer, "
-        f"{result.total_bytes} byte i {result.directory}.\n"
+    done = texts.get(
+        "cli.backup.done",
+        records=result.records,
+        files=len(result.files),
+        bytes=result.total_bytes,
+        directory=result.directory,
     )
+    stdout.write(done + "\n")
     return 0
 
 
-def _where(data_dir: Path, azure: AzureSettings | None) -> str:
+def _where(data_dir: Path, azure: AzureSettings | None, texts: Texts) -> str:
     """Where the data is, in messages."""
     if azure is None:
         return str(data_dir)
-    return f"Azure-kontot {azure.blob_url or 'i anslutningssträngen'} (prefix {azure.prefix})"
+    account = azure.blob_url or texts.get("cli.data.azure_from_connection_string")
+    return texts.get("cli.data.azure", account=account, prefix=azure.prefix)
 
 
 async def _backup(
@@ -143,32 +124,33 @@ def run_restore(
     replace: bool,
     stdout: TextIO,
     stderr: TextIO,
+    texts: Texts | None = None,
     *,
     azure: AzureSettings | None = None,
 ) -> int:
     """`omtanke restore DIR`: check the backup, then load it while the service is stopped
     (on Azure nothing can check that: scale every instance to 0 first)."""
-    where = _where(data_dir, azure)
+    texts = texts or Texts.load()
+    where = _where(data_dir, azure, texts)
     try:
         aside_in = backup_dir.resolve().parent
         records, proposals, set_aside = asyncio.run(
             _restore(backup_dir, data_dir, replace, azure, aside_in)
         )
     except StoreBusyError:
-        stderr.write(
-            f"Kan inte återställa nu: {_busy(data_dir)}. Stoppa tjänsten och kör kommandot "
-            "igen. Ingenting har ändrats.\n"
-        )
+        stderr.write(texts.get("cli.restore.busy", busy=_busy(data_dir, texts)) + "\n")
         return 1
     except AdminError as error:
-        stderr.write(f"Återställningen misslyckades: {_say(error, data_dir=where)}\n")
+        said = _say(error, texts, data_dir=where)
+        stderr.write(texts.get("cli.restore.failed", error=said) + "\n")
         return 1
     except StoreError as error:
-        stderr.write(f"Återställningen misslyckades: {error}\n")
+        stderr.write(texts.get("cli.restore.failed", error=error) + "\n")
         return 1
-    stdout.write(f"Återställt: {records} poster till {where}, {proposals} förslag.\n")
+    done = texts.get("cli.restore.done", records=records, data_dir=where, proposals=proposals)
+    stdout.write(done + "\n")
     if set_aside is not None:
-        stdout.write(f"Det som fanns innan ligger i {set_aside}.\n")
+        stdout.write(texts.get("cli.restore.set_aside", path=set_aside) + "\n")
     return 0
 
 
@@ -245,40 +227,35 @@ def run_erase(
     people_files: list[Path],
     stdout: TextIO,
     stderr: TextIO,
+    texts: Texts | None = None,
     *,
     azure: AzureSettings | None = None,
 ) -> int:
     """`omtanke erase-user`: exit 0 when erased, 1 when not possible or nothing was found
     (on Azure, with every instance stopped: nothing there can check it)."""
+    texts = texts or Texts.load()
     if not email and not aad:
-        stderr.write("Ange en e-postadress eller --aad med personens Entra-id.\n")
+        stderr.write(texts.get("cli.erase.who") + "\n")
         return 2
     try:
         result, traces = asyncio.run(_erase(data_dir, email, aad, people_files, azure))
     except StoreBusyError:
-        stderr.write(
-            f"Kan inte radera nu: {_busy(data_dir)}. Stoppa tjänsten och kör kommandot igen. "
-            "Ingenting har ändrats.\n"
-        )
+        stderr.write(texts.get("cli.erase.busy", busy=_busy(data_dir, texts)) + "\n")
         return 1
     except StoreError as error:
-        stderr.write(f"Kunde inte radera: {error}\n")
+        stderr.write(texts.get("cli.erase.failed", error=error) + "\n")
         return 1
     if not result.found:
-        stderr.write("Hittade inga uppgifter om personen i datamappen. Ingenting har ändrats.\n")
+        stderr.write(texts.get("cli.erase.not_found") + "\n")
         return 1
-    stdout.write(
-        f"Personuppgifterna är borttagna. Personen heter nu {result.pseudonym} i besluten.\n"
-    )
-    for kind, label in COUNT_LABELS:
+    stdout.write(texts.get("cli.erase.done", pseudonym=result.pseudonym) + "\n")
+    for kind in COUNT_KINDS:
         if result.counts[kind]:
+            label = texts.get(f"cli.erase.count.{kind}")
             stdout.write(f"  {label}: {result.counts[kind]}\n")
     remaining = [*result.remaining, *(str(path) for path in traces)]
     if remaining:
-        stderr.write("Varning: uppgifter finns kvar i " + ", ".join(remaining) + "\n")
+        stderr.write(texts.get("cli.erase.remaining", files=", ".join(remaining)) + "\n")
         return 1
-    stdout.write(
-        "Kom ihåg: äldre säkerhetskopior innehåller fortfarande uppgifterna, och personen "
-        "står kvar i RUG- eller administratörslistan om hen finns där.\n"
-    )
+    stdout.write(texts.get("cli.erase.remember") + "\n")
     return 0

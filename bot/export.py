@@ -136,9 +136,9 @@ def summary_table(proposals: Sequence[Proposal], texts: Texts) -> str:
             continue
         for name, number in found:
             rows.append((kind, name, str(number)))
-    header = ("Vad", "Namn", "Antal")
+    header = tuple(texts.get(f"cli.export.{column}") for column in ("what", "name", "count"))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
-    lines = [f"Förslag totalt: {len(proposals)}", ""]
+    lines = [texts.get("cli.export.total", count=len(proposals)), ""]
     for row in [header, *rows]:
         lines.append(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}")
         if row is header:
@@ -153,17 +153,19 @@ def run_export(
     stdout: TextIO,
     stderr: TextIO,
     context: CheckContext | None = None,
+    texts: Texts | None = None,
 ) -> int:
     """Write the export (to --out, or CSV/JSON to stdout) and print the summary table."""
+    texts = texts or Texts.load()
     if fmt not in FORMATS:
-        stderr.write(f"Okänt format {fmt!r}: välj {', '.join(FORMATS)}.\n")
+        formats = ", ".join(FORMATS)
+        stderr.write(texts.get("cli.export.unknown_format", format=fmt, formats=formats) + "\n")
         return 2
     try:
         proposals = asyncio.run(load_proposals(data_dir))
     except StoreError as error:
-        stderr.write(f"Kunde inte läsa datamappen: {error}\n")
+        stderr.write(texts.get("cli.cannot_read_data", error=error) + "\n")
         return 1
-    texts = Texts.load()
     if fmt == "docx":
         target = out or Path("omtanke-export.docx")
         target.write_bytes(proposals_docx(proposals, texts, context, counts(proposals, texts)))
@@ -181,5 +183,6 @@ def run_export(
     table_stream = stderr if out is None and fmt != "docx" else stdout
     table_stream.write(summary_table(proposals, texts) + "\n")
     if out is not None or fmt == "docx":
-        stdout.write(f"Skrev {len(proposals)} förslag till {out or 'omtanke-export.docx'}.\n")
+        written = out or "omtanke-export.docx"
+        stdout.write(texts.get("cli.export.written", count=len(proposals), path=written) + "\n")
     return 0

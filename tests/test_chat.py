@@ -13,6 +13,7 @@ from bot.chat import ChatSession, current_value_text, input_value, run_chat
 from bot.services import Services, open_services
 from bot.settings import Settings
 from knowledge.kb import KnowledgeBase
+from presentation.texts import Texts
 from tests.commands import run_omtanke
 
 WELCOME_BUTTONS = "  [1] Jag har en idé   [2] Vad är nära vård?   [3] Mina förslag   [4] Hjälp"
@@ -192,7 +193,7 @@ def test_render_card_lists_inputs_and_buttons() -> None:
     """A form card shows its text, its fields with numbered choices, and its buttons."""
     rendered = render_card(FORM)
 
-    assert format_card(rendered).splitlines() == [
+    assert format_card(rendered, Texts.load()).splitlines() == [
         "Steg 2 av 9",
         "  [fält] Rubrik",
         "  [fält] Organisationer",
