@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from knowledge.language import LANGUAGE
 from knowledge.text import STOPWORDS, fold, normalize
 
 MAX_QUESTION_CHARS = 500
@@ -21,55 +22,22 @@ MAX_QUESTION_CHARS = 500
 CONTEXT_WEIGHT = 0.2
 SIDE_WEIGHT = 0.4
 _CLAUSE_SPLIT = re.compile(r"([.!?;:\n,]+|\s[-–—]\s)")
-_CONTEXT_PREFIX = re.compile(
-    r"^(?:(?:hej|hejsan|hallo) )?(?:"
-    r"(?:jag|vi) (?:ar|jobbar|arbetar|sitter|kommer fran|har (?:precis |nyss |just )?"
-    r"(?:borjat|kommit|fatt)|ska (?:presentera|prata|halla))"
-    r"(?: (?!(?:och|men|sa|hur|vad|vart|var|vilka|vilken|vilket|nar|kan|ska|maste)\b)\w+)*"
-    r"|som (?!vem\b)\w+(?: (?:i|pa|inom|vid|for) \w+)*"
-    r"|(?:min|var) (?:chef|kollega|kollegor|kollegorna|handledare)(?: (?:i|pa|inom) \w+)?"
-    r" (?:sa|sager|tycker|menar|pastar|har sagt|namnde|pratade om|tog upp|berattade)"
-    r"(?: att)?"
-    # "Enhetschef här", "medicinsk sekreterare i Varberg här": a clause that only says who.
-    r"|(?!(?:vad|vilka|vilken|vilket|varfor|nar|vem|vems|var|vart|hur|kan|far|ar|finns|ska"
-    r"|maste|behover)\b)(?:\w+ ){0,6}\w+ har$"
-    # The same in English: "I'm a doctor trained abroad, now working at Halmstad hospital".
-    r"|(?:i|we) (?:am|m|are|work|have (?:just )?(?:started|joined))"
-    r"(?: (?!(?:and|but|so|how|what|where|which|when|can|should|must)\b)\w+)*"
-    r")"
-)
+# Who is asking, not what: "jag jobbar i hemtjänsten i Hylte", "som undersköterska på …",
+# "min chef sa att", "enhetschef här", "I'm a doctor working at …".
+_CONTEXT_PREFIX = re.compile(LANGUAGE.patterns["context_prefix"])
 # A message may end like a letter ("Mvh Leila", "Hälsningar, enhetschef i Varberg",
 # "/kommunpolitiker"): the sign-off and what follows it say nothing about the question.
-_SIGN_OFF = re.compile(
-    r"(?:^|(?<=[\s.!?,;:]))(?:mvh|m\.v\.h|med v[äa]nlig(?:a)? h[äa]lsning(?:ar)?"
-    r"|v[äa]nlig(?:a)? h[äa]lsning(?:ar)?|h[äa]lsningar|h[äa]lsning|tack p[åa] f[öo]rhand"
-    r"|tack i f[öo]rv[äa]g|kind regards|best regards|regards|best wishes|thanks in advance"
-    r"|cheers)\b.*$|\s/\s*\w[\w .,-]{0,60}$",
-    re.IGNORECASE | re.DOTALL,
-)
+_SIGN_OFF = re.compile(LANGUAGE.patterns["sign_off"], re.IGNORECASE | re.DOTALL)
 
 # Words that tell an English question from a Swedish one (folded).
-_ENGLISH_WORDS = frozenset(
-    "what how who which why when where does do is are the can could should my our your "
-    "about mean means explain tell please there".split()
-)
-_SWEDISH_WORDS = frozenset(
-    "vad hur vilka vilken vilket varfor nar vem var ar och att det som for med pa jag kan "
-    "far finns ska maste den en ett om".split()
-)
-QUESTION_STARTS = frozenset(
-    """
-    vad vilka vilken vilket varfor nar vem vems var vart hur kan far ar finns ska maste
-    behover gar galler stammer hjalp beratta forklara
-    what how which who whom whose why when where can could is are does do did should may
-    will would tell explain
-    """.split()
-)
+_ENGLISH_WORDS = LANGUAGE.words["english_words"]
+_SWEDISH_WORDS = LANGUAGE.words["swedish_words"]
+QUESTION_STARTS = LANGUAGE.words["question_starts"]
 
 Weighted = list[tuple[str, float]]
 # Words of a request that name no topic: "kan du hjälpa mig?", "vet du?", "can you help?"
 # A clause of them asks, but the topic is in the clauses around it.
-_GENERIC_ASK = frozenset("hjalpa hjalp veta vet svara svar fraga fragan help know answer".split())
+_GENERIC_ASK = LANGUAGE.words["generic_ask"]
 
 
 def _is_content(word: str) -> bool:

@@ -156,8 +156,7 @@ def read_entries(
             name = factor.name.lower()
             index_texts[factor_id].setdefault("extra", []).extend(
                 [factor.headline, *factor.individual, *factor.employee, *factor.organisation,
-                 f"Jag som medarbetare gör vård och omsorg {name}",
-                 f"Vi som organisation gör vård och omsorg {name}"]
+                 *(heading.format(name=name) for heading in malbild.perspective_headings)]
             )
     return KnowledgeData(tuple(entries), index_texts, declines, sources)
 

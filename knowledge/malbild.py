@@ -36,11 +36,23 @@ class SuccessFactor:
 
 @dataclass(frozen=True)
 class Malbild:
-    """The target image: the promise, the goal properties and the four success factors."""
+    """The target image: the promise, the goal properties and the four success factors.
+
+    ``perspective_headings`` are the slides' headings of a factor's perspectives ("Jag som
+    medarbetare gör vård och omsorg {name}"); ``variants`` and ``filler`` are how the
+    skallkrav check recognises a parameter in what people write (folded words).
+    """
 
     promise: str
     goal_properties: tuple[GoalProperty, ...]
     factors: tuple[SuccessFactor, ...]
+    perspective_headings: tuple[str, ...] = ()
+    variants: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    filler: frozenset[str] = frozenset()
+
+    def variants_of(self, id: str) -> tuple[str, ...]:
+        """Other ways people write the goal property or success factor with this id."""
+        return next((words for key, words in self.variants if key == id), ())
 
     def factor(self, id: str) -> SuccessFactor:
         """Return the success factor with this id; KeyError if unknown."""
@@ -126,4 +138,25 @@ def load_malbild(path: Path | None = None) -> Malbild:
             raise KnowledgeDataError(
                 path, what, "ids", expected=", ".join(expected), found=", ".join(found)
             )
-    return Malbild(promise=promise, goal_properties=tuple(props), factors=tuple(factors))
+    headings = _texts(path, "perspective_headings", raw, "perspective_headings")
+    recognition = raw.get("recognition")
+    if not isinstance(recognition, dict):
+        raise KnowledgeDataError(path, "recognition", "not_object")
+    raw_variants = recognition.get("variants")
+    if not isinstance(raw_variants, dict):
+        raise KnowledgeDataError(path, "recognition", "field_not_texts", field="'variants'")
+    known = {*GOAL_PROPERTY_IDS, *FACTOR_IDS}
+    variants = []
+    for key in raw_variants:
+        if key not in known:
+            raise KnowledgeDataError(path, f"recognition.variants.{key}", "unknown_id")
+        variants.append((key, _texts(path, f"recognition.variants.{key}", raw_variants, key)))
+    filler = frozenset(_texts(path, "recognition", recognition, "filler"))
+    return Malbild(
+        promise=promise,
+        goal_properties=tuple(props),
+        factors=tuple(factors),
+        perspective_headings=headings,
+        variants=tuple(variants),
+        filler=filler,
+    )

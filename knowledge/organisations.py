@@ -47,10 +47,10 @@ _SHORT_WORD = 3
 # Shorter tokens are never compared fuzzily, too many ordinary words would match.
 _MIN_FUZZY_TOKEN = 5
 
-# Hard separators always split; soft ones ("och", "&", "/", "samt") split only when both
-# halves are organisations, so "vård och omsorg" stays together.
+# Hard separators always split; soft ones (the data's joining words "och", "samt", and "&",
+# "/", "+") split only when both halves are organisations, so "vård och omsorg" stays together.
 _HARD_SPLIT = re.compile(r"[,;\n]+")
-_SOFT_SPLIT = re.compile(r"(\s+och\s+|\s+samt\s+|\s*&\s*|\s*/\s*|\s*\+\s*)", re.IGNORECASE)
+_SOFT_SIGNS = r"\s*&\s*|\s*/\s*|\s*\+\s*"
 
 
 def fold(text: str) -> str:
@@ -96,6 +96,9 @@ class OrganisationData:
     all_municipalities: tuple[str, ...]
     region_units: tuple[_Words, ...]
     municipal_services: tuple[_Words, ...]
+    # The soft separators (see _SOFT_SIGNS) and words never taken as a misspelt place.
+    soft_split: re.Pattern[str]
+    ordinary_words: frozenset[str]
 
 
 def _strings(path: Path, entry: str, value: Any) -> tuple[str, ...]:
@@ -151,7 +154,15 @@ def load_organisation_data(path: Path | None = None) -> OrganisationData:
         all_municipalities=_strings(path, "all_municipalities", raw.get("all_municipalities")),
         region_units=_word_groups(path, "region_units", raw),
         municipal_services=_word_groups(path, "municipal_services", raw),
+        soft_split=_soft_split(_strings(path, "joining_words", raw.get("joining_words"))),
+        ordinary_words=frozenset(_strings(path, "ordinary_words", raw.get("ordinary_words"))),
     )
+
+
+def _soft_split(joining_words: tuple[str, ...]) -> re.Pattern[str]:
+    """The soft separators: the joining words between spaces, and the signs."""
+    words = "".join(rf"\s+{re.escape(w)}\s+|" for w in joining_words)
+    return re.compile(f"({words}{_SOFT_SIGNS})", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -171,7 +182,7 @@ def split_organisations(text: str, data: OrganisationData | None = None) -> list
 
 def _split_soft(part: str, data: OrganisationData) -> list[str]:
     """Split at soft separators, gluing back halves that are no organisation on their own."""
-    tokens = _SOFT_SPLIT.split(part.strip())
+    tokens = data.soft_split.split(part.strip())
     pieces = [tokens[0].strip()]
     glue: list[str] = []
     for i in range(1, len(tokens), 2):
@@ -301,7 +312,7 @@ def _find_municipality(
 
 def _vocabulary(data: OrganisationData) -> set[str]:
     """Every single word in the alias table; such tokens are never taken as place-name typos."""
-    words: set[str] = {"halland", "hallands", "i", "och", "inom", "pa", "vard", "omsorg"}
+    words: set[str] = set(data.ordinary_words)
     for text in (*data.region_aliases, *data.all_municipalities):
         words.update(fold(text).split())
     for group in (*data.region_units, *data.municipal_services):

@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.clauses import CONTEXT_WEIGHT, Weighted, focus_word, question_kind
 from knowledge.index import BM25_K1, Index
+from knowledge.language import LANGUAGE
 from knowledge.ranker import OUTSIDE, PAIR, TermRanker
 from knowledge.text import STOPWORDS, stem
 from knowledge.typos import TypoCorrector
@@ -41,11 +42,7 @@ _CLAUSE_FACTOR = 0.85
 
 # Function words the re-ranker sees (see with_cues): question words, modal verbs,
 # pronouns that say who acts, and the same in English.
-_RANKER_CUES = frozenset(
-    "hur vem vad nar var vart varfor vilka vilken vilket kan kunde far maste behover ska "
-    "skall bor jag vi man du efter innan fore med utan alla sjalv "
-    "how who what when where why which can may must should i we after before".split()
-)
+_RANKER_CUES = LANGUAGE.words["ranker_cues"]
 
 
 @dataclass(frozen=True)

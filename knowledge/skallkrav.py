@@ -14,24 +14,6 @@ from knowledge.organisations import MUNICIPALITIES, REGION, OrgMatch, fold, unde
 from knowledge.rug import PeopleDirectory, Person
 from knowledge.target_groups import TargetGroupList
 
-# Other ways people write the målbild's parameters (folded). The ids and names come from
-# the målbild itself; these cover inflections the Swedish stemmer does not join.
-MALBILD_VARIANTS: dict[str, tuple[str, ...]] = {
-    "personcentrerad": (
-        "personcentrerat",
-        "personcentrerade",
-        "personcentrering",
-        "personcentrerat arbetssatt",
-    ),
-    "sammanhallen": ("sammanhallet", "sammanhallna", "sammanhallande", "sammanhangande"),
-    "nara": ("narhet", "nara vard", "nara vard och omsorg"),
-    "halsoframjande": ("halsoframjandet", "framja halsa", "halsofremjande"),
-    "enkel": ("enkelt", "enkla", "enkelhet"),
-    "gemensam": ("gemensamt", "gemensamma", "gemensamhet"),
-    "trygg": ("trygghet", "tryggt", "trygga"),
-}
-# Words that add nothing to which parameter is meant ("personcentrerad vård").
-_FILLER = frozenset({"vard", "omsorg", "och", "i", "en", "ett", "arbetssatt", "halland"})
 _FUZZY_SCORE = 85.0
 # Short words ("nära", "enkel") must be spelt right: one letter off is another word.
 _FUZZY_MIN_LENGTH = 6
@@ -159,7 +141,7 @@ def _malbild_terms(malbild: Malbild) -> list[tuple[str, str, str]]:
     items = [(p.id, p.name) for p in malbild.goal_properties]
     items += [(f.id, f.name) for f in malbild.factors]
     for item_id, name in items:
-        for term in (item_id, name, *MALBILD_VARIANTS.get(item_id, ())):
+        for term in (item_id, name, *malbild.variants_of(item_id)):
             terms.append((fold(term), item_id, name))
     return terms
 
@@ -173,7 +155,7 @@ def recognise_malbild(text: str, malbild: Malbild) -> list[str]:
     for term, _id, name in terms:
         if folded == term:
             return [name]
-    words = [w for w in folded.split() if w not in _FILLER]
+    words = [w for w in folded.split() if w not in malbild.filler]
     if not words:
         return []
     stripped = " ".join(words)

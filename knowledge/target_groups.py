@@ -10,12 +10,13 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from knowledge.errors import KnowledgeDataError, read_data_file
+from knowledge.language import LANGUAGE
 from knowledge.organisations import fold
 
 DEFAULT_TARGET_GROUPS_PATH = Path(__file__).parent / "data" / "target_groups.json"
 
 # Status words (folded) that mark a list as not yet confirmed by the coordinators.
-_PROVISIONAL_STATUS = ("att bekrafta", "provisional", "preliminar", "ej bekraftad", "utkast")
+_PROVISIONAL_STATUS = tuple(sorted(LANGUAGE.words["provisional_status"]))
 # Whole-text similarity needed for a misspelt name or alias ("barn och ungna") to match.
 _MATCH_SCORE = 85.0
 # Shorter aliases ("80+") must match the whole text, not just a part of it.

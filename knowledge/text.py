@@ -9,299 +9,26 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from knowledge.language import LANGUAGE
+
 # Letters that NFKD does not decompose into base letter + combining mark.
 _EXTRA_FOLDS = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "ł": "l", "đ": "d"})
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 # Folded Swedish and English function words. Domain words that fold onto a stop word
 # ("vår" → "var") are safe to drop too: they carry no topic on their own.
-STOPWORDS: frozenset[str] = frozenset(
-    """
-    a alla allt alltsa an annan andra at att av bara bade blir bli da de dem den denna
-    deras dess dessa det detta dig din dina ditt du dar efter eller en ett finns for fran
-    fa far gor gora gors ha har hade han hela hennes hon honom hur i icke ihop in inom
-    inte jag ju kan kunde man med mej mellan men mig min mina mitt mot mycket ni nagon
-    nagot nagra nar nu nagonting och ocksa om oss pa sa sadan sadana sig sin sina sitt
-    sjalv ska skall skulle som star sa till tva under upp ut utan vad var vara varit
-    vart vi manga mycket vid vilka vilken vilket vill vara ar era ens ert e nat typ egentligen
-    alltid kanske liksom ju val hej tack snalla gang lite kort forklara berat beratta
-    handlar menas betyder innebar innebara mena betyda galler sager saga
-    enligt angaende gallande kring bland just sjalva nan nansin ba assa okej ok undrar
-    fundera funderar undra egentligen hallo halla kunna ville borde
-    beskriv beskriva sammanfatta sammanfattning sammanfattat korthet kortfattat overgripande
-    the an is are was were be been of to in on for and or what how which when where
-    why does do did can could should would will my our your their this that these those
-    it its me we you they there here about with from by as at into please tell mean means
-    explain i am whats s on describe summary summarize summarise briefly overview
-    actually really exactly just now
-    """.split()
-)
+STOPWORDS: frozenset[str] = LANGUAGE.words["stopwords"]
 
 # Phrase-level synonyms on folded, space-separated text: English and variant spellings
 # are mapped onto the Swedish vocabulary so one index serves both languages.
-SYNONYMS: dict[str, str] = {
-    # nära vård
-    "close care": "nara vard",
-    "local care": "nara vard",
-    "nearby care": "nara vard",
-    "good and close care": "god nara vard",
-    "integrated care": "sammanhallen vard",
-    "level of care": "vardniva",
-    "care level": "vardniva",
-    "new level": "ny niva",
-    "organisational level": "organisationsniva",
-    "organizational level": "organisationsniva",
-    "geographically": "geografiskt",
-    "geographic": "geografiskt",
-    "distance": "avstand",
-    "continuity": "kontinuitet",
-    "accessibility": "tillganglighet",
-    "availability": "tillganglighet",
-    "participation": "delaktighet",
-    "involvement": "delaktighet",
-    "person centred": "personcentrerad",
-    "person centered": "personcentrerad",
-    "patient centred": "personcentrerad",
-    "patient centered": "personcentrerad",
-    "cohesive": "sammanhallen",
-    "coordinated": "sammanhallen",
-    "seamless": "somlos",
-    "cooperation": "samverkan",
-    "collaboration": "samverkan",
-    "collaborate": "samverkan",
-    "home health care": "hemsjukvard",
-    "home care": "hemsjukvard",
-    "primary care": "primarvard",
-    "specialist care": "specialistvard",
-    # målbild
-    "target image": "malbild",
-    "target picture": "malbild",
-    "vision": "malbild",
-    "goal": "mal",
-    "goals": "mal",
-    "aim": "mal",
-    "promise": "lofte",
-    "success factors": "framgangsfaktor",
-    "success factor": "framgangsfaktor",
-    "key factors": "framgangsfaktor",
-    "health promoting": "halsoframjande",
-    "health promotion": "halsoframjande",
-    "simple": "enkel",
-    "easy": "enkel",
-    "joint": "gemensam",
-    "shared": "gemensam",
-    "together": "tillsammans",
-    "safe": "trygg",
-    "secure": "trygg",
-    "safety": "trygg",
-    "trust": "tillit",
-    "perspectives": "perspektiv",
-    "perspective": "perspektiv",
-    "employee": "medarbetare",
-    "staff": "medarbetare",
-    "individual": "individ",
-    "who": "vem",
-    "anyone": "vem som helst",
-    "anybody": "vem som helst",
-    "everyone": "alla",
-    "three": "tre",
-    "four": "fyra",
-    "seven": "sju",
-    # färdplan and process
-    "roadmap": "fardplan",
-    "road map": "fardplan",
-    "launched": "lanserades",
-    "launch": "lanserades",
-    "idea": "ide",
-    "ideas": "ide",
-    "proposal": "forslag",
-    "proposals": "forslag",
-    "suggestion": "forslag",
-    "initiative": "initiativ",
-    "initiatives": "initiativ",
-    "template": "mall",
-    "blankett": "mall",
-    "blanketten": "mall",
-    "formular": "mall",
-    "formularet": "mall",
-    "mallen": "mall",
-    "submit": "skicka in",
-    "send": "skicka",
-    "propose": "foresla",
-    "suggest": "foresla",
-    "requirements": "skallkrav",
-    "requirement": "skallkrav",
-    "criteria": "skallkrav",
-    "must requirements": "skallkrav",
-    "skall krav": "skallkrav",
-    "ska krav": "skallkrav",
-    "skalkrav": "skallkrav",
-    "skalkraven": "skallkrav",
-    "decides": "beslutar",
-    "decide": "beslutar",
-    "decision": "beslut",
-    "feedback": "aterkoppling",
-    "evaluate": "utvardera",
-    "celebrate": "fira",
-    "target groups": "malgrupp",
-    "target group": "malgrupp",
-    "municipalities": "kommun",
-    "municipality": "kommun",
-    "organisations": "organisation",
-    "organizations": "organisation",
-    "organization": "organisation",
-    "e post": "mejl",
-    "epost": "mejl",
-    "email": "mejl",
-    "e mail": "mejl",
-    "mail": "mejl",
-    "maila": "mejl",
-    "mejla": "mejl",
-    "mailbox": "mejl",
-    "contact": "kontakt",
-    "slides": "powerpoint",
-    "ppt": "powerpoint",
-    "arbetsplatstraff": "apt",
-    "challenge": "utmaning",
-    # The målbild's own name stands for the målbild: "Omtanke Halland" and "målbilden"
-    # are one concept to the reader.
-    "omtanke halland": "malbild",
-    "omtanke hallands": "malbild",
-    "omtanke": "malbild",
-    "omtanke och respekt": "omtanke och respekt",
-    # Swedish phrasings of the process vocabulary.
-    "mailar": "mejl",
-    "mejlar": "mejl",
-    "mailade": "mejl",
-    "mejlade": "mejl",
-    "mailas": "mejl",
-    "mejlas": "mejl",
-    "mailen": "mejl",
-    "mejlet": "mejl",
-    "mailet": "mejl",
-    "tanke": "ide",
-    "tankar": "ide",
-    "komma med": "foresla",
-    "kommer med": "foresla",
-    "star det i": "innehall",
-    "star i": "innehall",
-    "finns med i": "innehall",
-    "finns det i": "innehall",
-    "fa veta": "aterkoppling",
-    "far veta": "aterkoppling",
-    "far jag veta": "aterkoppling",
-    "far man veta": "aterkoppling",
-    "far vi veta": "aterkoppling",
-    "fa besked": "aterkoppling",
-    "far besked": "aterkoppling",
-    # "Får en chef …", "får man …": a question of who may do something.
-    "far jag": "behorighet",
-    "far man": "behorighet",
-    "far en": "behorighet",
-    "far vi": "behorighet",
-    "far alla": "behorighet",
-    "far vem": "behorighet",
-    "jag som medarbetare": "medarbetarperspektiv",
-    "vi som organisation": "organisationsperspektiv",
-    "skiljer": "skillnad",
-    "skilja": "skillnad",
-    "skiljs": "skillnad",
-    "skillnader": "skillnad",
-    # English
-    "happens": "hander",
-    "happen": "hander",
-    "difference": "skillnad",
-    "different": "skillnad",
-    "same": "samma",
-    "contents": "innehall",
-    "content": "innehall",
-    "contains": "innehall",
-    "contain": "innehall",
-    "purpose": "syfte",
-    "physically": "geografiskt",
-    "physical": "geografiskt",
-    "take part": "deltar",
-    "participate": "deltar",
-    "participating": "deltar",
-    "involved": "deltar",
-    "members": "deltagare",
-    "decided": "beslutat",
-    "approved": "godkant",
-    "steps": "steg",
-    "step": "steg",
-    # audit statement
-    "audit": "granskning",
-    "statement": "yttrande",
-    "auditors": "revisorer",
-    "indicators": "indikator",
-    "indicator": "indikator",
-    "follow up": "uppfoljning",
-    "followed up": "uppfoljning",
-    "financing": "finansiering",
-    "funding": "finansiering",
-    "funded": "finansiering",
-    "time plan": "tidplan",
-    "timeline": "tidplan",
-    "schedule": "tidplan",
-    "tidsplan": "tidplan",
-    "mission": "uppdrag",
-    "remit": "uppdrag",
-    "assignment": "uppdrag",
-    "core": "karnan",
-    "essence": "karnan",
-    "monitor": "folja",
-    "monitored": "foljs",
-    "monitoring": "uppfoljning",
-    "keep track": "folja",
-    "keeps track": "folja",
-    "measure": "mata",
-    "measured": "mata",
-    "measures": "mata",
-    "adopt": "anta",
-    "adopted": "antas",
-    "adoption": "antas",
-    "abbreviation": "forkortning",
-    "acronym": "forkortning",
-    "stand for": "forkortning",
-    "stands for": "forkortning",
-    "hub": "nav",
-    "boundary": "gransdragning",
-    "boundaries": "gransdragning",
-    "demarcation": "gransdragning",
-    # Swedish idioms: "(hålla) koll på" is to follow; "hela tiden" (all the time) says
-    # nothing about the time plan.
-    "koll pa": "folja",
-    "koll over": "folja",
-    "hela tiden": "",
-    "tier": "niva",
-    "layer": "niva",
-    "vardlager": "vardniva",
-    "financed": "finansiering",
-    "finance": "finansiering",
-    "paid for": "finansiering",
-    "points of view": "perspektiv",
-    "point of view": "perspektiv",
-    "viewpoints": "perspektiv",
-    "viewpoint": "perspektiv",
-    # GNHH by its full name.
-    "gemensamma namnden for hemsjukvard och hjalpmedel": "gnhh",
-    "gemensamma namnden for hemsjukvard": "gnhh",
-}
+SYNONYMS: dict[str, str] = LANGUAGE.maps["synonyms"]
 
 _SYNONYM_PATTERN = re.compile(
     r"\b(" + "|".join(re.escape(k) for k in sorted(SYNONYMS, key=len, reverse=True)) + r")\b"
 )
 
 # Compound parts that appear in the domain but not always as free words in the entries.
-COMPOUND_PARTS: frozenset[str] = frozenset(
-    """
-    hem sjukvard vard omsorg framgang faktor fard plan mal bild grupp krav skall region
-    kommun lakare kontakt rapport indikator utveckling niva styrelse namnd hjalpmedel
-    uppfoljning budget primar specialist halsa initiativ ide mall forslag beslut process
-    samverkan organisation arbete satt gransdragning fraga strategi nara person mejl
-    adress webb sida material
-    """.split()
-)
+COMPOUND_PARTS: frozenset[str] = LANGUAGE.words["compound_parts"]
 
 _MIN_PART = 3
 
@@ -320,18 +47,14 @@ def fold(text: str) -> str:
 
 # A question that ends in "hur gör jag/vi/man (då/nu)?" asks for a way to proceed; the
 # same words inside a sentence ("hur gör jag vården trygg") do not.
-_HOW_TO_END = re.compile(r"\bhur gor (?:jag|vi|man)(?: da| nu| sen| sedan)?$")
+_HOW_TO_END = re.compile(LANGUAGE.patterns["how_to_end"])
 HOW_TO = "tillvagagangssatt"
 # "Förklara enkelt", "på ett enkelt sätt", "kort och enkelt" say how to answer, not what
 # about: left in, "enkelt" would pull every such question to the success factor Enkel.
-_HOW_TO_ANSWER = re.compile(
-    r"\b(?:pa ett (?:enkelt|latt|kort) satt|med enkla ord|i enkla ord|kort och enkelt"
-    r"|enkelt forklarat|in simple terms|simply)\b"
-    r"|\benkelt(?= (?:forklara|beskriva))"
-)
+_HOW_TO_ANSWER = re.compile(LANGUAGE.patterns["how_to_answer"])
 # "Förklara nära vård enkelt": an "enkelt" a few words after förklara/beskriv/berätta says
 # how to answer, not that the question is about the success factor Enkel.
-_EXPLAIN_SIMPLY = re.compile(r"\b((?:forklar|beskriv|beratt)\w*(?: \w+){0,4}?) enkelt\b")
+_EXPLAIN_SIMPLY = re.compile(LANGUAGE.patterns["explain_simply"])
 
 
 def normalize(text: str) -> str:
@@ -354,24 +77,7 @@ def _stemmer() -> snowballstemmer.stemmer:
 
 
 # Words the stemmer would merge with a different concept ("närhet" → "när", like "nära").
-STEM_EXCEPTIONS: dict[str, str] = {
-    "narhet": "narhet",
-    "narheten": "narhet",
-    # Inflections the stemmer leaves apart ("ny", "nya", "nytt"; "idé", "idén").
-    "nya": "ny",
-    "nytt": "ny",
-    "nye": "ny",
-    "iden": "ide",
-    "enkla": "enkel",
-    "enkelt": "enkel",
-    "gemensamma": "gemensam",
-    "gemensamt": "gemensam",
-    "sammanhallna": "sammanhall",
-    "sammanhallet": "sammanhall",
-    "sammanhallande": "sammanhall",
-    # Snowball keeps the definite "-et" of "syftet" but cuts "syfte" to "syft".
-    "syftet": "syft",
-}
+STEM_EXCEPTIONS: dict[str, str] = LANGUAGE.maps["stem_exceptions"]
 
 # Latin "-tor" nouns: snowball cuts "faktor" to "fak" but "faktorer" to "faktor".
 _TOR_NOUN = re.compile(r"^(.{3,}tor)(?:er|erna|ernas|ers|n|ns|s)?$")
