@@ -99,9 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(texts.get("cli.cannot_start", error=describe(err, texts)), file=sys.stderr)
         return 1
     if args.command == "manifest":
-        from manifest.build import cli_main
-
-        return cli_main(["--out", str(args.out)], dict(os.environ))
+        return run_manifest(args.out, dict(os.environ), sys.stdout, sys.stderr, texts)
     if args.command == "export":
         from bot.export import run_export
 
@@ -121,6 +119,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "escalations":
         return _escalations(settings, args.json, sys.stdout, sys.stderr, texts)
     return _data_admin(settings, args, texts)
+
+
+def run_manifest(
+    out: Path, environ: dict[str, str], stdout: TextIO, stderr: TextIO, texts: Texts
+) -> int:
+    """`omtanke manifest`: build the Teams app package and say where it is; 1 on failure.
+
+    The builder's own reasons (ManifestError) are English, for whoever deploys the bot.
+    """
+    from manifest.build import ManifestError, build_package
+
+    try:
+        path = build_package(environ, out)
+    except ManifestError as error:
+        stderr.write(texts.get("cli.manifest.failed", error=error) + "\n")
+        return 1
+    stdout.write(texts.get("cli.manifest.done", path=path) + "\n")
+    return 0
 
 
 def _escalations(

@@ -32,7 +32,8 @@ class ProposalFormatError(ValueError):
 
     ``expected`` is a code (object, text, text_list, factors, events, status, outcome) that the
     presentation layer turns into a sentence; ``value`` is the offending value for status and
-    outcome. The message itself is English, for logs.
+    outcome; ``field`` is "" when the whole document has the wrong form. The message itself is
+    English, for logs.
     """
 
     def __init__(self, field_name: str, expected: str, value: str = "") -> None:
@@ -226,7 +227,7 @@ class Proposal:
     def from_export(cls, d: Mapping[str, Any]) -> Proposal:
         """Read the export format; missing keys → defaults, wrong types → ProposalFormatError."""
         if not isinstance(d, Mapping):
-            raise ProposalFormatError("(förslaget)", "object")
+            raise ProposalFormatError("", "object")
         initiator = _mapping(d, "initiator")
         return cls(
             texts={name: _text(d, name) for name in TEXT_FIELD_IDS},

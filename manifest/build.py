@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
-import os
 import re
-import sys
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -365,35 +362,3 @@ def build_package(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(_zip_bytes(entries))
     return target
-
-
-def cli_main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
-    """Run `omtanke manifest [--out PATH]`: build the package and say where it is; 1 on failure."""
-    parser = argparse.ArgumentParser(
-        prog="omtanke manifest",
-        description="Bygg och validera Teams-appaketet / Build and validate the Teams app package.",
-    )
-    parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help=f"zip path (default {DEFAULT_OUT})"
-    )
-    parser.add_argument("--template-dir", type=Path, default=None, help="folder with the template")
-    parser.add_argument("--schema-dir", type=Path, default=None, help=f"overrides {SCHEMA_DIR_ENV}")
-    args = parser.parse_args(list(argv))
-    try:
-        path = build_package(environ, args.out, args.template_dir, schema_dir=args.schema_dir)
-    except ManifestError as exc:
-        sys.stderr.write(
-            f"Appaketet kunde inte byggas / The app package could not be built:\n{exc}\n"
-        )
-        return 1
-    sys.stdout.write(f"Appaketet är klart / App package written: {path}\n")
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for `python -m manifest.build`, reading the process environment."""
-    return cli_main(sys.argv[1:] if argv is None else argv, os.environ)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -27,4 +27,6 @@ def format_error_text(
         allowed = " / ".join(DECISION_OUTCOMES)
         return texts.get("format_error.outcome", locale, value=error.value, allowed=allowed)
     expected = texts.get(f"format_error.expected.{error.expected}", locale)
+    if not error.field:
+        return texts.get("format_error.document", locale, expected=expected)
     return texts.get("format_error.field", locale, field=error.field, expected=expected)

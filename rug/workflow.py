@@ -104,7 +104,7 @@ class RugWorkflow:
         return self._admins.by_aad(aad) is not None
 
     async def _audit(self, who: str, action: str, subject: str, **details: Any) -> None:
-        await self._records.audit.append(who or "okänd", action, subject, details)
+        await self._records.audit.append(who, action, subject, details)
 
     async def _checked_click(
         self, actor: Actor, action: str, pid: str, choice_ok: bool, text: Any, outcome: Outcome

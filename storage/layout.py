@@ -21,6 +21,8 @@ AUDIT = "audit"
 FEEDBACK = "feedback"
 LOGS = (AUDIT, FEEDBACK)
 AUDIT_FIELDS = ("at", "who", "action", "subject", "details")
+# An audit entry's "who" when no one is known: a stored value that old entries carry too.
+UNKNOWN_WHO = "okänd"
 
 # Key prefixes in the key-value store (storage.base.KeyValueStore). Bot state (dialog stacks)
 # uses the SDK's own keys, which start with the channel id ("msteams/…", "terminal/…").

@@ -82,7 +82,7 @@ class Audit:
         """The audit entry as stored."""
         return {
             "at": _millis(),
-            "who": who or "okänd",
+            "who": who or layout.UNKNOWN_WHO,
             "action": action,
             "subject": subject,
             "details": dict(details or {}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -12,13 +13,14 @@ import jsonschema
 import pytest
 from PIL import Image
 
+from bot.cli import run_manifest
 from manifest.build import (
     DEFAULT_SCHEMA_DIR,
     TEMPLATE_DIR,
     ManifestError,
     build_package,
-    cli_main,
 )
+from presentation.texts import Texts
 
 BOT_ID = "0b6f4a2e-3c1d-4e5f-9a8b-7c6d5e4f3a21"
 ENV = {"MicrosoftAppId": BOT_ID, "OMTANKE_BOT_DOMAIN": "omtanke.example.se"}
@@ -176,7 +178,9 @@ def test_missing_schema_dir_says_npm_ci(tmp_path: Path) -> None:
 def test_cli_reports_path_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The CLI prints the zip path on success and the error with exit 1 on failure."""
     out = tmp_path / "pkg.zip"
-    assert cli_main(["--out", str(out)], ENV) == 0
-    assert str(out) in capsys.readouterr().out
-    assert cli_main(["--out", str(out)], {}) == 1
-    assert "MicrosoftAppId" in capsys.readouterr().err
+    texts = Texts.load()
+    assert run_manifest(out, ENV, sys.stdout, sys.stderr, texts) == 0
+    assert capsys.readouterr().out == texts.get("cli.manifest.done", path=out) + "\n"
+    assert run_manifest(out, {}, sys.stdout, sys.stderr, texts) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(texts.get("cli.manifest.failed", error="")) and "MicrosoftAppId" in err
