@@ -163,24 +163,16 @@ def answer_language(text: str, locale: str) -> str:
     return "en" if is_english(re.findall(r"[a-z0-9]+", fold(text))) else "sv"
 
 
-_QUESTION_WORDS = (
-    r"(?:vad|hur|vem|vems|vilka|vilken|vilket|nar|var|vart|varfor|kan|far|maste|ska|finns"
-    r"|galler|what|how|who|which|when|where|why|can|is|are|does|do|should)"
-)
+_QUESTION_WORDS = LANGUAGE.patterns["question_words"]
 # "vad är RUG *och hur* skickar jag in": a second question joined by a conjunction.
-# "… och var man bor" and "vad som är X och vad som är Y" are clauses, not questions.
-_SECOND_QUESTION = re.compile(
-    r"[,;]?\s+(?:och|samt|and|plus)\s+(?:ocksa\s+|aven\s+|also\s+)?"
-    rf"(?=(?!var\b|vart\b){_QUESTION_WORDS}\s+(?!som\b)\S+\s+\S+)",
-)
+_SECOND_QUESTION = re.compile(LANGUAGE.patterns["second_question"])
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
-# A later part that points back ("… och när lanserades *den*?") is no question on its own.
-_POINTS_BACK = frozenset("den det dem dess deras denna dessa it they them its their".split())
-# "Finns det", "står det", "is there": the pronoun points at nothing.
-_EXPLETIVE = re.compile(r"\b(?:finns|fanns|star|stod|ar|var|blir|gar|galler|kravs|behovs|hander"
-                        r"|is|was)\s+det\b|\bdet\s+(?:finns|fanns|star|kravs|behovs|galler)\b")
+# A later part that points back ("… och när lanserades *den*?") is no question on its own,
+# unless the pronoun points at nothing ("finns det", "is there").
+_POINTS_BACK = LANGUAGE.words["points_back"]
+_EXPLETIVE = re.compile(LANGUAGE.patterns["expletive"])
 # Cheap test before the split: a second question mark or a joining word.
-_MAYBE_TWO = re.compile(r"\?.*\S.*\?|\b(?:och|samt|and|plus)\b", re.IGNORECASE | re.DOTALL)
+_MAYBE_TWO = re.compile(LANGUAGE.patterns["maybe_two"], re.IGNORECASE | re.DOTALL)
 
 
 def question_parts(text: str, independent: bool = True) -> list[str]:

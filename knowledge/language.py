@@ -25,10 +25,21 @@ _WORD_LISTS = (
     "generic_ask",
     "ranker_cues",
     "provisional_status",
+    "points_back",
 )
 _MAPS = ("synonyms", "stem_exceptions")
 # A pattern is a list of pieces, joined: one piece per alternative keeps long ones readable.
-_PATTERNS = ("how_to_end", "how_to_answer", "explain_simply", "context_prefix", "sign_off")
+_PATTERNS = (
+    "how_to_end",
+    "how_to_answer",
+    "explain_simply",
+    "context_prefix",
+    "sign_off",
+    "question_words",
+    "second_question",
+    "expletive",
+    "maybe_two",
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,11 @@ def load_language(path: Path | None = None) -> Language:
     words = {name: frozenset(_texts(path, raw, name)) for name in _WORD_LISTS}
     maps = {name: _map(path, raw, name) for name in _MAPS}
     patterns = {name: _pattern(path, raw, name) for name in _PATTERNS}
+    # "{question_words}" in a pattern stands for that pattern (regex braces stay as they are).
+    patterns = {
+        name: pattern.replace("{question_words}", patterns["question_words"])
+        for name, pattern in patterns.items()
+    }
     return Language(words, maps, patterns)
 
 
