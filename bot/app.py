@@ -20,7 +20,7 @@ from msrest.exceptions import DeserializationError
 
 from bot.adapter import AuthenticationUnavailableError
 from bot.maintenance import draft_sweeper
-from bot.services import Services, open_services
+from bot.services import TEAMS_CHANNEL, Services, open_services
 from bot.settings import Settings
 from bot.teams_bot import OmtankeBot
 from dialogs.factory import build_root_dialog
@@ -73,6 +73,12 @@ def _lifecycle(
         app[BOT] = OmtankeBot(services, build_root_dialog(services))
         if settings.auth_enabled:
             logger.info("Bot Framework authentication is on for app id %s", settings.app_id)
+        elif settings.allow_insecure:
+            logger.warning(
+                "AUTHENTICATION IS OFF on %s (OMTANKE_ALLOW_INSECURE=1): anyone who reaches "
+                "this port can act as any user. Only for an isolated test network.",
+                settings.host,
+            )
         else:
             logger.warning(
                 "MicrosoftAppId is not set: authentication is OFF. Use this only locally."
@@ -108,11 +114,23 @@ async def messages(request: web.Request) -> web.Response:
         body = await request.json()
     except web.HTTPRequestEntityTooLarge:
         return _problem(413, "request body is too large")
+    except RecursionError:
+        # The JSON decoder recurses per nesting level: "[" x 1000 exhausts the stack.
+        return _problem(400, "request body is nested too deeply")
     except (ValueError, UnicodeDecodeError):
         return _problem(400, "request body is not valid JSON")
+    if _too_deep(body):
+        # Below the decoder's limit, msrest's deserializer and our shape check recurse too.
+        return _problem(400, "request body is nested too deeply")
     activity = _parse_activity(body)
     if activity is None:
         return _problem(400, "request body is not a Bot Framework activity")
+    if activity.channel_id not in ALLOWED_CHANNELS:
+        # The app is for Teams only. An Azure Bot resource has Web Chat (and others) on by
+        # default, and their users' ids and tenant in the body are theirs to write: a Web Chat
+        # user must never act, or be remembered, as a Teams user.
+        logger.warning("refused an activity from channel %r", activity.channel_id)
+        return _problem(403, "channel not supported")
 
     settings = request.app[SETTINGS]
     adapter = request.app[ADAPTER]
@@ -161,6 +179,16 @@ def _invoke_reply(status: int | None, body: Any) -> web.Response:
     return web.json_response(data=serializer_helper(body), status=status or 200)
 
 
+# What the Bot Framework token vouches for, and what it does not. Signed (checked by the SDK in
+# authenticate_request): the token comes from the Bot Connector for our app id (aud), the
+# signing key is endorsed for the activity's channelId, and the serviceUrl claim matches the
+# activity's serviceUrl. NOT signed: everything else in the body – from.aadObjectId,
+# conversation, channelData.tenant.id, value. Those are as good as the channel that wrote
+# them, which is why only Teams (which fills in the signed-in user's Entra id and tenant
+# itself) is accepted: ALLOWED_CHANNELS below, and the tenant allow-list read from the body.
+ALLOWED_CHANNELS = frozenset({TEAMS_CHANNEL})
+MAX_JSON_DEPTH = 32  # a real Teams activity nests about 8 levels; cards in value a few more
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_ADDRESS = 2048  # characters of one reply-address field, percent-encoded
 
@@ -202,6 +230,23 @@ def _parse_activity(body: Any) -> Activity | None:
     if any(_CONTROL.search(v) or len(quote(v, safe="")) > _MAX_ADDRESS for v in address):
         return None
     return activity
+
+
+def _too_deep(body: Any) -> bool:
+    """Whether the JSON nests deeper than MAX_JSON_DEPTH (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _shape_error(model: Any, data: Any, path: str = "") -> str | None:

@@ -29,6 +29,9 @@ from storage.records import Records
 
 logger = logging.getLogger(__name__)
 
+# The one Bot Framework channel the app is for; the terminal chat speaks as Teams too.
+TEAMS_CHANNEL = "msteams"
+
 
 @dataclass
 class Services:
@@ -85,6 +88,12 @@ class ReferenceKeeper:
     async def remember(self, turn_context: TurnContext) -> None:
         """Store (or refresh) where this conversation can be reached."""
         activity = turn_context.activity
+        if activity.channel_id != TEAMS_CHANNEL:
+            # A reference from another channel would send this person's messages (endorsement
+            # requests, decisions) to whoever wrote it; the HTTP boundary refuses such
+            # activities, and this keeps any other way in from moving a stored reference.
+            logger.warning("did not remember a reference from channel %r", activity.channel_id)
+            return
         reference = TurnContext.get_conversation_reference(activity)
         # The incoming message's id changes every turn and is not needed to reach the
         # conversation; without it, an unchanged reference is not written again.

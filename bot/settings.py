@@ -64,6 +64,9 @@ class Settings:
     app_type: str = "MultiTenant"
     app_tenant_id: str = ""
     host: str = "127.0.0.1"
+    # OMTANKE_ALLOW_INSECURE=1: authentication off on a non-loopback address, for an isolated
+    # test network only (the app says so loudly at start-up).
+    allow_insecure: bool = False
     port: int = 3978
     data_dir: Path = Path("data")
     target_groups_path: Path | None = None
@@ -113,6 +116,18 @@ class Settings:
         if app_id and app_type != "UserAssignedMSI" and not app_password:
             raise SettingsError("MicrosoftAppPassword is required when MicrosoftAppId is set")
 
+        host = get("OMTANKE_HOST", "127.0.0.1") or "127.0.0.1"
+        allow_insecure = get("OMTANKE_ALLOW_INSECURE") == "1"
+        if not app_id and host not in _LOOPBACK and not allow_insecure:
+            # Without authentication anyone who reaches the port can act as any user (a RUG
+            # member's decision) and make the bot post to any serviceUrl.
+            raise SettingsError(
+                f"OMTANKE_HOST={host} is not a loopback address, and authentication is off "
+                "(MicrosoftAppId is not set): anyone on the network could act as any user. "
+                "Set MicrosoftAppId and MicrosoftAppPassword, or OMTANKE_HOST=127.0.0.1 "
+                "(OMTANKE_ALLOW_INSECURE=1 overrides, for an isolated test network only)"
+            )
+
         port = _int(env, "PORT", 3978, 1, 65535)
         max_body = _int(env, "OMTANKE_MAX_BODY_BYTES", 256 * 1024, 1024, 64 * 1024 * 1024)
         level = get("OMTANKE_LOG_LEVEL", "INFO").upper() or "INFO"
@@ -132,7 +147,8 @@ class Settings:
             app_password=app_password,
             app_type=app_type,
             app_tenant_id=tenant,
-            host=get("OMTANKE_HOST", "127.0.0.1") or "127.0.0.1",
+            host=host,
+            allow_insecure=allow_insecure,
             port=port,
             data_dir=Path(get("OMTANKE_DATA_DIR", "data") or "data"),
             target_groups_path=_path(env, "OMTANKE_TARGET_GROUPS"),

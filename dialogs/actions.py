@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialogs.steps import STEP_INPUTS
+from domain.proposal import is_proposal_id
 
 # name -> {field: (type, required)}
 _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
@@ -37,6 +38,9 @@ _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
     },
 }
 MAX_FIELD_CHARS = 5000
+# Fields that name a stored thing are checked against its pattern here, before any use (the
+# audit log, the logs, a lookup): a forged id cannot carry text, a newline or a personnummer.
+_IDS = {"proposal": is_proposal_id}
 
 
 @dataclass(frozen=True)
@@ -83,5 +87,7 @@ def parse_action(value: Any) -> CardAction | InvalidAction | None:
             return InvalidAction(f"{name}: {key} has the wrong type")
         if isinstance(raw, str) and len(raw) > MAX_FIELD_CHARS:
             return InvalidAction(f"{name}: {key} is too long")
+        if key in _IDS and not _IDS[key](str(raw)):
+            return InvalidAction(f"{name}: {key} is not an id")
         data[key] = raw
     return CardAction(name, data)

@@ -360,6 +360,9 @@ class RugContactKind(StepKind):
         person = ctx.rug.find(wanted)
         if person is None:
             return Taken.refused(ctx.t("proposal.step.rug_contact.unknown", name=wanted[:80]))
+        if _is_initiator(person.aad_object_id, proposal):
+            # Skallkrav 4 is anchoring with someone else in RUG: nobody endorses their own idea.
+            return Taken.refused(ctx.t("proposal.step.rug_contact.self"))
         proposal.rug_contact = person.name
         return Taken(True)
 
@@ -383,9 +386,15 @@ class RugContactKind(StepKind):
                     "value": p.name,
                 }
                 for p in ctx.rug
+                if not _is_initiator(p.aad_object_id, proposal)
             ],
             "selected": proposal.rug_contact,
         }
+
+
+def _is_initiator(aad: str, proposal: Proposal) -> bool:
+    """Whether a RUG member (by Entra id) is the proposal's initiator."""
+    return bool(aad) and aad == proposal.initiator.aad_object_id
 
 
 KINDS: dict[Kind, StepKind] = {

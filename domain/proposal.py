@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,14 @@ class ProposalFormatError(ValueError):
 def format_proposal_id(year: int, seq: int) -> str:
     """Return the readable id, e.g. OH-2026-0007."""
     return f"OH-{year:04d}-{seq:04d}"
+
+
+PROPOSAL_ID = re.compile(r"OH-\d{4}-\d{4,6}")
+
+
+def is_proposal_id(text: str) -> bool:
+    """Whether text is exactly a proposal id as format_proposal_id writes it."""
+    return PROPOSAL_ID.fullmatch(text) is not None
 
 
 @dataclass

@@ -126,6 +126,22 @@ class RugWorkflow:
             return None
         return member, cleaned
 
+    async def _refuse_own(
+        self, actor: Actor, action: str, proposal: Proposal, key: str, outcome: Outcome
+    ) -> None:
+        """The initiator clicked endorse or decide on their own proposal: refused, audited."""
+        logger.warning("refused %s on %s by %r: the initiator", action, proposal.id, actor.aad)
+        await self._audit(actor.aad, f"{action}_refused", proposal.id, reason="initiator")
+        outcome.replies.append(text_activity(self._t(key, actor.locale, id=proposal.id)))
+
+    async def _in_rug_channel(self, actor: Actor) -> bool:
+        """Whether the turn comes from the registered RUG channel (any thread in it)."""
+        channel = await self._records.references.rug_channel()
+        if actor.conversation_type != "channel" or not channel:
+            return False
+        registered = str((channel.get("conversation") or {}).get("id") or "")
+        return bool(registered) and _channel_of(actor.conversation_id) == _channel_of(registered)
+
     async def _refuse(self, actor: Actor, action: str, subject: str, outcome: Outcome) -> None:
         logger.warning("refused %s on %r by %r: not a RUG member", action, subject, actor.aad)
         await self._audit(actor.aad, f"{action}_refused", subject, name=actor.name)
@@ -204,6 +220,10 @@ class RugWorkflow:
     async def _request_endorsement(self, proposal: Proposal, change: Change) -> None:
         """Ask the RUG member the initiator named (in their chat, else the channel)."""
         member = self._rug.find(proposal.rug_contact) if proposal.rug_contact else None
+        if member is not None and _is_initiator(Actor(member.aad_object_id), proposal):
+            # The dialog does not offer the initiator themself; an older draft might name them.
+            logger.info("%s names its own initiator as RUG contact; it waits", proposal.id)
+            member = None
         if member is None:
             # No (known) RUG contact: it waits for endorsement; "Mina förslag" says so.
             logger.info("%s has no known RUG contact; it waits for endorsement", proposal.id)
@@ -296,6 +316,9 @@ class RugWorkflow:
             outcome.replies.append(text_activity(self._t("rug.not_found", locale, id=pid)))
             return
         proposal = stored.proposal
+        if _is_initiator(actor, proposal):
+            await self._refuse_own(actor, "endorsement", proposal, "rug.endorse.own", outcome)
+            return
         if proposal.status != Status.AWAITING_ENDORSEMENT or proposal.rug_endorsement:
             status = self._t(f"status.{proposal.status}", locale)
             outcome.replies.append(
@@ -511,8 +534,20 @@ class RugWorkflow:
             )
             outcome.card = await self._case_card(proposal, state)
             return
+        if _is_initiator(actor, proposal):
+            await self._refuse_own(actor, "decision", proposal, "rug.decide.own", outcome)
+            return
+        if not await self._in_rug_channel(actor):
+            logger.warning("refused a decision on %s outside the RUG channel by %r", pid, actor.aad)
+            await self._audit(actor.aad, "decision_refused", pid, reason="not_in_rug_channel")
+            outcome.replies.append(
+                text_activity(self._t("rug.decide.only_in_channel", locale, id=pid))
+            )
+            return
         current = await self._current_card(pid)
-        if actor.reply_to_id and current and actor.reply_to_id != current:
+        if not actor.reply_to_id or actor.reply_to_id != current:
+            # Only the newest case card in the channel decides: a submit that names no card
+            # (no replyToId), or one the bot never posted, is as stale as an older card.
             outcome.replies.append(text_activity(self._t("rug.decide.stale", locale, id=pid)))
             outcome.card = await self._case_card(proposal, self._t("rug.case.state_stale"))
             return
@@ -768,6 +803,16 @@ class RugWorkflow:
         ]
         card = self._cards.render("rug_cases", {"items": items}, locale)
         return card_activity(card, self._t("rug.cases.title", locale))
+
+
+def _is_initiator(actor: Actor, proposal: Proposal) -> bool:
+    """Whether the person acting is the proposal's initiator (by Entra object id)."""
+    return bool(actor.aad) and actor.aad == proposal.initiator.aad_object_id
+
+
+def _channel_of(conversation_id: str) -> str:
+    """A Teams channel conversation id without its thread (';messageid=…')."""
+    return conversation_id.split(";messageid=", 1)[0]
 
 
 def _copy_fields(source: Proposal, target: Proposal) -> list[str]:
