@@ -16,7 +16,7 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import ActivityTypes, CallerIdConstants
+from botbuilder.schema import Activity, ActivityTypes, CallerIdConstants
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
@@ -300,6 +300,18 @@ def create_adapter(
     return adapter
 
 
+SENT_TEXTS = "omtanke.sent_texts"
+
+
+async def remember_sent(
+    context: TurnContext, activities: list[Activity], send: Callable[[], Awaitable[Any]]
+) -> Any:
+    """An on_send_activities handler: note each text the turn sends, for the error handler."""
+    sent = context.turn_state.setdefault(SENT_TEXTS, set())
+    sent.update(a.text for a in activities if a.text)
+    return await send()
+
+
 def make_error_handler(
     texts: Texts, conversation_state: ConversationState
 ) -> Callable[[TurnContext, Exception], Awaitable[None]]:
@@ -311,10 +323,14 @@ def make_error_handler(
         # Disk full or folder not writable: say that nothing was saved, and keep the dialog
         # where it was (clearing it would need a write too), so the answer can be sent again.
         cannot_save = isinstance(error, StoreUnavailableError)
+        apology = texts.get("general.cannot_save" if cannot_save else "general.error", locale)
+        # The dialog may have said so already (it could not save the answer, then the turn's
+        # state could not be saved either): once is enough.
+        said = apology in context.turn_state.get(SENT_TEXTS, ())
         if context.activity is not None and context.activity.type == ActivityTypes.message:
             try:
-                key = "general.cannot_save" if cannot_save else "general.error"
-                await context.send_activity(texts.get(key, locale))
+                if not said:
+                    await context.send_activity(apology)
             except Exception:
                 logger.exception("could not send the apology")
         if cannot_save:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
 from typing import Any
 
 from botbuilder.core import ConversationState, InvokeResponse, TurnContext
@@ -12,11 +13,21 @@ from botbuilder.dialogs import Dialog, DialogExtensions
 from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import TeamInfo
 
-from bot.services import Services
+from bot.adapter import remember_sent
+from bot.services import TEAMS_CHANNEL, Services
 from dialogs.ids import DIALOG_STATE_PROPERTY
 from dialogs.replies import actor_of, card_activity, channel_reference, locale_for
 
 logger = logging.getLogger(__name__)
+
+# Turns are idempotent on the activity id: a delivery repeated (a client or proxy retrying, a
+# replay) is not applied again. The ids of the last RECENT_PER_CONVERSATION activities are
+# kept in the conversation's state (so another instance knows them too), and the last
+# RECENT_IN_PROCESS in this process (so a copy arriving while the first is still running,
+# before its state is saved, is caught too).
+RECENT_ACTIVITIES_PROPERTY = "OmtankeRecentActivities"
+RECENT_PER_CONVERSATION = 32
+RECENT_IN_PROCESS = 10_000
 
 _AT_TAG = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
@@ -29,15 +40,38 @@ class OmtankeBot(TeamsActivityHandler):
         self._conversation_state: ConversationState = services.conversation_state
         self._root = root_dialog
         self._dialog_state = self._conversation_state.create_property(DIALOG_STATE_PROPERTY)
+        self._recent_ids = self._conversation_state.create_property(RECENT_ACTIVITIES_PROPERTY)
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        """Run the turn, then persist what it changed."""
+        """Run the turn once per activity id, then persist what it changed."""
         activity = turn_context.activity
         if activity.channel_data is None:
             # The SDK's Teams handler dereferences channelData on conversation updates.
             activity.channel_data = {}
-        await super().on_turn(turn_context)
-        await self._conversation_state.save_changes(turn_context)
+        turn_context.on_send_activities(remember_sent)
+        key = _replay_key(activity)
+        if key is not None:
+            # Checked and marked with no await between: a concurrent copy sees the mark.
+            repeated = key in self._seen
+            self._seen[key] = None
+            while len(self._seen) > RECENT_IN_PROCESS:
+                self._seen.popitem(last=False)
+            if repeated or key[1] in await self._recent_ids.get(turn_context, list):
+                logger.info("ignored a repeated delivery of activity %r", key[1])
+                return
+        try:
+            await super().on_turn(turn_context)
+            if key is not None:
+                recent = await self._recent_ids.get(turn_context, list)
+                recent.append(key[1])
+                del recent[:-RECENT_PER_CONVERSATION]
+            await self._conversation_state.save_changes(turn_context)
+        except BaseException:
+            # Not applied: a retry of the same activity must run.
+            if key is not None:
+                self._seen.pop(key, None)
+            raise
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         """Strip @mentions and hand the message (or card submit) to the root dialog."""
@@ -125,6 +159,14 @@ class OmtankeBot(TeamsActivityHandler):
         await turn_context.send_activity(
             card_activity(card, self._services.texts.get("welcome.summary", locale))
         )
+
+
+def _replay_key(activity: Activity) -> tuple[str, str] | None:
+    """(conversation, activity id) of a message from Teams, the only ids that are unique."""
+    if activity.type != "message" or activity.channel_id != TEAMS_CHANNEL or not activity.id:
+        return None
+    conversation = activity.conversation.id if activity.conversation else ""
+    return (str(conversation), str(activity.id))
 
 
 def strip_mentions(activity: Activity) -> str:

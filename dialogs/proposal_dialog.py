@@ -395,13 +395,15 @@ class ProposalDialog(Dialog):
             return await self._submit_complement(dc, draft, locale)
         person = user_key(dc.context)
         try:
-            proposal, _created, deliver = await self._services.workflow.submit(person, draft)
+            proposal, created, deliver = await self._services.workflow.submit(person, draft)
         except StoreUnavailableError:
             logger.exception("could not submit a proposal")
             await dc.context.send_activity(self._texts.get("general.cannot_save", locale))
             return _waiting()
+        # Of concurrent clicks on the same card only one submits; the others hear so.
+        key = "proposal.submitted" if created else "proposal.already_submitted"
         await dc.context.send_activity(
-            self._texts.get("proposal.submitted", locale, id=proposal.id, title=proposal.title)
+            self._texts.get(key, locale, id=proposal.id, title=proposal.title)
         )
         await self._services.deliver_now(deliver)
         return await dc.end_dialog(proposal.id)

@@ -164,6 +164,9 @@ def reply_text(activity: Activity) -> str:
     return "\n".join(card_texts(card_of(activity)))
 
 
+_HARNESS_IDS = itertools.count(1)
+
+
 class BotHarness:
     """The real bot and services on the SDK's TestAdapter, with Teams-like identities."""
 
@@ -183,6 +186,9 @@ class BotHarness:
             locale="sv-SE",
         )
         self.adapter = TestAdapter(self.bot.on_turn, template)
+        # Teams ids are unique per conversation; the TestAdapter counts from 1 each time, so
+        # a harness reopened on the same data would look like a replay (turns are idempotent).
+        self.adapter._next_id = next(_HARNESS_IDS) * 1_000_000
         self.adapter.on_turn_error = make_error_handler(services.texts, services.conversation_state)
         services.use_adapter(self.adapter)
 

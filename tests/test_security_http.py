@@ -1,0 +1,362 @@
+"""Issue 16's probe, replayed over the real HTTP endpoint and command line.
+
+Each test is one hole the probe found: identity from another channel, self-approval, decisions
+outside the RUG channel's card, deeply nested JSON before authentication, auth off on a public
+interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+from domain.proposal import Initiator, Proposal, Status
+from tests.builders import card_actions, card_of, teams_message, wait_until
+from tests.commands import run_omtanke
+from tests.rug_scenario import (
+    ANNA,
+    CHANNEL,
+    ROLF,
+    RUT,
+    complete_proposal,
+    fill_in_the_dialog,
+    meet_everyone,
+    outbox_drained,
+)
+from tests.service import Service
+from tests.test_faults import CANNOT_SAVE, fill_the_disk
+
+# ----- 1. identity only from Teams ------------------------------------------------------------
+
+
+def _from_webchat(service: Service, who: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    """What a Web Chat user can write: any aadObjectId, the allowed tenant, their own chat."""
+    body = teams_message(
+        service_url=service.connector.url, sender=who, conversation_id="attacker-chat", **kw
+    )
+    body["channelId"] = "webchat"
+    return body
+
+
+async def test_an_activity_from_web_chat_is_refused_and_moves_no_reference(
+    service: Service,
+) -> None:
+    await meet_everyone(service)
+    pid = await _with_rug(service, complete_proposal(service, "Trygg hemgång"))
+    case = service.connector.cards_to(CHANNEL, "decide")[-1]
+    before = await service.services.records.references.personal("aad-rut")
+    calls = len(service.connector.calls)
+    decide = {"action": "decide", "proposal": pid, "outcome": "bifallen", "motivation": ""}
+
+    statuses = [
+        await service.post(_from_webchat(service, RUT, text="hjälp")),
+        await service.post(_from_webchat(service, RUT, value=decide)),
+    ]
+
+    assert statuses == [403, 403]
+    assert (await service.proposal(pid)).status == Status.WITH_RUG
+    assert await service.services.records.references.personal("aad-rut") == before
+    assert before is not None and before["conversation"]["id"] == "a:personal-aad-rut"
+    assert len(service.connector.calls) == calls
+    assert case[1]  # the real card is still the one to decide on
+
+
+# ----- 2. no self-approval; decisions only on the RUG channel's card ---------------------------
+
+
+def _by_rut(service: Service, title: str) -> Proposal:
+    """A complete proposal whose initiator, Rut, is herself in RUG; anchored with Rolf."""
+    proposal = complete_proposal(service, title, contact="Rolf Rugman")
+    proposal.initiator = Initiator(
+        name="Rut Rugsson", organisation="Region Halland", aad_object_id="aad-rut"
+    )
+    return proposal
+
+
+async def _submitted(service: Service, proposal: Proposal) -> str:
+    """Submit through the workflow as the initiator and deliver what it queued."""
+    services = service.services
+    person = proposal.initiator.aad_object_id
+    draft = await services.records.proposals.new_draft(person, proposal)
+    submitted, _created, deliver = await services.workflow.submit(person, draft)
+    await services.deliver_now(deliver)
+    return submitted.id
+
+
+async def _endorse(service: Service, who: dict[str, Any], pid: str) -> int:
+    endorse = {"action": "endorse", "proposal": pid, "choice": "yes", "comment": ""}
+    return await service.click(who, endorse)
+
+
+async def _with_rug(service: Service, proposal: Proposal) -> str:
+    """Submitted and endorsed by its RUG contact: the case card is in the channel."""
+    pid = await _submitted(service, proposal)
+    contact = RUT if proposal.rug_contact == "Rut Rugsson" else ROLF
+    assert await _endorse(service, contact, pid) == 201
+    assert (await service.proposal(pid)).status == Status.WITH_RUG
+    return pid
+
+
+def _case_card(service: Service, pid: str) -> str:
+    """The activity id of the newest case card about pid in the RUG channel."""
+    cards = [
+        activity_id
+        for card, activity_id in service.connector.cards_to(CHANNEL, "decide")
+        if any(a["data"].get("proposal") == pid for a in card_actions(card))
+    ]
+    assert cards, f"no case card for {pid}"
+    return cards[-1]
+
+
+async def test_the_initiator_cannot_endorse_their_own_proposal(service: Service) -> None:
+    await meet_everyone(service)
+    pid = await _submitted(service, _by_rut(service, "Egen idé"))
+
+    assert await _endorse(service, RUT, pid) == 201
+
+    assert (
+        "Du är själv initiativtagare till " + pid
+        in service.connector.texts_to("a:personal-aad-rut")[-1]
+    )
+    proposal = await service.proposal(pid)
+    assert proposal.status == Status.AWAITING_ENDORSEMENT
+    assert proposal.rug_endorsement is None
+    assert "endorsement_refused" in await service.audit(pid)
+    # Someone else in RUG still can.
+    assert await _endorse(service, ROLF, pid) == 201
+    assert (await service.proposal(pid)).status == Status.WITH_RUG
+
+
+async def test_the_initiator_cannot_decide_on_their_own_proposal(service: Service) -> None:
+    await meet_everyone(service)
+    pid = await _with_rug(service, _by_rut(service, "Egen idé"))
+    card = _case_card(service, pid)
+    approve = {"action": "decide", "proposal": pid, "outcome": "bifallen", "motivation": ""}
+    thread = f"{CHANNEL};messageid={card}"
+
+    status = await service.click(
+        RUT, approve, reply_to=card, conversation_id=thread, conversation_type="channel"
+    )
+
+    assert status == 201
+    assert "Du är själv initiativtagare till " + pid in service.connector.texts_to(thread)[-1]
+    assert (await service.proposal(pid)).decision is None
+    assert "decision_refused" in await service.audit(pid)
+
+
+async def test_a_decision_from_a_personal_chat_is_refused(service: Service) -> None:
+    await meet_everyone(service)
+    pid = await _with_rug(service, complete_proposal(service, "Trygg hemgång"))
+    card = _case_card(service, pid)
+    approve = {"action": "decide", "proposal": pid, "outcome": "bifallen", "motivation": ""}
+
+    status = await service.click(ROLF, approve, reply_to=card)  # from Rolf's 1:1 chat
+
+    assert status == 201
+    assert "RUG-kanalen" in service.connector.texts_to("a:personal-aad-rolf")[-1]
+    assert (await service.proposal(pid)).status == Status.WITH_RUG
+    # Another channel of the same team is not the RUG channel either.
+    other = {"conversation_id": "19:other@thread.tacv2", "conversation_type": "channel"}
+    assert await service.click(ROLF, approve, reply_to=card, **other) == 201
+    assert (await service.proposal(pid)).status == Status.WITH_RUG
+
+
+async def test_a_decision_without_the_cards_id_is_stale(service: Service) -> None:
+    await meet_everyone(service)
+    pid = await _with_rug(service, complete_proposal(service, "Trygg hemgång"))
+    card = _case_card(service, pid)
+    approve = {"action": "decide", "proposal": pid, "outcome": "bifallen", "motivation": ""}
+    thread = {"conversation_id": f"{CHANNEL};messageid={card}", "conversation_type": "channel"}
+
+    assert await service.click(ROLF, approve, **thread) == 201  # no replyToId
+    assert await service.click(ROLF, approve, reply_to="some-other-card", **thread) == 201
+
+    replies = service.connector.texts_to(thread["conversation_id"])
+    assert all("inaktuellt" in reply for reply in replies[-2:])
+    assert (await service.proposal(pid)).status == Status.WITH_RUG
+    # The card itself decides.
+    assert await service.click(ROLF, approve, reply_to=card, **thread) == 201
+    assert (await service.proposal(pid)).status == Status.APPROVED
+
+
+async def test_the_dialog_does_not_offer_the_initiator_as_their_own_rug_contact(
+    service: Service,
+) -> None:
+    group = service.services.target_groups.groups[0].name
+    answers = [
+        "Jag har en idé",
+        "Trygg hemgång",
+        "Äldre skrivs ut utan samordnad planering.",
+        "Ett gemensamt utskrivningsteam.",
+        "Region Halland, Varbergs kommun",
+        group,
+        "Trygg",
+        "Samma sjuksköterska före och efter.",
+        "Färre återinskrivningar.",
+        "Vi mäter återinskrivningar.",
+        "hoppa över",
+        "hoppa över",
+        "Region Halland",
+    ]
+    for text in answers:
+        assert await service.say(RUT, text) == 201
+    step = card_of(service.connector.messages()[-1])
+    assert step is not None
+    offered = json.dumps(step, ensure_ascii=False)
+    assert "Rolf Rugman" in offered and "Rut Rugsson" not in offered
+
+    assert await service.say(RUT, "Rut Rugsson") == 201
+
+    replies = service.connector.texts_to("a:personal-aad-rut")
+    assert "ditt eget förslag" in "\n".join(replies[-2:]), replies[-3:]
+    draft = await service.services.records.proposals.draft_of("aad-rut")
+    assert draft is not None and draft.proposal.rug_contact == ""
+
+
+# ----- 6. deeply nested JSON is a 400 before anything else -------------------------------------
+
+
+def _nested(depth: int) -> str:
+    """JSON text of objects nested depth levels deep (too deep for json.dumps to write)."""
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+@pytest.mark.parametrize(
+    "where", ["value", "channelData", "entities", "attachments", "from", "conversation"]
+)
+async def test_deep_nesting_anywhere_in_the_activity_is_a_400(service: Service, where: str) -> None:
+    body = teams_message("hej", service_url=service.connector.url, sender=ANNA)
+    body[where] = "NESTED"
+    raw = json.dumps(body).replace('"NESTED"', _nested(1200))
+
+    status, text = await service.request(raw=raw)
+
+    assert (status, json.loads(text)["error"]) == (400, "request body is nested too deeply")
+    assert service.connector.calls == []
+
+
+async def test_a_body_of_a_thousand_brackets_is_a_400(service: Service) -> None:
+    status, text = await service.request(raw="[" * 1000)
+    assert status == 400
+    assert "Traceback" not in text
+    status, text = await service.request(raw="[" * 100_000 + "]" * 100_000)
+    assert status == 400
+    # An ordinary activity is still answered.
+    assert await service.say(ANNA, "Vad är RUG?") == 201
+    await wait_until(lambda: bool(service.connector.texts_to("a:personal-aad-anna")))
+    assert "RUG" in service.connector.texts_to("a:personal-aad-anna")[-1]
+
+
+# ----- 10. no authentication off on a public interface ----------------------------------------
+
+
+def test_serve_refuses_a_public_host_without_authentication(tmp_path: Any) -> None:
+    result = run_omtanke(["serve"], tmp_path / "data", OMTANKE_HOST="0.0.0.0", PORT="0")
+
+    assert result.returncode != 0
+    assert "OMTANKE_HOST=0.0.0.0 is not a loopback address" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_only_an_explicit_override_allows_it() -> None:
+    with pytest.raises(SettingsError, match="loopback"):
+        Settings.from_env({"OMTANKE_HOST": "10.0.0.5"})
+    assert Settings.from_env({"OMTANKE_HOST": "::1"}).host == "::1"
+    insecure = Settings.from_env({"OMTANKE_HOST": "0.0.0.0", "OMTANKE_ALLOW_INSECURE": "1"})
+    assert (insecure.host, insecure.allow_insecure, insecure.auth_enabled) == (
+        "0.0.0.0",
+        True,
+        False,
+    )
+
+
+# ----- 11. replays and races --------------------------------------------------------------------
+
+
+async def test_the_same_activity_delivered_twice_is_applied_once(service: Service) -> None:
+    assert await service.say(ANNA, "Jag har en idé") == 201
+    title = teams_message(
+        "Min titel",
+        service_url=service.connector.url,
+        sender=ANNA,
+        conversation_id="a:personal-aad-anna",
+    )
+    replies = len(service.connector.texts_to("a:personal-aad-anna"))
+
+    first = await service.post(title)
+    again = await asyncio.gather(service.post(title), service.post(title))  # and concurrently
+
+    assert [first, *again] == [201, 201, 201]
+    draft = await service.services.records.proposals.draft_of("aad-anna")
+    assert draft is not None
+    assert (draft.proposal.title, draft.proposal.background) == ("Min titel", "")
+    after = service.connector.texts_to("a:personal-aad-anna")[replies:]
+    assert len(after) == 1 and "Steg 2 av 12" in after[0]
+    # A new activity with the same words is a new answer, as ever.
+    assert await service.say(ANNA, "Min bakgrund") == 201
+    draft = await service.services.records.proposals.draft_of("aad-anna")
+    assert draft is not None and draft.proposal.background == "Min bakgrund"
+
+
+async def test_the_same_activity_after_a_restart_is_still_applied_once(service: Service) -> None:
+    assert await service.say(ANNA, "Jag har en idé") == 201
+    title = teams_message(
+        "Min titel",
+        service_url=service.connector.url,
+        sender=ANNA,
+        conversation_id="a:personal-aad-anna",
+    )
+    assert await service.post(title) == 201
+    await service.restart()  # another instance, or this one started again: state remembers
+
+    assert await service.post(title) == 201
+
+    draft = await service.services.records.proposals.draft_of("aad-anna")
+    assert draft is not None
+    assert (draft.proposal.title, draft.proposal.background) == ("Min titel", "")
+
+
+async def test_ten_concurrent_clicks_on_skicka_in_give_one_proposal_and_one_request(
+    service: Service,
+) -> None:
+    await meet_everyone(service)
+    submit = await fill_in_the_dialog(service)
+
+    statuses = await asyncio.gather(*(service.click(ANNA, submit) for _ in range(10)))
+
+    assert statuses == [201] * 10
+    proposals = await service.services.records.proposals.for_initiator("aad-anna")
+    assert len(proposals) == 1
+    pid = proposals[0].id
+    queued = [
+        item
+        for item in await service.services.records.outbox.all()
+        if item["purpose"].get("kind") == "endorse_card"
+    ]
+    assert [item["purpose"]["proposal"] for item in queued] == [pid]
+    await wait_until(lambda: outbox_drained(service))
+    assert len(service.connector.cards_to("a:personal-aad-rut", "endorse")) == 1
+    assert (await service.audit(pid)).count("submitted") == 1
+    replies = "\n".join(service.connector.texts_to("a:personal-aad-anna"))
+    assert replies.count(f"Ditt förslag {pid}") == 1, replies[-2000:]
+
+
+async def test_a_full_disk_is_apologised_for_once_per_turn(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert await service.say(ANNA, "Jag har en idé") == 201
+    assert await service.say(ANNA, "Min titel") == 201
+    before = len(service.connector.texts_to("a:personal-aad-anna"))
+
+    with monkeypatch.context() as patch:
+        fill_the_disk(patch)
+        status = await service.say(ANNA, "Min bakgrund")
+
+    assert status in (200, 201, 500)
+    replies = service.connector.texts_to("a:personal-aad-anna")[before:]
+    assert len(replies) == 1 and CANNOT_SAVE in replies[0], replies
