@@ -64,21 +64,23 @@ class ServerDied(Exception):
     """The request got no answer: the server was killed."""
 
 
-def spawn_serve(data: Path, port: int) -> subprocess.Popen[bytes]:
+def spawn_serve(data: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
     """`omtanke serve` as a child process on the data folder and port."""
     return subprocess.Popen(
         [*omtanke_command(), "serve"],
-        env=cli_env(data, PORT=str(port)),
+        env=cli_env(data, PORT=str(port), **env),
         cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
 
 
-async def start_serve(data: Path, connector_url: str) -> tuple[subprocess.Popen[bytes], str]:
+async def start_serve(
+    data: Path, connector_url: str, **env: str
+) -> tuple[subprocess.Popen[bytes], str]:
     """Start `omtanke serve` on a free port and wait until /healthz answers 200."""
     port = free_port()
-    process = spawn_serve(data, port)
+    process = spawn_serve(data, port, **env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 15
     async with aiohttp.ClientSession() as http:

@@ -8,6 +8,7 @@ moment (seeded), the crash state is checked, and the server is started again on 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import shutil
 from pathlib import Path
@@ -19,8 +20,18 @@ from domain.fields import REQUIRED_TEXT_FIELD_IDS
 from domain.proposal import Status
 from storage.records import Records
 from storage.tiny_backend import TinyBackend
+from tests.builders import card_actions, card_of, user
 from tests.fake_connector import FakeConnector
-from tests.serve_process import Ledger, ServerDied, UserLedger, start_serve, walk
+from tests.serve_process import (
+    PROPOSAL_ID,
+    STEPS,
+    Ledger,
+    ServerDied,
+    UserLedger,
+    post_turn,
+    start_serve,
+    walk,
+)
 
 SEED = 20261122
 ROUNDS = 5
@@ -134,3 +145,123 @@ async def test_sigkill_under_load_loses_no_acknowledged_proposal(tmp_path: Path)
     )
     assert len(ledger.proposals) >= ROUNDS
     assert found == len(ledger.proposals)
+
+
+SUBMIT_ROUNDS = 4
+SUBMITTERS = 4
+
+
+async def _to_summary(
+    http: aiohttp.ClientSession, base: str, connector: FakeConnector, who: dict[str, Any]
+) -> dict[str, Any]:
+    """Walk one user's dialog to the summary, anchored with Rut; the submit card's data."""
+    replies: list[dict[str, Any]] = []
+    steps = [text.format(title=f"Idé av {who['name']}") for text, _field in STEPS]
+    steps[-1] = "Rut Rugsson"
+    for text in steps:
+        status, replies = await post_turn(http, base, connector, who, text)
+        assert status == 201
+    return next(
+        a["data"]
+        for reply in replies
+        for a in card_actions(card_of(reply))
+        if a.get("data", {}).get("action") == "submit"
+    )
+
+
+async def _submit(
+    http: aiohttp.ClientSession,
+    base: str,
+    connector: FakeConnector,
+    who: dict[str, Any],
+    data: dict[str, Any],
+) -> str | None:
+    """Skicka in; the proposal id when the bot acknowledged it, None if the server died."""
+    try:
+        status, replies = await post_turn(http, base, connector, who, value=data)
+    except ServerDied:
+        return None
+    for reply in replies:
+        found = PROPOSAL_ID.search(str(reply.get("text", "")))
+        if status == 201 and found and "inskickat" in str(reply.get("text", "")):
+            return found.group()
+    return None
+
+
+async def _each_has_one_request(data: Path) -> dict[str, str]:
+    """Open the data as start-up does; every proposal has its audit entry and one request."""
+    records = Records(await TinyBackend.open(data))
+    try:
+        await records.open()
+        requests: dict[str, int] = {}
+        for item in await records.outbox.all():
+            if item["purpose"].get("kind") == "endorse_card":
+                pid = str(item["purpose"]["proposal"])
+                requests[pid] = requests.get(pid, 0) + 1
+        stored = {p.id: p.initiator.aad_object_id for p in await records.proposals.all()}
+        for pid in stored:
+            actions = [e["action"] for e in await records.audit.read(pid)]
+            assert actions.count("submitted") == 1, (pid, actions)
+            assert requests.get(pid) == 1, (pid, requests.get(pid))
+        assert set(requests) <= set(stored)
+        return stored
+    finally:
+        await records.close()
+
+
+async def test_sigkill_during_submits_leaves_every_proposal_with_one_request(
+    tmp_path: Path,
+) -> None:
+    """Killed while four people press Skicka in at once: each stored proposal has its audit
+    entry and exactly one endorsement request after start-up; a retry never makes a second."""
+    rng = random.Random(SEED + 1)
+    rug = tmp_path / "rug.json"
+    rug.write_text(
+        json.dumps([{"name": "Rut Rugsson", "aad_object_id": "aad-rut"}]), encoding="utf-8"
+    )
+    env = {"OMTANKE_RUG_MEMBERS": str(rug)}
+    data = tmp_path / "data"
+    connector = await FakeConnector().start()
+    acknowledged: dict[str, str] = {}
+    crash_counts: list[int] = []  # proposals stored by the submits the kill interrupted
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+            for round_number in range(SUBMIT_ROUNDS):
+                before = round_number * SUBMITTERS
+                process, base = await start_serve(data, connector.url, **env)
+                people = [
+                    user(f"aad-s{round_number}-{n}", f"Person {round_number}-{n}")
+                    for n in range(SUBMITTERS)
+                ]
+                cards = [await _to_summary(http, base, connector, who) for who in people]
+                tasks = [
+                    asyncio.create_task(_submit(http, base, connector, who, card))
+                    for who, card in zip(people, cards, strict=True)
+                ]
+                await asyncio.sleep(rng.uniform(0.0, 0.3))
+                process.kill()
+                process.wait(timeout=10)
+                for who, pid in zip(people, await asyncio.gather(*tasks), strict=True):
+                    if pid is not None:
+                        acknowledged[pid] = who["aadObjectId"]
+                crashed = tmp_path / f"crash-{round_number}"
+                shutil.copytree(data, crashed)
+                stored = await _each_has_one_request(crashed)
+                assert {pid: stored.get(pid) for pid in acknowledged} == acknowledged
+                crash_counts.append(len(stored) - before)
+                before = len(stored)
+                # Started again, everyone presses Skicka in again on the same card.
+                process, base = await start_serve(data, connector.url, **env)
+                for who, card in zip(people, cards, strict=True):
+                    await _submit(http, base, connector, who, card)
+                process.terminate()
+                process.wait(timeout=10)
+                stored = await _each_has_one_request(data)
+                assert sorted(stored.values()).count(people[0]["aadObjectId"]) == 1
+                assert all(sorted(stored.values()).count(p["aadObjectId"]) == 1 for p in people)
+    finally:
+        await connector.stop()
+    print(
+        f"submit kill rounds {SUBMIT_ROUNDS}; stored at each kill {crash_counts} of "
+        f"{SUBMITTERS}; acknowledged before the kill {len(acknowledged)}"
+    )
