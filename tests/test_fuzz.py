@@ -85,6 +85,21 @@ tricky_text = st.one_of(
             "{{x}}",
             "%s%n",
             "\\u0000",
+            # Personnummer behind Unicode separators and spacing (issue 16).
+            "19900101\u00a01239",
+            "900101\u202f1239",
+            "900101\u20111239",
+            "900101\u22121239",
+            "900101\u20131239",
+            "9001\u200b01-1239",
+            "1990-01-01-1239",
+            "90 01 01-1239",
+            "900161-1232",
+            "rad ett\u2028rad två\u2029",
+            "\r\nINFO fake log line",
+            "\x1b[31mröd\x1b[0m",
+            "=HYPERLINK(\"http://127.0.0.1/\")",
+            "OH-2026-0001\n",
         ]
     ),
 )
@@ -344,3 +359,46 @@ def test_any_bytes_as_body_give_4xx_or_a_turn(live: LiveApp, raw: bytes, content
     before = live.files()
     status = live.post(None, raw=raw, content_type=content_type)
     check(live, status, before)
+
+
+def _nested_json(depth: int, leaf: str) -> str:
+    """JSON text nesting objects and arrays depth levels deep (too deep for json.dumps)."""
+    opening = "".join('{"a":' if n % 2 else "[" for n in range(depth))
+    closing = "".join("}" if n % 2 else "]" for n in reversed(range(depth)))
+    return opening + leaf + closing
+
+
+@settings(FUZZ, max_examples=max(TOTAL_EXAMPLES // 100, 20))
+@given(
+    body=skeleton(),
+    where=st.sampled_from(
+        ["value", "channelData", "entities", "attachments", "from", "conversation", "text"]
+    ),
+    depth=st.one_of(st.integers(1, 40), st.integers(40, 5000)),
+)
+def test_nesting_at_any_depth_anywhere_is_refused_or_handled(
+    live: LiveApp, body: dict[str, Any], where: str, depth: int
+) -> None:
+    body["serviceUrl"] = live.connector.url
+    body[where] = "NESTED"
+    raw = json.dumps(body).replace('"NESTED"', _nested_json(depth, "1"))
+    before = live.files()
+    status = live.post(None, raw=raw.encode())
+    check(live, status, before)
+    if depth > 40:
+        assert status in (400, 413)  # too deep, or (with a huge text drawn) too large
+
+
+@settings(FUZZ, max_examples=max(TOTAL_EXAMPLES // 100, 20))
+@given(body=skeleton(), text=tricky_text)
+def test_a_replayed_message_changes_nothing(
+    live: LiveApp, body: dict[str, Any], text: str
+) -> None:
+    body.update(type="message", serviceUrl=live.connector.url, text=text)
+    body["id"] = f"replay-{live.statuses.total()}"
+    check(live, live.post(body), None)
+    before, calls = live.files(), len(live.connector.calls)
+    status = live.post(body)
+    check(live, status, None)
+    assert live.files() == before, "a replayed activity changed stored data"
+    assert len(live.connector.calls) == calls, "a replayed activity was answered again"
