@@ -522,7 +522,10 @@ async def test_outbox_sends_every_item_once_with_two_instances_and_after_a_kill(
         await wait_until(lambda: len(connector.held) == 1)
         assert len(connector.held) == 1
         a.kill()
-        with pytest.raises(aiohttp.ClientError):
+        # Usually a's own turn is the one held, and dies with a. On a loaded machine b's
+        # outbox worker can take the item first; then a's turn may already have answered.
+        # Either way the item is delivered once, which is what is checked below.
+        with contextlib.suppress(aiohttp.ClientError):
             await submit
         connector.hold_to = ""
 
