@@ -16,7 +16,7 @@ from botbuilder.schema.teams import TeamInfo
 from bot.adapter import remember_sent
 from bot.services import TEAMS_CHANNEL, Services
 from dialogs.ids import DIALOG_STATE_PROPERTY
-from dialogs.replies import actor_of, card_activity, channel_reference, locale_for
+from dialogs.replies import actor_of, card_activity, channel_reference, first_name, locale_for
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class OmtankeBot(TeamsActivityHandler):
 
     async def _send_welcome(self, turn_context: TurnContext, member: ChannelAccount | None) -> None:
         locale = locale_for(turn_context)
-        name = _first_name(member.name if member else None)
+        name = first_name(member.name if member else None)
         data: dict[str, Any] = {
             "greeting": self._services.texts.get(
                 "welcome.greeting_named" if name else "welcome.greeting", locale, name=name
@@ -189,8 +189,3 @@ def strip_mentions(activity: Activity) -> str:
         if bot_id and mentioned_id == bot_id and isinstance(tag, str) and tag:
             text = text.replace(tag, "")
     return _AT_TAG.sub(lambda match: match.group(1), text).strip()
-
-
-def _first_name(full: str | None) -> str:
-    parts = (full or "").split()
-    return parts[0][:40] if parts else ""

@@ -14,7 +14,9 @@ from domain.proposal import is_proposal_id
 
 # name -> {field: (type, required)}
 _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
-    "start_proposal": {},
+    # An idea offer's "Ja" carries the title suggested from the user's own words.
+    "start_proposal": {"title": (str, False)},
+    "offer_declined": {},
     "help": {},
     "my_proposals": {},
     "rug_cases": {},

@@ -20,9 +20,18 @@ MAX_QUESTION_CHARS = 500
 
 
 def answer_card_activity(
-    services: DialogServices, answer: Answer, question: str, locale: str
+    services: DialogServices,
+    answer: Answer,
+    question: str,
+    locale: str,
+    can_start: bool = False,
+    idea_title: str = "",
 ) -> Activity:
-    """The card a user sees for one question: answered with source, or politely declined."""
+    """The card a user sees for one question: answered with source, or politely declined.
+
+    `can_start`: the question is about proposing something, so the card offers to start one
+    (with `idea_title` as its title, when the question came with an idea).
+    """
     texts = services.texts
     if answer.answered:
         data: dict[str, Any] = {
@@ -31,6 +40,8 @@ def answer_card_activity(
             "topic": answer.topic or "",
             "related": [{"id": rid, "title": title} for rid, title in answer.related[:3]],
             "has_related": bool(answer.related),
+            "can_start": can_start,
+            "start_title": idea_title,
         }
         card = services.cards.render("answer", data, locale)
         return card_activity(card, answer.text[:120])
@@ -39,6 +50,8 @@ def answer_card_activity(
         "decline": answer.text,
         "question": question[:MAX_QUESTION_CHARS],
         "can_escalate": reason != "empty",
+        "can_start": can_start,
+        "start_title": idea_title,
     }
     card = services.cards.render("decline", data, locale)
     return card_activity(card, answer.text[:120])

@@ -6,10 +6,10 @@ from botbuilder.dialogs import Dialog
 
 from dialogs.ports import DialogServices
 from dialogs.proposal_dialog import ProposalDialog
-from dialogs.root_dialog import RootDialog
+from dialogs.root_dialog import IdeaOfferDialog, RootDialog
 
 
 def build_root_dialog(services: DialogServices) -> RootDialog:
     """The root dialog with every child dialog it can start."""
-    children: list[Dialog] = [ProposalDialog(services)]
+    children: list[Dialog] = [ProposalDialog(services), IdeaOfferDialog()]
     return RootDialog(services, children)

@@ -1,24 +1,57 @@
-"""Recognises the few fixed commands a user can type; everything else is a question or an answer."""
+"""What a typed message asks the bot to do, before the knowledge base sees it.
+
+The words are data (dialogs/data/intents.json, Swedish and English), folded like every message
+(lower case, no diacritics, punctuation collapsed) and compared with rapidfuzz, so typos pass.
+Four kinds of recognition, in order:
+
+1. a proposal id with a few case words around it ("visa OH-2026-0003"): one case;
+2. a whole-message command ("mina förslag", "avbryt"), also inside a greeting or thanks
+   ("hej! vem är du?");
+3. small talk: a message made only of greeting, thanks and goodbye words ("tack så mycket!");
+4. an idea in the user's own words: a lead-in ("jag har en idé om", "vi vill föreslå") and,
+   after it, the suggested title.
+
+Anything else is a question (Intent.NONE) for the knowledge base; `mentions_proposing` says
+whether such a question is about proposing something. `python -m dialogs.intent_eval`
+measures all of this on a labelled set.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz
+
+from domain.proposal import PROPOSAL_ID
+from knowledge.clauses import looks_like_question
+
+DATA_FILE = Path(__file__).resolve().parent / "data" / "intents.json"
 
 
 class Intent(StrEnum):
     """What a typed message asks the bot to do."""
 
     IDEA = "idea"
+    IDEA_IN_WORDS = "idea_in_words"
     MY_PROPOSALS = "my_proposals"
     HELP = "help"
+    ABOUT = "about"
+    GREETING = "greeting"
+    THANKS = "thanks"
+    GOODBYE = "goodbye"
     CANCEL = "cancel"
     BACK = "back"
     SKIP = "skip"
     RUG_CASES = "rug_cases"
+    RUG_CASE = "rug_case"
+    RUG_HELP = "rug_help"
     REGISTER_CHANNEL = "register_channel"
     YES = "yes"
     NO = "no"
@@ -27,59 +60,22 @@ class Intent(StrEnum):
     NONE = "none"
 
 
-# Phrases are folded (lower case, no diacritics) before matching.
-_PHRASES: dict[Intent, tuple[str, ...]] = {
-    Intent.IDEA: (
-        "jag har en ide",
-        "jag har en ide om",
-        "ny ide",
-        "jag vill lamna ett forslag",
-        "lamna forslag",
-        "nytt forslag",
-        "nytt initiativ",
-        "lamna in en ide",
-        "beskriv initiativ",
-        "skapa forslag",
-        "starta forslag",
-        "i have an idea",
-        "new idea",
-        "new proposal",
-    ),
-    Intent.MY_PROPOSALS: (
-        "mina forslag",
-        "mina ideer",
-        "mina initiativ",
-        "status pa mitt forslag",
-        "visa mina forslag",
-        "my proposals",
-        "my ideas",
-    ),
-    Intent.HELP: (
-        "hjalp",
-        "help",
-        "?",
-        "hjalp mig",
-        "vad kan du",
-        "vad kan du gora",
-        "meny",
-        "menu",
-    ),
-    Intent.CANCEL: ("avbryt", "cancel", "avsluta", "sluta", "stop", "stopp", "quit"),
-    Intent.BACK: ("tillbaka", "back", "ga tillbaka", "bakat", "foregaende"),
-    Intent.SKIP: ("hoppa over", "skip", "hoppa", "nasta", "next"),
-    Intent.RUG_CASES: ("arenden hos rug", "rug arenden", "oppna arenden", "cases at rug"),
-    Intent.REGISTER_CHANNEL: (
-        "registrera rug-kanal",
-        "registrera rug kanal",
-        "register rug channel",
-    ),
-    Intent.YES: ("ja", "japp", "jo", "yes", "ok", "okej", "gor det", "ja tack", "sakert"),
-    Intent.NO: ("nej", "no", "nej tack", "inte nu"),
-    Intent.CONTINUE: ("fortsatt", "fortsatt dar jag var", "continue", "fortsatt utkastet"),
-    Intent.RESTART: ("borja om", "starta om", "start over", "nytt utkast"),
-}
+SMALL_TALK = frozenset({Intent.GREETING, Intent.THANKS, Intent.GOODBYE})
 # Short words must match almost exactly, or "ja" would match "jag".
 _MIN_SCORE = 90
+_MAX_COMMAND_CHARS = 60
+_MAX_SMALL_TALK_WORDS = 12
+_MAX_TITLE_CHARS = 120
+_CASE_ID = re.compile(PROPOSAL_ID.pattern, re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Recognised:
+    """The intent, and what came with it: an idea's suggested title, a case's id."""
+
+    intent: Intent
+    title: str = ""
+    case_id: str = ""
 
 
 def fold(text: str) -> str:
@@ -90,15 +86,106 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", " ", plain).strip(" .!")
 
 
-def recognise(text: str | None, allowed: frozenset[Intent] | None = None) -> Intent:
-    """The command a message expresses, or Intent.NONE when it is free text."""
-    if not text:
+@dataclass(frozen=True)
+class _Words:
+    """The data file, folded and indexed."""
+
+    commands: dict[Intent, tuple[str, ...]]
+    greeting: frozenset[str]
+    greeting_phrases: tuple[str, ...]
+    thanks: frozenset[str]
+    goodbye_phrases: tuple[str, ...]
+    address: frozenset[str]
+    small_talk: frozenset[str]
+    leads: tuple[tuple[str, ...], ...]
+    topic_markers: frozenset[str]
+    nouns: frozenset[str]
+    clause_breaks: frozenset[str]
+    process_words: frozenset[str]
+    process_phrases: tuple[str, ...]
+    case_words: frozenset[str]
+
+
+def _folded(values: Any) -> tuple[str, ...]:
+    return tuple(fold(str(v)) for v in values)
+
+
+@cache
+def _words() -> _Words:
+    raw = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    commands = {
+        Intent(name): _folded(phrases)
+        for name, phrases in raw["commands"].items()
+        if not name.startswith("_")
+    }
+    talk = raw["small_talk"]
+    greeting_phrases = _folded(talk["greeting_phrases"])
+    goodbye_phrases = _folded(talk["goodbye_phrases"])
+    vocabulary = {
+        word
+        for group in ("greeting", "thanks", "filler", "address")
+        for word in _folded(talk[group])
+    }
+    vocabulary |= {w for phrase in (*greeting_phrases, *goodbye_phrases) for w in phrase.split()}
+    leads = sorted((tuple(lead.split()) for lead in _folded(raw["ideas"]["leads"])), key=len)
+    return _Words(
+        commands=commands,
+        greeting=frozenset(_folded(talk["greeting"])),
+        greeting_phrases=greeting_phrases,
+        thanks=frozenset(_folded(talk["thanks"])),
+        goodbye_phrases=goodbye_phrases,
+        address=frozenset(_folded(talk["address"])),
+        small_talk=frozenset(vocabulary),
+        leads=tuple(reversed(leads)),  # longest first
+        topic_markers=frozenset(_folded(raw["ideas"]["topic_markers"])),
+        nouns=frozenset(_folded(raw["ideas"]["nouns"])),
+        clause_breaks=frozenset(_folded(raw["ideas"]["clause_breaks"])),
+        process_words=frozenset(_folded(raw["process_words"]["words"])),
+        process_phrases=_folded(raw["process_words"]["phrases"]),
+        case_words=frozenset(_folded(raw["cases"]["words"])),
+    )
+
+
+def _known(word: str, vocabulary: frozenset[str]) -> bool:
+    """The word, or a typo of it (words of five letters or more), is in the vocabulary.
+
+    Four letters must match exactly: "alla" is not a typo of "hallå".
+    """
+    if word in vocabulary:
+        return True
+    return len(word) >= 5 and any(
+        len(known) >= 4 and fuzz.ratio(word, known) >= 88 for known in vocabulary
+    )
+
+
+def _has_phrase(folded: str, phrases: tuple[str, ...]) -> bool:
+    padded = f" {folded} "
+    return any(f" {phrase} " in padded for phrase in phrases)
+
+
+def _small_talk(words: list[str]) -> Intent:
+    """Which small talk a message of only small-talk words is, or NONE."""
+    w = _words()
+    if not words or len(words) > _MAX_SMALL_TALK_WORDS:
         return Intent.NONE
-    folded = fold(text)
-    if not folded or len(folded) > 60:
+    if not all(_known(word, w.small_talk) for word in words):
+        return Intent.NONE
+    folded = " ".join(words)
+    if any(_known(word, w.thanks) for word in words):
+        return Intent.THANKS
+    if _has_phrase(folded, w.goodbye_phrases):
+        return Intent.GOODBYE
+    if any(_known(word, w.greeting) for word in words) or _has_phrase(folded, w.greeting_phrases):
+        return Intent.GREETING
+    return Intent.NONE
+
+
+def _command(folded: str, allowed: frozenset[Intent] | None) -> Intent:
+    """The whole-message command the folded text is, or NONE."""
+    if not folded or len(folded) > _MAX_COMMAND_CHARS:
         return Intent.NONE
     best, best_score = Intent.NONE, 0.0
-    for intent, phrases in _PHRASES.items():
+    for intent, phrases in _words().commands.items():
         if allowed is not None and intent not in allowed:
             continue
         for phrase in phrases:
@@ -108,3 +195,159 @@ def recognise(text: str | None, allowed: frozenset[Intent] | None = None) -> Int
             if score > best_score:
                 best, best_score = intent, score
     return best if best_score >= _MIN_SCORE else Intent.NONE
+
+
+def _core(words: list[str]) -> list[str]:
+    """The words without a greeting before them and thanks or a goodbye after them.
+
+    The shortest small-talk start is cut ("god morgon", "hej"), with any more greetings and
+    ways of addressing the bot after it ("hej hej Omtanke"); at the end, the longest
+    small-talk run ("tack för hjälpen, ha en bra dag"). "vi" or "bra" alone stay.
+    """
+    w = _words()
+    start = next((n for n in range(1, len(words) + 1) if _small_talk(words[:n]) != Intent.NONE), 0)
+    if start:
+        while start < len(words) and _known(words[start], w.greeting | w.thanks | w.address):
+            start += 1
+    end = next(
+        (n for n in range(start, len(words)) if _small_talk(words[n:]) != Intent.NONE),
+        len(words),
+    )
+    return words[start:end]
+
+
+def _idea(text: str, words: list[str]) -> Recognised | None:
+    """An idea in the user's own words, with the words after the lead-in as its title.
+
+    Recognised(NONE, title) when a later clause asks something: a question to answer, whose
+    answer can offer to start the proposal with that title.
+    """
+    w = _words()
+    core = _core(words)
+    offset = _index_of(words, core)
+    for lead in w.leads:
+        if len(core) < len(lead):
+            continue
+        head = " ".join(core[: len(lead)])
+        if head != " ".join(lead) and fuzz.ratio(head, " ".join(lead)) < _MIN_SCORE:
+            continue
+        rest, stop = offset + len(lead), offset + len(core)
+        marked = rest < stop and words[rest] in w.topic_markers
+        while rest < stop and words[rest] in w.topic_markers:
+            rest += 1
+        tail = _original_words(text, rest, stop)
+        first, later = _first_clause(tail, w.clause_breaks)
+        title = _as_title(first) if marked or lead[-1] not in w.nouns else ""
+        asks = "?" in later or _starts_question(first) or any(
+            _starts_question(clause) for clause in _CLAUSE.split(later)
+        )
+        return Recognised(Intent.NONE if asks else Intent.IDEA_IN_WORDS, title=title)
+    return None
+
+
+_CLAUSE = re.compile(r"[,;:.!?–—]+")
+
+
+def _first_clause(text: str, breaks: frozenset[str]) -> tuple[str, str]:
+    """The text up to its first comma, dash, full stop or 'men' – and the rest."""
+    found = re.search(r"[,;:.!–—]|\s(?:" + "|".join(sorted(breaks)) + r")\s", text)
+    if found is None:
+        return text, ""
+    return text[: found.start()], text[found.start() :]
+
+
+def _starts_question(clause: str) -> bool:
+    """The clause begins with a question word ("hur gör jag")."""
+    return looks_like_question(clause.strip().rstrip("?"))
+
+
+def _index_of(words: list[str], core: list[str]) -> int:
+    """Where core starts in words (core is a slice of words)."""
+    for start in range(len(words) - len(core) + 1):
+        if words[start : start + len(core)] == core:
+            return start
+    return 0
+
+
+def _original_words(text: str, start: int, stop: int) -> str:
+    """The text as written from its word `start` to before `stop` (as fold counts words)."""
+    kept: list[str] = []
+    seen = 0
+    for piece in text.split():
+        if start <= seen < stop:
+            kept.append(piece)
+        seen += len(_split(fold(piece)))
+    return " ".join(kept)
+
+
+def _as_title(words: str) -> str:
+    """A suggested title: trimmed, capitalised, at most _MAX_TITLE_CHARS."""
+    title = words.strip(" .!?,;:–-")[:_MAX_TITLE_CHARS].rstrip()
+    if len(title) < 3:
+        return ""
+    return title[0].upper() + title[1:]
+
+
+def _case(text: str, words: list[str]) -> Recognised | None:
+    """A proposal id with at most a few case words around it."""
+    found = _CASE_ID.search(text)
+    if found is None:
+        return None
+    id_words = set(fold(found.group()).split())
+    others = [word for word in words if word not in id_words]
+    w = _words()
+    if len(others) > 6 or not all(_known(word, w.case_words | w.small_talk) for word in others):
+        return None
+    return Recognised(Intent.RUG_CASE, case_id=found.group().upper())
+
+
+def classify(text: str | None, allowed: frozenset[Intent] | None = None) -> Recognised:
+    """What the message asks for; Intent.NONE when it is a question or an answer.
+
+    With `allowed`, only those intents are recognised (a running dialog's commands).
+    """
+    if not text:
+        return Recognised(Intent.NONE)
+    folded = fold(text)
+    words = _split(folded)
+    if not words:
+        return Recognised(Intent.NONE)
+
+    def wanted(intent: Intent) -> bool:
+        return allowed is None or intent in allowed
+
+    if wanted(Intent.RUG_CASE) and (case := _case(text, words)) is not None:
+        return case
+    command = _command(folded, allowed)
+    if command != Intent.NONE:
+        return Recognised(command)
+    talk = _small_talk(words)
+    if talk != Intent.NONE:
+        return Recognised(talk if wanted(talk) else Intent.NONE)
+    core = _core(words)
+    if core and len(core) < len(words):
+        command = _command(" ".join(core), allowed)
+        if command != Intent.NONE:
+            return Recognised(command)
+    if wanted(Intent.IDEA_IN_WORDS) and (idea := _idea(text, words)) is not None:
+        return idea
+    return Recognised(Intent.NONE)
+
+
+def recognise(text: str | None, allowed: frozenset[Intent] | None = None) -> Intent:
+    """The intent alone (see classify)."""
+    return classify(text, allowed).intent
+
+
+def mentions_proposing(text: str) -> bool:
+    """Whether a question is about proposing something (its answer offers to start one)."""
+    w = _words()
+    words = _split(fold(text))
+    return any(word in w.process_words for word in words) or _has_phrase(
+        " ".join(words), w.process_phrases
+    )
+
+
+def _split(folded: str) -> list[str]:
+    """The words of a folded text, without question marks."""
+    return [word for word in folded.replace("?", " ").split() if word]

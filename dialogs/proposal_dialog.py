@@ -21,7 +21,7 @@ from dialogs import flow
 from dialogs.actions import CardAction, InvalidAction, parse_action
 from dialogs.answers import answer_card_activity, record_feedback
 from dialogs.ids import PROPOSAL_DIALOG
-from dialogs.intents import Intent, recognise
+from dialogs.intents import SMALL_TALK, Intent, recognise
 from dialogs.ports import DialogServices
 from dialogs.replies import actor_of, card_activity, locale_for, send_outcome, user_key
 from dialogs.status import my_proposals_activity, short_date
@@ -49,7 +49,16 @@ logger = logging.getLogger(__name__)
 
 SUMMARY = flow.SUMMARY
 _STEP_INTENTS = frozenset(
-    {Intent.BACK, Intent.SKIP, Intent.CANCEL, Intent.HELP, Intent.MY_PROPOSALS, Intent.IDEA}
+    {
+        Intent.BACK,
+        Intent.SKIP,
+        Intent.CANCEL,
+        Intent.HELP,
+        Intent.MY_PROPOSALS,
+        Intent.IDEA,
+        Intent.CONTINUE,
+    }
+    | SMALL_TALK
 )
 
 
@@ -87,7 +96,7 @@ class ProposalDialog(Dialog):
             await self._send_resume(dc, draft, locale)
             return _waiting()
         try:
-            await self._repo.new_draft(
+            draft = await self._repo.new_draft(
                 person, Proposal(initiator=await self._initiator(dc.context))
             )
         except StoreUnavailableError:
@@ -95,6 +104,14 @@ class ProposalDialog(Dialog):
             await dc.context.send_activity(self._texts.get("general.cannot_save", locale))
             return await dc.end_dialog()
         await dc.context.send_activity(self._texts.get("proposal.start", locale))
+        title = options.get("title") if isinstance(options, dict) else None
+        if title:
+            # The user's own words ("en idé om …") answer the first step, checked like any
+            # answer; "tillbaka" or the summary changes it.
+            await dc.context.send_activity(
+                self._texts.get("idea_offer.title_note", locale, title=str(title))
+            )
+            return await self._answer(dc, draft, {"text": str(title)}, locale)
         await self._prompt(dc, locale)
         return _waiting()
 
@@ -185,8 +202,13 @@ class ProposalDialog(Dialog):
         self, dc: DialogContext, draft: Draft, text: str, locale: str
     ) -> DialogTurnResult:
         intent = recognise(text, _STEP_INTENTS)
+        if intent in SMALL_TALK:
+            # "tack!" between two steps is not an answer.
+            await dc.context.send_activity(self._texts.get("small_talk.in_dialog", locale))
+            await self._prompt(dc, locale, draft, resumed=True)
+            return _waiting()
         if intent != Intent.NONE:
-            if intent == Intent.IDEA:
+            if intent in (Intent.IDEA, Intent.CONTINUE):
                 # Already describing an idea: show where we are instead of taking it as an answer.
                 await self._prompt(dc, locale, draft, resumed=True)
                 return _waiting()

@@ -26,6 +26,12 @@ def card_activity(card: dict[str, Any], summary: str = "") -> Activity:
     return Activity().deserialize(activities.card_activity(card, summary))
 
 
+def first_name(full: str | None) -> str:
+    """The first word of a display name, for a greeting ("Hej Anna!")."""
+    parts = (full or "").split()
+    return parts[0][:40] if parts else ""
+
+
 def user_key(turn_context: TurnContext) -> str:
     """A stable id for the person behind this turn: the Entra object id, else the channel id."""
     sender = turn_context.activity.from_property

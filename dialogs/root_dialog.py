@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from botbuilder.core import TurnContext
 from botbuilder.dialogs import (
     ComponentDialog,
     Dialog,
     DialogContext,
+    DialogInstance,
+    DialogReason,
     DialogTurnResult,
     DialogTurnStatus,
 )
@@ -15,15 +18,17 @@ from botbuilder.schema import Activity
 
 from dialogs.actions import CardAction, InvalidAction, parse_action
 from dialogs.answers import answer_card_activity, record_escalation, record_feedback
-from dialogs.ids import PROPOSAL_DIALOG, ROOT_DIALOG
-from dialogs.intents import Intent, recognise
+from dialogs.ids import IDEA_OFFER_DIALOG, PROPOSAL_DIALOG, ROOT_DIALOG
+from dialogs.intents import SMALL_TALK, Intent, Recognised, classify, mentions_proposing, recognise
 from dialogs.ports import DialogServices
 from dialogs.replies import (
     actor_of,
     card_activity,
     channel_reference,
+    first_name,
     locale_for,
     send_outcome,
+    user_key,
 )
 from dialogs.status import my_proposals_activity
 from domain.personnummer import contains_identity_number
@@ -33,6 +38,33 @@ logger = logging.getLogger(__name__)
 _DONE = DialogTurnResult(DialogTurnStatus.Complete)
 # Card actions of the RUG workflow, handled whether or not a dialog is running.
 _RUG_ACTIONS = frozenset({"endorse", "decide", "rug_cases"})
+_YES_NO = frozenset({Intent.YES, Intent.NO})
+
+
+class IdeaOfferDialog(Dialog):
+    """Waits for the answer to "Vill du att jag guidar dig steg för steg?"; the root reads it.
+
+    Its state keeps the title suggested from the user's words, so a typed "ja" starts the
+    proposal with it as well as the card's button.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(IDEA_OFFER_DIALOG)
+
+    async def begin_dialog(self, dc: DialogContext, options: object = None) -> DialogTurnResult:
+        """Remember the suggested title and wait."""
+        title = options.get("title", "") if isinstance(options, dict) else ""
+        dc.active_dialog.state["title"] = str(title)
+        return Dialog.end_of_turn
+
+    async def continue_dialog(self, dc: DialogContext) -> DialogTurnResult:
+        """The root answers for it (see RootDialog._on_offer_answer)."""
+        return Dialog.end_of_turn
+
+    async def end_dialog(
+        self, context: TurnContext, instance: DialogInstance, reason: DialogReason
+    ) -> None:
+        """Nothing to clean up."""
 
 
 def _is_complement(action: CardAction) -> bool:
@@ -69,15 +101,41 @@ class RootDialog(ComponentDialog):
         if action is not None:
             return await self._on_action(inner_dc, action, locale)
         text = activity.text or ""
-        intent = recognise(text)
+        recognised = classify(text)
+        handled = await self._on_intent(inner_dc, recognised, locale)
+        if handled is not None:
+            return handled
+        return await self._answer(inner_dc, text, locale, recognised.title)
+
+    async def _on_intent(
+        self, inner_dc: DialogContext, recognised: Recognised, locale: str
+    ) -> DialogTurnResult | None:
+        """Run what a typed command or small talk asks for; None for a question."""
+        intent = recognised.intent
+        in_channel = actor_of(inner_dc.context).conversation_type == "channel"
         if intent == Intent.IDEA:
             return await self._start_proposal(inner_dc)
+        if intent == Intent.IDEA_IN_WORDS:
+            return await self._offer_guidance(inner_dc, recognised.title, locale)
+        if intent == Intent.CONTINUE:
+            if await self._services.records.proposals.draft_of(user_key(inner_dc.context)):
+                return await self._start_proposal(inner_dc)
+            return await self._offer_guidance(inner_dc, "", locale, no_draft=True)
+        if intent in SMALL_TALK:
+            return await self._small_talk(inner_dc, intent, locale)
+        if intent == Intent.ABOUT:
+            return await self._send_about(inner_dc, locale)
+        if intent == Intent.RUG_HELP or (intent == Intent.HELP and in_channel):
+            await inner_dc.context.send_activity(self._services.texts.get("rug.help", locale))
+            return _DONE
         if intent == Intent.HELP:
             return await self._send_help(inner_dc, locale)
         if intent == Intent.MY_PROPOSALS:
             return await self._send_my_proposals(inner_dc, locale)
         if intent == Intent.RUG_CASES:
             return await self._send_rug_cases(inner_dc, locale)
+        if intent == Intent.RUG_CASE:
+            return await self._send_rug_case(inner_dc, recognised.case_id, locale)
         if intent == Intent.REGISTER_CHANNEL:
             return await self._register_channel(inner_dc, locale)
         if intent == Intent.CANCEL:
@@ -85,14 +143,17 @@ class RootDialog(ComponentDialog):
                 self._services.texts.get("general.nothing_to_cancel", locale)
             )
             return _DONE
-        return await self._answer(inner_dc, text, locale)
+        return None
 
     async def _on_action(
         self, inner_dc: DialogContext, action: CardAction, locale: str
     ) -> DialogTurnResult:
         texts = self._services.texts
         if action.name == "start_proposal":
-            return await self._start_proposal(inner_dc)
+            return await self._start_proposal(inner_dc, str(action.get("title") or ""))
+        if action.name == "offer_declined":
+            await inner_dc.context.send_activity(texts.get("idea_offer.declined", locale))
+            return _DONE
         if action.name == "help":
             return await self._send_help(inner_dc, locale)
         if action.name == "my_proposals":
@@ -131,6 +192,8 @@ class RootDialog(ComponentDialog):
 
     async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
         """RUG cards work even while a proposal dialog is running; the dialog stays where it was."""
+        if inner_dc.active_dialog is not None and inner_dc.active_dialog.id == IDEA_OFFER_DIALOG:
+            return await self._on_offer_answer(inner_dc)
         action = parse_action(inner_dc.context.activity.value)
         if isinstance(action, CardAction) and action.name in _RUG_ACTIONS:
             await self._on_rug_action(inner_dc, action, locale_for(inner_dc.context))
@@ -175,16 +238,103 @@ class RootDialog(ComponentDialog):
         self._services.wake_outbox()
         return _DONE
 
-    async def _start_proposal(self, inner_dc: DialogContext) -> DialogTurnResult:
+    async def _start_proposal(self, inner_dc: DialogContext, title: str = "") -> DialogTurnResult:
         if PROPOSAL_DIALOG not in self._child_ids:
             await inner_dc.context.send_activity(
                 self._services.texts.get("general.not_available", locale_for(inner_dc.context))
             )
             return _DONE
-        return await inner_dc.begin_dialog(PROPOSAL_DIALOG)
+        return await inner_dc.begin_dialog(PROPOSAL_DIALOG, {"title": title} if title else None)
+
+    async def _offer_guidance(
+        self, inner_dc: DialogContext, title: str, locale: str, no_draft: bool = False
+    ) -> DialogTurnResult:
+        """An idea in the user's own words: offer the guided dialog, with their words as title.
+
+        Asked rather than started: a 14-step dialog is a lot to be dropped into by a sentence
+        that may only be musing, and one click (or "ja") is cheap.
+        """
+        texts = self._services.texts
+        if contains_identity_number(title):
+            title = ""
+        data = {
+            "question": texts.get(
+                "idea_offer.no_draft" if no_draft else "idea_offer.question", locale
+            ),
+            "title": title,
+            "has_title": bool(title),
+            "title_note": texts.get("idea_offer.title_note", locale, title=title) if title else "",
+        }
+        card = self._services.cards.render("idea_offer", data, locale)
+        await inner_dc.context.send_activity(
+            card_activity(card, texts.get("idea_offer.summary", locale))
+        )
+        if IDEA_OFFER_DIALOG not in self._child_ids:
+            return _DONE
+        return await inner_dc.begin_dialog(IDEA_OFFER_DIALOG, {"title": title})
+
+    async def _on_offer_answer(self, inner_dc: DialogContext) -> DialogTurnResult:
+        """Ja / Nej, tack to the offer, typed or clicked; anything else is routed as new."""
+        assert inner_dc.active_dialog is not None
+        title = str(inner_dc.active_dialog.state.get("title") or "")
+        activity = inner_dc.context.activity
+        await inner_dc.cancel_all_dialogs()
+        if activity.value is None:
+            answer = recognise(activity.text, _YES_NO)
+            if answer == Intent.YES:
+                return await self._start_proposal(inner_dc, title)
+            if answer == Intent.NO:
+                await inner_dc.context.send_activity(
+                    self._services.texts.get("idea_offer.declined", locale_for(inner_dc.context))
+                )
+                return _DONE
+        return await self.on_begin_dialog(inner_dc, None)
+
+    async def _small_talk(
+        self, inner_dc: DialogContext, intent: Intent, locale: str
+    ) -> DialogTurnResult:
+        """A short, warm reply with the welcome's buttons; never a refusal, never escalated."""
+        texts = self._services.texts
+        if intent == Intent.GREETING:
+            sender = inner_dc.context.activity.from_property
+            name = first_name(sender.name if sender else None)
+            key = "small_talk.greeting_named" if name else "small_talk.greeting"
+            text = texts.get(key, locale, name=name)
+        else:
+            text = texts.get(f"small_talk.{intent.value}", locale)
+        card = self._services.cards.render("small_talk", {"text": text}, locale)
+        await inner_dc.context.send_activity(card_activity(card, text[:120]))
+        return _DONE
+
+    async def _send_about(self, inner_dc: DialogContext, locale: str) -> DialogTurnResult:
+        """Who the bot is and what it can do: the welcome card."""
+        texts = self._services.texts
+        card = self._services.cards.render(
+            "welcome", {"greeting": texts.get("welcome.greeting", locale)}, locale
+        )
+        await inner_dc.context.send_activity(
+            card_activity(card, texts.get("welcome.summary", locale))
+        )
+        return _DONE
+
+    async def _send_rug_case(
+        self, inner_dc: DialogContext, case_id: str, locale: str
+    ) -> DialogTurnResult:
+        actor = actor_of(inner_dc.context)
+        if not (
+            self._services.workflow.is_rug_member(actor.aad)
+            or self._services.workflow.is_admin(actor.aad)
+        ):
+            # Anyone else who types an id most likely means their own proposal.
+            return await self._send_my_proposals(inner_dc, locale)
+        activity = await self._services.workflow.case_activity(actor, case_id)
+        await inner_dc.context.send_activity(Activity().deserialize(activity))
+        return _DONE
 
     async def _send_help(self, inner_dc: DialogContext, locale: str) -> DialogTurnResult:
-        card = self._services.cards.render("help", {}, locale)
+        aad = actor_of(inner_dc.context).aad
+        is_rug = self._services.workflow.is_rug_member(aad)
+        card = self._services.cards.render("help", {"is_rug": is_rug}, locale)
         await inner_dc.context.send_activity(
             card_activity(card, self._services.texts.get("help.summary", locale))
         )
@@ -196,7 +346,11 @@ class RootDialog(ComponentDialog):
         )
         return _DONE
 
-    async def _answer(self, inner_dc: DialogContext, text: str, locale: str) -> DialogTurnResult:
+    async def _answer(
+        self, inner_dc: DialogContext, text: str, locale: str, idea_title: str = ""
+    ) -> DialogTurnResult:
+        """A knowledge-base answer; a question about proposing offers to start one (with the
+        title of the idea the question came with, "jag har en idé om X, hur gör jag?")."""
         question = text.strip()
         if contains_identity_number(question):
             # Never look up, log or store a question that carries a personal identity number.
@@ -206,6 +360,13 @@ class RootDialog(ComponentDialog):
             return _DONE
         answer = self._services.kb.answer(question, locale)
         await inner_dc.context.send_activity(
-            answer_card_activity(self._services, answer, question, locale)
+            answer_card_activity(
+                self._services,
+                answer,
+                question,
+                locale,
+                can_start=bool(idea_title) or mentions_proposing(question),
+                idea_title=idea_title,
+            )
         )
         return _DONE

@@ -805,6 +805,22 @@ class RugWorkflow:
         return card_activity(card, self._t("rug.cases.title", locale))
 
 
+    async def case_activity(self, actor: Actor, pid: str) -> Activity:
+        """'visa OH-2026-0003' (or 'bifall OH-…' typed): the case card to read, for RUG
+        members and admins. Decisions are made only on the newest card in the RUG channel."""
+        locale = actor.locale
+        if not (self.is_rug_member(actor.aad) or self.is_admin(actor.aad)):
+            return text_activity(self._t("rug.cases.not_allowed", locale))
+        proposal = await self._repo.get(pid)
+        if proposal is None:
+            return text_activity(self._t("rug.not_found", locale, id=pid))
+        state = self._decided(proposal) or self._t(
+            "rug.case.state_view", locale, status=self._t(f"status.{proposal.status}", locale)
+        )
+        card = await self._case_card(proposal, state)
+        return card_activity(card, self._t("rug.case.summary", locale, id=pid))
+
+
 def _is_initiator(actor: Actor, proposal: Proposal) -> bool:
     """Whether the person acting is the proposal's initiator (by Entra object id)."""
     return bool(actor.aad) and actor.aad == proposal.initiator.aad_object_id

@@ -61,6 +61,20 @@ async def _help(h: BotHarness) -> Samples:
     return _cards("help", await h.say("hjälp"))
 
 
+async def _front_door(h: BotHarness) -> Samples:
+    """Small talk, who-are-you, an idea offer with and without a title, a process answer."""
+    samples = [
+        *_cards("small_talk", await h.say("hej")),
+        *_cards("small_talk_thanks", await h.say("tack så mycket!")),
+        *_cards("about", await h.say("vem är du?")),
+        *_cards("idea_offer", await h.say("Jag har en idé om videomöten vid utskrivning")),
+    ]
+    await h.say("nej tack")  # answers the offer
+    samples += _cards("idea_offer_no_title", await h.say("jag vill skicka in ett förslag"))
+    await h.say("nej")
+    return samples + _cards("answer_with_start", await h.say("Hur skickar man in ett förslag?"))
+
+
 async def _status(h: BotHarness) -> Samples:
     """'Mina förslag' with a draft and two submitted proposals, one of them endorsed."""
     person = h.adapter.template.from_property.aad_object_id
@@ -178,6 +192,7 @@ SCRIPTS: list[Script] = [
     _welcome,
     _answers,
     _help,
+    _front_door,
     _status,
     _status_untitled_draft,
     _proposal_dialog,
