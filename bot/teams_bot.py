@@ -17,6 +17,7 @@ from bot.adapter import remember_sent
 from bot.services import TEAMS_CHANNEL, Services
 from dialogs.ids import DIALOG_STATE_PROPERTY
 from dialogs.replies import actor_of, card_activity, channel_reference, first_name, locale_for
+from domain.personnummer import contains_identity_number
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,13 @@ class OmtankeBot(TeamsActivityHandler):
             # An empty message (e.g. only an image or a lone mention) has nothing to act on.
             await turn_context.send_activity(
                 self._services.texts.get("general.empty_message", locale_for(turn_context))
+            )
+            return
+        if _holds_identity_number(activity.text, activity.value):
+            # One check at the boundary for every typed text and every card input (ids too):
+            # nothing goes further, is logged or is stored.
+            await turn_context.send_activity(
+                self._services.texts.get("general.identity_number", locale_for(turn_context))
             )
             return
         await self._services.references.remember(turn_context)
@@ -159,6 +167,21 @@ class OmtankeBot(TeamsActivityHandler):
         await turn_context.send_activity(
             card_activity(card, self._services.texts.get("welcome.summary", locale))
         )
+
+
+def _holds_identity_number(*values: Any) -> bool:
+    """Whether any string in the values (nested lists and objects walked) holds one."""
+    stack = list(values)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if contains_identity_number(value):
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def _replay_key(activity: Activity) -> tuple[str, str] | None:

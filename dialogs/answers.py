@@ -78,12 +78,14 @@ async def record_escalation(
 ) -> None:
     """Pass a declined question on to the coordinators, unless empty or holding a personnummer."""
     locale = locale_for(turn_context)
-    question = str(action.get("question")).strip()[:MAX_QUESTION_CHARS]
+    question = str(action.get("question")).strip()
     if not question:
         await turn_context.send_activity(services.texts.get("general.bad_card", locale))
         return
+    # Checked whole, then cut: a cut must not split a number past the check.
     if contains_identity_number(question):
         await turn_context.send_activity(services.texts.get("general.identity_number", locale))
         return
+    question = question[:MAX_QUESTION_CHARS]
     await services.records.escalations.record(user_key(turn_context), question, locale)
     await turn_context.send_activity(services.texts.get("answer.escalated", locale))

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 
-# Optional century, YYMMDD, then an optional "-", "+" or dash (spaces allowed), then NNNN.
-# Digits right before or after mean it is part of a longer number, so it is skipped.
+# Written forms fold to one before the check: compatibility forms (NFKC: full-width digits),
+# no zero-width characters, every dash "-", every space or separator " ".
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff"))
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
+_SEPARATORS = re.compile(r"[\s\u00a0\u202f\u2007/:_.]+")
+# Optional century, YY, MM, DD (a "-" or space may sit between them), then an optional "-"
+# or "+" (spaces allowed), then NNNN. Digits right before or after mean a longer number.
 _CANDIDATE = re.compile(
-    r"(?<![\d])(?P<century>\d{2})?(?P<date>\d{6})[ \t]*(?P<sep>[-+–])?[ \t]*(?P<tail>\d{4})(?![\d])"
+    r"(?<![\d])(?P<century>\d{2})?(?P<yy>\d{2})[ -]?(?P<mm>\d{2})[ -]?(?P<dd>\d{2})"
+    r" *(?P<sep>[-+])? *(?P<tail>\d{4})(?![\d])"
 )
 _CENTURIES = (18, 19, 20)
 # A samordningsnummer is a personnummer with 60 added to the day.
@@ -45,15 +52,22 @@ def _is_identity_number(century: str | None, date: str, tail: str) -> bool:
     return _date_ok(years, month, day) and _luhn_ok(date + tail)
 
 
+def normalise(text: str) -> str:
+    """The text as the check reads it: NFKC, no zero-width characters, one dash, one space."""
+    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    return _SEPARATORS.sub(" ", _DASHES.sub("-", folded))
+
+
 def find_identity_numbers(text: str) -> list[str]:
-    """Return every personnummer or samordningsnummer in the text, as written."""
+    """Return every personnummer or samordningsnummer in the text, normalised."""
     found = []
-    for match in _CANDIDATE.finditer(text):
-        if _is_identity_number(match["century"], match["date"], match["tail"]):
+    for match in _CANDIDATE.finditer(normalise(text)):
+        date = match["yy"] + match["mm"] + match["dd"]
+        if _is_identity_number(match["century"], date, match["tail"]):
             found.append(match.group(0).strip())
     return found
 
 
 def contains_identity_number(text: str) -> bool:
-    """True when the text contains a personnummer or samordningsnummer."""
+    """True when the text contains a personnummer or samordningsnummer, however written."""
     return bool(find_identity_numbers(text))

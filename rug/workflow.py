@@ -117,14 +117,14 @@ class RugWorkflow:
         if member is None:
             await self._refuse(actor, action, pid, outcome)
             return None
-        cleaned = str(text or "").strip()[:MAX_COMMENT_CHARS]
+        cleaned = str(text or "").strip()
         if not choice_ok:
             outcome.replies.append(text_activity(self._t("general.bad_card", actor.locale)))
             return None
-        if contains_identity_number(cleaned):
+        if contains_identity_number(cleaned):  # whole, before the cut
             outcome.replies.append(text_activity(self._t("general.identity_number", actor.locale)))
             return None
-        return member, cleaned
+        return member, cleaned[:MAX_COMMENT_CHARS]
 
     async def _refuse_own(
         self, actor: Actor, action: str, proposal: Proposal, key: str, outcome: Outcome

@@ -360,3 +360,53 @@ async def test_a_full_disk_is_apologised_for_once_per_turn(
     assert status in (200, 201, 500)
     replies = service.connector.texts_to("a:personal-aad-anna")[before:]
     assert len(replies) == 1 and CANNOT_SAVE in replies[0], replies
+
+
+# ----- 4. personnummer however written ----------------------------------------------------------
+
+# 19900101-1239 passes the Luhn check; each form below is how the probe got it through.
+WRITTEN_FORMS = [
+    "900101\u00a01239", "900101\u202f1239", "900101\u20111239", "900101\u22121239",
+    "900101\u20131239", "900101\u20141239", "900101\u20121239", "900101\n1239", "900101/1239",
+    "900101:1239", "900101_1239", "9001\u200b01-1239", "1990-01-01-1239", "90 01 01-1239",
+]  # fmt: skip
+
+
+def _stored_bytes(service: Service) -> bytes:
+    data = service.settings.data_dir
+    return b"".join(p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file())
+
+
+@pytest.mark.parametrize("written", WRITTEN_FORMS)
+async def test_a_personnummer_however_written_is_refused_in_text_and_cards(
+    service: Service, written: str
+) -> None:
+    assert await service.say(ANNA, "Jag har en idé") == 201
+    escalate = {"action": "escalate", "question": "x" * 498 + " " + written}
+    endorse = {"action": "endorse", "proposal": "OH-2026-0001", "choice": "yes",
+               "comment": f"ok {written}"}  # fmt: skip
+    statuses = [
+        await service.say(ANNA, f"Titel för {written}"),
+        await service.click(ANNA, escalate),
+        await service.click(RUT, endorse),
+        await service.click(ANNA, {"action": "step", "step": "title", "text": written}),
+    ]
+
+    assert statuses == [201] * 4
+    refusal = "verkar innehålla ett personnummer"
+    assert all(refusal in t for t in service.connector.texts_to("a:personal-aad-anna")[-3:])
+    assert refusal in service.connector.texts_to("a:personal-aad-rut")[-1]
+    stored = _stored_bytes(service)
+    assert not any(part in stored for part in (b"900101", b"90 01 01", b"1990-01-01", b"9001\\u"))
+    assert await service.services.records.escalations.all() == []
+    draft = await service.services.records.proposals.draft_of("aad-anna")
+    assert draft is not None and draft.proposal.title == ""
+
+
+def test_numbers_that_are_not_personnummer_pass() -> None:
+    from domain.personnummer import contains_identity_number
+
+    for text in ["OH-2026-0001", "070-123 45 67", "2026-11-22 10:00", "tel 0701234567",
+                 "kl 10.00-12.00 2026", "19900101-1238", "20261322-1234"]:  # fmt: skip
+        assert not contains_identity_number(text), text
+    assert contains_identity_number("900161-1236")  # samordningsnummer: day + 60
