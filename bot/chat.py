@@ -6,7 +6,6 @@ import asyncio
 import getpass
 import logging
 import os
-import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,6 +22,7 @@ from botbuilder.schema import (
 
 from bot.adapter import make_error_handler
 from bot.card_text import CardButton, CardInput, RenderedCard, format_card, render_card
+from bot.logsafe import configure_logging
 from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.teams_bot import OmtankeBot
@@ -264,7 +264,5 @@ async def _press(
 
 def main(settings: Settings) -> int:
     """Entry point for `omtanke chat`."""
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(logging.WARNING, "%(levelname)s %(name)s: %(message)s")
     return asyncio.run(run_chat(settings))

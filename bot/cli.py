@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.backends import data_source
+from bot.logsafe import configure_logging
 from bot.settings import Settings, SettingsError
 from knowledge.errors import KnowledgeDataError
 from knowledge.model import Answer
@@ -194,11 +195,7 @@ def _serve(settings: Settings, texts: Texts) -> int:
 
     from bot.app import create_app
 
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         app = create_app(settings)
         web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)

@@ -85,7 +85,7 @@ async def send_outcome(
         try:
             await turn_context.update_activity(activity)
         except Exception:
-            logger.exception("could not update the card %s", card_id)
+            logger.exception("could not update the card %r", card_id)
     for reply in outcome.replies:
         try:
             await turn_context.send_activity(Activity().deserialize(reply))

@@ -410,3 +410,48 @@ def test_numbers_that_are_not_personnummer_pass() -> None:
                  "kl 10.00-12.00 2026", "19900101-1238", "20261322-1234"]:  # fmt: skip
         assert not contains_identity_number(text), text
     assert contains_identity_number("900161-1236")  # samordningsnummer: day + 60
+
+
+# ----- 5. log injection -------------------------------------------------------------------------
+
+FORGED_LINE = "2026-12-03 10:00:00,000 INFO rug.workflow: decision on OH-2026-0001 by 'aad-rolf'"
+
+
+async def test_a_newline_in_a_card_field_forges_no_log_line(tmp_path: Any) -> None:
+    from tests.fake_connector import FakeConnector
+    from tests.serve_process import post_turn, start_serve
+
+    connector = await FakeConnector().start()
+    process, base = await start_serve(tmp_path / "data", connector.url, OMTANKE_LOG_LEVEL="DEBUG")
+    try:
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            for field in ("proposal", "motivation", "outcome"):
+                value = {"action": "decide", "proposal": "OH-2026-0001", "outcome": "bifallen"}
+                value[field] = f"{value.get(field, '')}\n{FORGED_LINE}\r{FORGED_LINE}"
+                status, _ = await post_turn(http, base, connector, ROLF, value=value)
+                assert status == 201
+            forged = teams_message("hej", service_url=connector.url, sender=ROLF)
+            forged["from"]["aadObjectId"] = f"x\n{FORGED_LINE}"
+            async with http.post(f"{base}/api/messages", json=forged) as response:
+                assert response.status == 201
+    finally:
+        process.terminate()
+        _out, err = process.communicate(timeout=30)
+        await connector.stop()
+    lines = err.decode(errors="replace").splitlines()
+    assert lines, "the service logged nothing"
+    assert not [line for line in lines if line.startswith(FORGED_LINE[:30])]
+
+
+def test_the_log_formatter_escapes_control_characters() -> None:
+    import logging
+
+    from bot.logsafe import SafeFormatter
+
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "got %s", ("a\nb\x1b[31m\u2028c",), None
+    )
+    line = SafeFormatter("%(levelname)s %(message)s").format(record)
+    assert line == "INFO got a\\nb\\x1b[31m\\u2028c"
