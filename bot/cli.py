@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.backends import data_source
-from bot.logsafe import configure_logging
+from bot.logsafe import configure_logging, escape_controls
 from bot.settings import Settings, SettingsError
 from knowledge.errors import KnowledgeDataError
 from knowledge.model import Answer
@@ -165,7 +165,9 @@ def _escalations(
         if as_json:
             stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
-            stdout.write(f"{str(row.get('at', ''))[:16]}  {row.get('question', '')}\n")
+            # User text on a terminal: escapes and line breaks are shown, never obeyed.
+            line = f"{str(row.get('at', ''))[:16]}  {row.get('question', '')}"
+            stdout.write(escape_controls(line) + "\n")
     if not rows and not as_json:
         stdout.write(texts.get("cli.no_escalations") + "\n")
     return 0

@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.backends import DataSource, open_checked
 from domain.proposal import Proposal
@@ -70,6 +70,22 @@ def to_json(proposals: Sequence[Proposal]) -> str:
     )
 
 
+# OWASP's rule against CSV injection: a cell a spreadsheet would read as a formula gets a
+# leading apostrophe ("=HYPERLINK(…)" in a title is text, not a link that runs).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A CSV cell that no spreadsheet runs as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _write_row(writer: Any, row: Sequence[object]) -> None:
+    writer.writerow([safe_cell(cell) for cell in row])
+
+
 def to_csv(proposals: Sequence[Proposal]) -> str:
     """One row per proposal; lists joined with "; "."""
     out = io.StringIO()
@@ -77,7 +93,8 @@ def to_csv(proposals: Sequence[Proposal]) -> str:
     writer.writerow(CSV_COLUMNS)
     for p in proposals:
         d = p.decision
-        writer.writerow(
+        _write_row(
+            writer,
             [
                 p.id,
                 p.title,
@@ -124,7 +141,7 @@ def counts_csv(proposals: Sequence[Proposal], texts: Texts) -> str:
     writer.writerow(("what", "name", "count"))
     for kind, rows in counts(proposals, texts):
         for name, number in rows:
-            writer.writerow((kind, name, number))
+            _write_row(writer, (kind, name, number))
     return out.getvalue()
 
 

@@ -455,3 +455,66 @@ def test_the_log_formatter_escapes_control_characters() -> None:
     )
     line = SafeFormatter("%(levelname)s %(message)s").format(record)
     assert line == "INFO got a\\nb\\x1b[31m\\u2028c"
+
+
+# ----- 7. erase-user touches only the person -----------------------------------------------------
+
+
+async def test_erase_user_never_changes_parts_of_other_peoples_words(service: Service) -> None:
+    repo = service.services.records.proposals
+    ida = complete_proposal(service, "Idas idé om trygg hemgång")
+    ida.initiator = Initiator(name="Ida", email="ida@varberg.se", aad_object_id="aad-ida")
+    await service.services.workflow.submit("aad-ida", await repo.new_draft("aad-ida", ida))
+    bo = complete_proposal(service, "Bidrag till vidare samverkan idag")
+    bo.description = "Vi bidrar idag med IDA-modellen; Idalyckan och Idas team är med."
+    bo.initiator = Initiator(name="Bo Berg", email="bo.berg@varberg.se", aad_object_id="aad-bo")
+    await service.services.workflow.submit("aad-bo", await repo.new_draft("aad-bo", bo))
+    await service.stop()
+
+    done = run_omtanke(["erase-user", "--aad", "aad-ida"], service.settings.data_dir)
+
+    assert done.returncode == 0, done.stderr
+    await service.start()
+    stored = {p.initiator.aad_object_id or p.initiator.name: p for p in await repo_all(service)}
+    theirs = stored["aad-bo"]
+    assert theirs.title == "Bidrag till vidare samverkan idag"
+    # Only her name as a whole word (here with a genitive s) is hers; no part of a word is.
+    assert theirs.description.startswith("Vi bidrar idag med IDA-modellen; Idalyckan och ")
+    assert "Idas" not in theirs.description and theirs.description.endswith(":s team är med.")
+    assert theirs.initiator.name == "Bo Berg"
+    erased = [p for key, p in stored.items() if key != "aad-bo"]
+    assert len(erased) == 1 and "ida@varberg.se" not in repr(erased[0].to_dict())
+
+
+async def repo_all(service: Service) -> list[Proposal]:
+    return await service.services.records.proposals.all()
+
+
+# ----- 9. the admin tools' output ---------------------------------------------------------------
+
+
+async def test_admin_tools_neither_obey_escapes_nor_write_formulas(service: Service) -> None:
+    repo = service.services.records.proposals
+    formula = '=HYPERLINK("http://127.0.0.1/x","Klicka")'
+    for title in (formula, "+1+2", "-3", "@SUM(A1)"):
+        proposal = complete_proposal(service, title)
+        await service.services.workflow.submit(
+            "aad-anna", await repo.new_draft("aad-anna", proposal)
+        )
+    question = "Hur gör jag?\x1b[2J\x1b[31m\n2026-12-03 10:00  Falsk rad\r"
+    await service.services.records.escalations.record("aad-anna", question, "sv")
+    await service.stop()
+    data = service.settings.data_dir
+
+    exported = run_omtanke(["export", "--format", "csv"], data)
+    listed = run_omtanke(["escalations"], data)
+
+    assert exported.returncode == 0 and listed.returncode == 0, exported.stderr + listed.stderr
+    import csv
+    import io
+
+    cells = [cell for row in csv.reader(io.StringIO(exported.stdout)) for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")]
+    assert "'" + formula in cells and "'@SUM(A1)" in cells
+    assert "\x1b" not in listed.stdout and "\r" not in listed.stdout
+    assert listed.stdout.count("\n") == 1 and "\\x1b[2J" in listed.stdout
