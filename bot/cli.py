@@ -75,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     texts = Texts.load()
     parser = build_parser(texts)
     args = parser.parse_args(argv)
+    if args.command == "manifest":
+        # A package needs only the ids and the domain, not the service's secrets.
+        return run_manifest(args.out, dict(os.environ), sys.stdout, sys.stderr, texts)
 
     try:
         settings = Settings.from_env()
@@ -99,8 +102,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A damaged data or configuration file: one line naming the file, not a traceback.
         print(texts.get("cli.cannot_start", error=describe(err, texts)), file=sys.stderr)
         return 1
-    if args.command == "manifest":
-        return run_manifest(args.out, dict(os.environ), sys.stdout, sys.stderr, texts)
     if args.command == "export":
         from bot.export import run_export
 

@@ -518,3 +518,38 @@ async def test_admin_tools_neither_obey_escapes_nor_write_formulas(service: Serv
     assert "'" + formula in cells and "'@SUM(A1)" in cells
     assert "\x1b" not in listed.stdout and "\r" not in listed.stdout
     assert listed.stdout.count("\n") == 1 and "\\x1b[2J" in listed.stdout
+
+
+# ----- 12. a newcomer's steps work as written ---------------------------------------------------
+
+
+def test_manifest_needs_only_the_ids(tmp_path: Any) -> None:
+    out = tmp_path / "appPackage.zip"
+    result = run_omtanke(
+        ["manifest", "--out", str(out)],
+        tmp_path / "data",
+        timeout=120,
+        MicrosoftAppId="3f2b6c1e-8a4d-4f7b-9c2e-1d5a7b9e0c11",
+        OMTANKE_BOT_DOMAIN="bot.example.org",
+    )  # no MicrosoftAppPassword, as the README's step 4 says
+
+    assert result.returncode == 0, result.stderr
+    assert out.is_file()
+
+
+def test_env_example_can_be_sourced_and_is_a_working_configuration() -> None:
+    import subprocess
+
+    from tests.commands import REPO_ROOT
+
+    shell = subprocess.run(
+        ["sh", "-c", "set -a; . ./.env.example; set +a; env -0"],
+        cwd=REPO_ROOT, capture_output=True, check=False, env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert shell.returncode == 0, shell.stderr
+    env = dict(item.split("=", 1) for item in shell.stdout.decode().split("\0") if "=" in item)
+    assert env["OMTANKE_DEVELOPER_NAME"] == "Region Halland"
+    settings = Settings.from_env(env)
+    assert (settings.host, settings.auth_enabled) == ("127.0.0.1", False)
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "the path of a JSON file of people" in readme
