@@ -43,6 +43,7 @@ eval: $(VENV)/.installed
 	$(PY) -m knowledge.coverage
 	$(PY) -m knowledge.eval
 	$(PY) -m knowledge.loso
+	$(PY) -m dialogs.intent_eval
 
 calibrate: $(VENV)/.installed
 	$(PY) -m knowledge.calibrate

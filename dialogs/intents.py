@@ -66,6 +66,7 @@ _MIN_SCORE = 90
 _MAX_COMMAND_CHARS = 60
 _MAX_SMALL_TALK_WORDS = 12
 _MAX_TITLE_CHARS = 120
+_MAX_CUE_WORDS = 30
 _CASE_ID = re.compile(PROPOSAL_ID.pattern, re.IGNORECASE)
 
 
@@ -104,6 +105,7 @@ class _Words:
     process_words: frozenset[str]
     process_phrases: tuple[str, ...]
     case_words: frozenset[str]
+    cues: tuple[tuple[Intent, tuple[tuple[tuple[str, ...], ...], ...]], ...]
 
 
 def _folded(values: Any) -> tuple[str, ...]:
@@ -143,7 +145,20 @@ def _words() -> _Words:
         process_words=frozenset(_folded(raw["process_words"]["words"])),
         process_phrases=_folded(raw["process_words"]["phrases"]),
         case_words=frozenset(_folded(raw["cases"]["words"])),
+        cues=tuple(
+            (
+                Intent(name),
+                tuple(tuple(_cue_words(group) for group in pattern) for pattern in patterns),
+            )
+            for name, patterns in raw["cues"].items()
+            if not name.startswith("_")
+        ),
     )
+
+
+def _cue_words(group: Any) -> tuple[str, ...]:
+    """A group of cues, folded; a trailing * (a prefix) is kept."""
+    return tuple(fold(str(c)) + ("*" if str(c).endswith("*") else "") for c in group)
 
 
 def _known(word: str, vocabulary: frozenset[str]) -> bool:
@@ -225,24 +240,69 @@ def _idea(text: str, words: list[str]) -> Recognised | None:
     w = _words()
     core = _core(words)
     offset = _index_of(words, core)
-    for lead in w.leads:
-        if len(core) < len(lead):
-            continue
-        head = " ".join(core[: len(lead)])
-        if head != " ".join(lead) and fuzz.ratio(head, " ".join(lead)) < _MIN_SCORE:
-            continue
-        rest, stop = offset + len(lead), offset + len(core)
+    for lead, at in _leads_in(core, w.leads, text):
+        rest, stop = offset + at + len(lead), offset + len(core)
         marked = rest < stop and words[rest] in w.topic_markers
         while rest < stop and words[rest] in w.topic_markers:
             rest += 1
         tail = _original_words(text, rest, stop)
         first, later = _first_clause(tail, w.clause_breaks)
         title = _as_title(first) if marked or lead[-1] not in w.nouns else ""
-        asks = "?" in later or _starts_question(first) or any(
-            _starts_question(clause) for clause in _CLAUSE.split(later)
+        asks = (
+            "?" in later
+            or _starts_question(first)
+            or any(_starts_question(clause) for clause in _CLAUSE.split(later))
         )
         return Recognised(Intent.NONE if asks else Intent.IDEA_IN_WORDS, title=title)
     return None
+
+
+def _leads_in(
+    core: list[str], leads: tuple[tuple[str, ...], ...], text: str = ""
+) -> list[tuple[tuple[str, ...], int]]:
+    """Where a lead-in starts the words (typos allowed), else where one of two words or more
+    stands later, after a self-description ("Jag jobbar som … och vill föreslå att …")."""
+    found = []
+    for lead in leads:
+        if len(core) < len(lead):
+            continue
+        head, wanted = " ".join(core[: len(lead)]), " ".join(lead)
+        if head == wanted or fuzz.ratio(head, wanted) >= _MIN_SCORE:
+            return [(lead, 0)]
+        later = len(lead) >= 2 and lead[0] not in _words().nouns
+        if later and not _starts_question(" ".join(core)) and not _asks_somewhere(text):
+            found += [
+                (lead, at)
+                for at in range(1, len(core) - len(lead) + 1)
+                if core[at : at + len(lead)] == list(lead)
+            ][:1]
+    return sorted(found, key=lambda item: (item[1], -len(item[0])))[:1]
+
+
+def _asks_somewhere(text: str) -> bool:
+    """A clause of the text starts with a question word ("Jag ska … . Vilka steg …?")."""
+    return any(_starts_question(clause) for clause in _CLAUSE.split(text) if clause.strip())
+
+
+def _cue(text: str, words: list[str]) -> Intent:
+    """A command said in other words: every group of one of its patterns is in the message."""
+    if len(words) > _MAX_CUE_WORDS:
+        return Intent.NONE
+    padded = f" {' '.join(words)} "
+    asks = _starts_question(" ".join(words)) or _asks_somewhere(text)
+    for intent, patterns in _words().cues:
+        if (asks and intent != Intent.ABOUT) or (intent == Intent.HELP and len(words) > 12):
+            continue
+        for groups in patterns:
+            if all(any(_has_cue(padded, words, cue) for cue in group) for group in groups):
+                return intent
+    return Intent.NONE
+
+
+def _has_cue(padded: str, words: list[str], cue: str) -> bool:
+    if cue.endswith("*"):
+        return any(word.startswith(cue[:-1]) for word in words)
+    return f" {cue} " in padded
 
 
 _CLAUSE = re.compile(r"[,;:.!?–—]+")
@@ -331,6 +391,8 @@ def classify(text: str | None, allowed: frozenset[Intent] | None = None) -> Reco
             return Recognised(command)
     if wanted(Intent.IDEA_IN_WORDS) and (idea := _idea(text, words)) is not None:
         return idea
+    if allowed is None and (cued := _cue(text, _core(words) or words)) != Intent.NONE:
+        return Recognised(cued)
     return Recognised(Intent.NONE)
 
 
