@@ -90,10 +90,10 @@ async def submit_directly(service: Service, proposal: Proposal) -> Proposal:
     return submitted
 
 
-async def fill_in_the_dialog(service: Service) -> dict[str, Any]:
-    """Anna answers every step over HTTP; returns the summary card's submit data."""
+def dialog_answers(service: Service) -> list[str]:
+    """What Anna types, from "Jag har en idé" to the RUG contact (the last answer)."""
     group = service.services.target_groups.groups[0].name
-    answers = [
+    return [
         "Jag har en idé",
         "Trygg hemgång",
         "Äldre skrivs ut utan samordnad planering.",
@@ -109,7 +109,11 @@ async def fill_in_the_dialog(service: Service) -> dict[str, Any]:
         "Varbergs kommun, hemsjukvården",
         "Rut Rugsson",
     ]
-    for text in answers:
+
+
+async def fill_in_the_dialog(service: Service) -> dict[str, Any]:
+    """Anna answers every step over HTTP; returns the summary card's submit data."""
+    for text in dialog_answers(service):
         assert await service.say(ANNA, text) == 201
     summary = card_of(service.connector.messages()[-1])
     submit = [a["data"] for a in card_actions(summary) if a["data"]["action"] == "submit"]

@@ -23,6 +23,7 @@ from tests.rug_scenario import (
     ROLF,
     RUT,
     complete_proposal,
+    dialog_answers,
     fill_in_the_dialog,
     meet_everyone,
     outbox_drained,
@@ -186,22 +187,8 @@ async def test_a_decision_without_the_cards_id_is_stale(service: Service) -> Non
 async def test_the_dialog_does_not_offer_the_initiator_as_their_own_rug_contact(
     service: Service,
 ) -> None:
-    group = service.services.target_groups.groups[0].name
-    answers = [
-        "Jag har en idé",
-        "Trygg hemgång",
-        "Äldre skrivs ut utan samordnad planering.",
-        "Ett gemensamt utskrivningsteam.",
-        "Region Halland, Varbergs kommun",
-        group,
-        "Trygg",
-        "Samma sjuksköterska före och efter.",
-        "Färre återinskrivningar.",
-        "Vi mäter återinskrivningar.",
-        "hoppa över",
-        "hoppa över",
-        "Region Halland",
-    ]
+    # Anna's answers, with Rut's organisation, up to the RUG contact step.
+    answers = [*dialog_answers(service)[:-2], "Region Halland"]
     for text in answers:
         assert await service.say(RUT, text) == 201
     step = card_of(service.connector.messages()[-1])
