@@ -46,6 +46,33 @@ REFERENCE_FIELDS = {"reference": OBJECT}
 COUNTER_FIELDS = {"value": INTEGER}
 LEASE_FIELDS = {"owner": TEXT, "until": TEXT}
 CLAIM_FIELDS = {"id": TEXT}
+# The RUG channel card a proposal was last posted as (rug.workflow keeps it as rugcard/<id>).
+RUG_CARD_FIELDS = {"activity_id": TEXT}
+PSEUDONYM_KEY_FIELDS = {"key": TEXT}
+# A META record's schema by the first part of its id ("counter/proposal-2026" → counter).
+META_FIELDS = {
+    "counter": COUNTER_FIELDS,
+    "lease": LEASE_FIELDS,
+    "submit": CLAIM_FIELDS,
+    "admin": PSEUDONYM_KEY_FIELDS,
+    "rugcard": RUG_CARD_FIELDS,
+}
+# One message in the outbox (storage.records.outbox_item builds it with every field).
+OUTBOX_FIELDS = {
+    "id": TEXT,
+    "kind": TEXT,
+    "target": TEXT,
+    "payload": OBJECT,
+    "purpose": OBJECT,
+    "created_at": TEXT,
+    "attempts": INTEGER,
+    "next_at": TEXT,
+    "claimed_until": TEXT,
+    "claimed_by": TEXT,
+    "last_error": TEXT,
+    "delivered_at": TEXT,
+    "result": TEXT,
+}
 
 
 def type_name(value: Any) -> str:

@@ -26,13 +26,12 @@ from storage import layout
 from storage.base import ANY, AppendLog, Backend, KeyValueStore, RecordStore, Row, Versioned
 from storage.checks import (
     AUDIT_FIELDS,
-    CLAIM_FIELDS,
-    COUNTER_FIELDS,
     DRAFT_FIELDS,
     ESCALATION_FIELDS,
     FEEDBACK_FIELDS,
-    LEASE_FIELDS,
     LIST,
+    META_FIELDS,
+    OUTBOX_FIELDS,
     REFERENCE_FIELDS,
     STASH_FIELDS,
     TEXT,
@@ -332,13 +331,7 @@ class Meta:
         for found in stored:
             where = record_where(self._table.where, found.key)
             kind = found.key.split("/", 1)[0]
-            fields = {
-                "counter": COUNTER_FIELDS,
-                "lease": LEASE_FIELDS,
-                "submit": CLAIM_FIELDS,
-                "admin": {"key": TEXT},
-            }
-            require(found.document, where, fields.get(kind, {}))
+            require(found.document, where, META_FIELDS.get(kind, {}))
             if kind == "lease":
                 try:
                     datetime.fromisoformat(found.document["until"])
@@ -400,9 +393,6 @@ def outbox_item(
     }
 
 
-OUTBOX_FIELDS = tuple(outbox_item("k", "t", {}))
-
-
 def outbox_index(item: Mapping[str, Any]) -> dict[str, str]:
     """How outbox items are found: pending or sent, and by route (kind:target)."""
     state = SENT_STATE if item.get("delivered_at") else PENDING_STATE
@@ -415,30 +405,7 @@ SENT_STATE = "sent"
 
 def check_outbox_item(item: Any, where: str) -> None:
     """A stored outbox item has every field with the right type, or start-up stops here."""
-    if not isinstance(item, dict):
-        raise CorruptStoreError(f"{where}: not an object")
-    missing = [name for name in OUTBOX_FIELDS if name not in item]
-    if missing:
-        raise CorruptStoreError(f"{where}: lacks the field(s) {', '.join(missing)}")
-    texts = (
-        "id",
-        "kind",
-        "target",
-        "created_at",
-        "next_at",
-        "claimed_until",
-        "claimed_by",
-        "last_error",
-        "delivered_at",
-        "result",
-    )
-    wrong = [name for name in texts if not isinstance(item[name], str)]
-    if not isinstance(item["attempts"], int) or isinstance(item["attempts"], bool):
-        wrong.append("attempts")
-    if not isinstance(item["payload"], dict) or not isinstance(item["purpose"], dict):
-        wrong.append("payload/purpose")
-    if wrong:
-        raise CorruptStoreError(f"{where}: field(s) {', '.join(wrong)} have the wrong type")
+    require(item, where, OUTBOX_FIELDS)
 
 
 class Outbox:

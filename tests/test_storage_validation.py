@@ -3,7 +3,13 @@ Records.open with the file or table, the record and the field named – on every
 
 from __future__ import annotations
 
+import asyncio
 import json
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -13,12 +19,13 @@ import pytest
 from domain.proposal import Initiator, Proposal, Status
 from storage import layout
 from storage.base import Backend
+from storage.checks import OUTBOX_FIELDS
 from storage.errors import CorruptStoreError
 from storage.kv import ShardedTinyStore
 from storage.memory import MemoryBackend
 from storage.records import Records, outbox_index, outbox_item, proposal_row
 from storage.tiny_backend import TinyBackend
-from tests.commands import free_port, run_omtanke
+from tests.commands import REPO_ROOT, cli_env, free_port, omtanke_command, run_omtanke
 
 PID = "OH-2026-0001"
 
@@ -93,6 +100,10 @@ async def _outbox_only_id(backend: Backend) -> None:
     await _put_outbox(backend, {"id": 1})
 
 
+async def _outbox_no_kind(backend: Backend) -> None:
+    await _put_outbox(backend, {"id": "item-1"})
+
+
 async def _outbox_attempts(backend: Backend) -> None:
     item = {**outbox_item("person", "aad-anna", {}, item_id="item-1"), "attempts": "2"}
     await backend.table(layout.OUTBOX).put("item-1", item, index=outbox_index(item))
@@ -147,6 +158,11 @@ async def _lease(backend: Backend) -> None:
     await backend.table(layout.META).put("lease/outbox", {"owner": "a", "until": "never"})
 
 
+async def _rug_card(backend: Backend) -> None:
+    """Without its activity id, every click on the proposal's card would raise KeyError."""
+    await backend.table(layout.META).put(f"rugcard/{PID}", {"at": "t"})
+
+
 # (damage, the record it names, the field it names)
 CASES: dict[str, tuple[Damage, str, str]] = {
     "proposal status 5": (_status_5, f"record {PID!r}", "'status'"),
@@ -154,7 +170,8 @@ CASES: dict[str, tuple[Damage, str, str]] = {
     "proposal under another id": (_other_id, f"record {PID!r}", "'id'"),
     "proposal index out of date": (_stale_index, f"record {PID!r}", "index"),
     "proposal pending effect": (_bad_pending, f"record {PID!r}", "_pending 1"),
-    "outbox {id: 1}": (_outbox_only_id, "record 'item-1'", "lacks the field(s) kind"),
+    "outbox {id: 1}": (_outbox_only_id, "record 'item-1'", "field 'id' is an integer"),
+    "outbox without kind": (_outbox_no_kind, "record 'item-1'", "field 'kind' is missing"),
     "outbox attempts text": (_outbox_attempts, "record 'item-1'", "attempts"),
     "escalation handled text": (_escalation_handled, "record 'e1'", "'handled'"),
     "escalation without question": (_escalation_no_question, "record 'e1'", "'question'"),
@@ -166,6 +183,7 @@ CASES: dict[str, tuple[Damage, str, str]] = {
     "RUG channel without reference": (_reference, f"key {layout.RUG_CHANNEL!r}", "'reference'"),
     "counter text": (_counter, "record 'counter/proposal-2026'", "'value'"),
     "lease time": (_lease, "record 'lease/outbox'", "'until'"),
+    "RUG card without activity id": (_rug_card, f"record 'rugcard/{PID}'", "'activity_id'"),
 }
 
 BackendFactory = Callable[[Path], Awaitable[Backend]]
@@ -230,6 +248,11 @@ async def test_healthy_records_pass(open_backend: BackendFactory, tmp_path: Path
         await records.close()
 
 
+def test_the_outbox_schema_declares_every_field_an_item_is_built_with() -> None:
+    """A field added to outbox_item but not to the schema would go unchecked at start-up."""
+    assert list(OUTBOX_FIELDS) == list(outbox_item("person", "aad-anna", {}))
+
+
 # ----- in the data folder's files -----------------------------------------------------------
 
 
@@ -264,10 +287,12 @@ async def test_an_outbox_record_with_only_an_id_names_the_file(tmp_path: Path) -
     document = {"_id": "1", "_index": {}, "_doc": {"id": 1}}
     _write(data / "tables" / "outbox.json", {"records": {"1": document}})
 
-    with pytest.raises(CorruptStoreError, match="lacks the field") as raised:
+    with pytest.raises(CorruptStoreError) as raised:
         await _open_records(data)
 
-    assert f"{data / 'tables' / 'outbox.json'}: record '1'" in str(raised.value)
+    assert str(raised.value) == (
+        f"{data / 'tables' / 'outbox.json'}: record '1': field 'id' is an integer, expected text"
+    )
 
 
 async def test_a_feedback_line_of_the_wrong_shape_names_file_and_line(tmp_path: Path) -> None:
@@ -283,27 +308,126 @@ async def test_a_feedback_line_of_the_wrong_shape_names_file_and_line(tmp_path: 
     )
 
 
-async def test_missing_meta_json_with_only_journals_stops_open(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+async def _journals_without_meta(data: Path) -> None:
+    """A state folder with journals but no base files and no meta.json, as after a kill and a
+    lost meta.json: its shard count is unknown, so no key can be found again."""
     store = ShardedTinyStore(data / "state", shards=256)
     await store.write({"person/aad-anna": {"reference": {}}})
     for shard in store._shards:
         shard._journal_bytes = 0  # as after a kill: nothing folded into a base file
     await store.close()
     (data / "state" / "meta.json").unlink()
+    assert not list((data / "state").glob("shard-*.json"))
+    assert list((data / "state").glob("shard-*.log"))
+
+
+async def test_missing_meta_json_with_only_journals_stops_open(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    await _journals_without_meta(data)
 
     with pytest.raises(CorruptStoreError, match=r"meta\.json is missing"):
         await _open_records(data)
 
 
-def test_serve_prints_one_line_not_a_traceback(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+# ----- `omtanke serve` on such a folder --------------------------------------------------------
+
+
+async def _status_5_file(data: Path) -> tuple[str, ...]:
     document = {"_id": PID, "_index": {}, "_doc": {"id": PID, "status": 5}}
     _write(data / "tables" / "proposals.json", {"records": {"1": document}})
+    return str(data / "tables" / "proposals.json"), f"record {PID!r}", "field 'status'"
+
+
+async def _outbox_id_only_file(data: Path) -> tuple[str, ...]:
+    document = {"_id": "1", "_index": {}, "_doc": {"id": 1}}
+    _write(data / "tables" / "outbox.json", {"records": {"1": document}})
+    return str(data / "tables" / "outbox.json"), "record '1'", "field 'id'"
+
+
+async def _no_meta_file(data: Path) -> tuple[str, ...]:
+    await _journals_without_meta(data)
+    return (str(data / "state" / "meta.json") + " is missing",)
+
+
+FOLDERS = {
+    "proposal status 5": _status_5_file,
+    "outbox {id: 1}": _outbox_id_only_file,
+    "journals without meta.json": _no_meta_file,
+}
+
+
+@pytest.mark.parametrize("case", list(FOLDERS))
+async def test_serve_refuses_the_folder_naming_file_record_and_field(
+    case: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    named = await FOLDERS[case](data)
 
     done = run_omtanke(["serve"], data, timeout=60, PORT=str(free_port()))
 
-    assert done.returncode == 1
+    assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     [line] = [line for line in done.stderr.splitlines() if "could not start" in line]
-    assert str(data / "tables" / "proposals.json") in line and "'status'" in line
+    assert all(part in line for part in named), line
+
+
+async def _every_kind_of_record(data: Path) -> None:
+    """One valid record of every kind the start-up checks, written as the service writes them."""
+    records = Records(await TinyBackend.open(data))
+    try:
+        await _put_proposal(records.backend, _proposal_document())
+        await records.escalations.record("aad-anna", "Hur söker man pengar?", "sv")
+        await records.feedback.record("aad-anna", "rug", True)
+        await records.audit.append("aad-anna", "submitted", PID, {"n": 1})
+        await records.outbox.add(outbox_item("person", "aad-anna", {"activity": {}}))
+        await records.meta.next_number("proposal-2026")
+        await records.meta.acquire_lease("draft-sweep", "me", 1)
+        await records.meta.claim("submit/token-1", {"id": PID})
+        await records.meta.put(f"rugcard/{PID}", {"activity_id": "card-1", "at": "t"})
+        await records.meta.put(layout.PSEUDONYM_KEY, {"key": "k" * 32})
+        await records.references.set_rug_channel({"conversation": {"id": "c"}}, "aad-rolf")
+        await records.proposals.new_draft("aad-anna", Proposal(title="Utkast"))
+        await records.proposals.stash_draft(
+            "aad-ada", await records.proposals.new_draft("aad-ada", Proposal(title="Eget"))
+        )
+    finally:
+        await records.close()
+
+
+def _healthz(port: int) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+            payload: dict[str, Any] = json.loads(response.read())
+            return payload
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+
+
+def test_serve_starts_on_a_folder_with_every_kind_of_record(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    asyncio.run(_every_kind_of_record(data))
+    port = free_port()
+    process = subprocess.Popen(
+        [*omtanke_command(), "serve"],
+        env=cli_env(data, PORT=str(port)),
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        health = None
+        deadline = time.monotonic() + 30
+        while health is None and time.monotonic() < deadline and process.poll() is None:
+            health = _healthz(port)
+            if health is None:
+                time.sleep(0.05)
+        exited = process.poll()
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert exited is None and health is not None and health["status"] == "ok", err
