@@ -298,3 +298,26 @@ def test_bad_azure_setting_names_the_variable_and_never_the_key(
 
     assert variable in str(caught.value)
     assert SECRET not in str(caught.value)
+
+
+def test_sourcing_env_example_runs_no_command_and_turns_no_safety_off() -> None:
+    """`. ./.env.example` in sh sets every variable it lists and runs nothing else.
+
+    An unquoted value with a space (NAME=Region Halland) runs `Halland` as a command: sh says
+    "not found" on stderr but still exits 0, so the exit status alone does not catch it.
+    """
+    import subprocess
+
+    shell = subprocess.run(
+        ["sh", "-c", "set -a; . ./.env.example; set +a; env -0"],
+        cwd=REPO_ROOT, capture_output=True, check=False, env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+
+    assert (shell.returncode, shell.stderr) == (0, b"")
+    env = dict(item.split("=", 1) for item in shell.stdout.decode().split("\0") if "=" in item)
+    text = (REPO_ROOT / ".env.example").read_text("utf-8")
+    assigned = set(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)=", text, flags=re.MULTILINE))
+    assert assigned <= set(env)
+    assert "OMTANKE_ALLOW_INSECURE" not in env  # documented, commented out
+    settings = Settings.from_env(env)
+    assert (settings.allow_insecure, settings.auth_enabled) == (False, False)
