@@ -21,7 +21,14 @@ from aiohttp import web
 from bot.cli import main
 from bot.settings import Settings
 from knowledge.kb import KnowledgeBase
-from tests.builders import card_actions, card_of, card_texts, luhn_personnummer, user
+from tests.builders import (
+    card_actions,
+    card_of,
+    card_texts,
+    luhn_personnummer,
+    user,
+    wait_until,
+)
 from tests.rug_scenario import ANNA, FAST, RUT, rug_settings, write_people
 from tests.service import RecordingConnector, Service
 
@@ -222,3 +229,62 @@ async def test_escalation_journey_from_decline_to_answer_and_the_cli(
     assert [(r["id"], r["status"], r["handled"], r["answered_by"]) for r in rows] == [
         (eid, "answered", True, "Cora Samordnare")
     ]
+
+
+async def test_marked_done_tells_the_asker_in_their_language(loop_service: Service) -> None:
+    """'Markera som klar': no answer text needed, the asker (English Teams) is told in English,
+    the card says who closed it, and a later 'Skicka svar' on it is 'already done'."""
+    service = loop_service
+    c = service.connector
+    bo = user("aad-bo", "Bo Berg")
+    await register_coordinators_channel(service)
+    assert await service.say(bo, "What colour is the car?", locale="en-US") == 201
+    declines = c.cards_to("a:personal-aad-bo", "escalate")
+    escalate = next(
+        a["data"] for a in card_actions(declines[-1][0]) if a["data"]["action"] == "escalate"
+    )
+    assert await service.click(bo, escalate, locale="en-US") == 201
+    [(card, card_id)] = c.cards_to(COORDINATORS, "escalation_done")
+    eid = next(
+        a["data"]["escalation"]
+        for a in card_actions(card)
+        if a["data"]["action"] == "escalation_done"
+    )
+    # The coordinators' card is Swedish, whatever language the question came in.
+    assert "Fråga till samordnarna" in card_texts(card)
+
+    done = {"action": "escalation_done", "escalation": eid, "answer": ""}
+    assert await service.click(CORA, done, reply_to=card_id, **in_channel(card_id)) == 201
+    notice = c.texts_to("a:personal-aad-bo")[-1]
+    assert notice.startswith("**Your question about “What colour is the car?”**")
+    assert "Cora Samordnare" in notice
+    assert "Markerad som klar av Cora Samordnare" in "\n".join(card_texts(card_of(c.updates()[-1])))
+    record = await stored(service, eid)
+    assert (record["status"], record["handled"], "answer" in record) == ("handled", True, False)
+
+    answer = {"action": "escalation_answer", "escalation": eid, "answer": "Vit."}
+    assert await service.click(CORA, answer, reply_to=card_id, **in_channel(card_id)) == 201
+    assert "redan markerad som klar av Cora Samordnare" in c.texts_to(
+        f"{COORDINATORS};messageid={card_id}"
+    )[-1]
+    assert len([t for t in c.texts_to("a:personal-aad-bo") if "Cora" in t]) == 1
+    audit = [e["action"] for e in await service.services.records.audit.read(eid)]
+    assert audit == ["escalated", "escalation_handled"]
+
+
+async def test_a_question_waits_for_the_channel_to_be_registered(loop_service: Service) -> None:
+    """Escalated before the coordinators have a channel: the card goes out once they register
+    it (the outbox keeps it; registering wakes the worker)."""
+    service = loop_service
+    c = service.connector
+    eid = await ask_and_escalate(service, ANNA, QUESTION)
+    assert not c.cards_to(COORDINATORS, "escalation_answer")
+    assert await service.services.records.outbox.pending()
+    await service.restart()
+
+    await register_coordinators_channel(service)
+    await wait_until(lambda: bool(c.cards_to(COORDINATORS, "escalation_answer")))
+
+    [(card, _card_id)] = c.cards_to(COORDINATORS, "escalation_answer")
+    assert QUESTION in card_texts(card)
+    assert any(a["data"].get("escalation") == eid for a in card_actions(card))
