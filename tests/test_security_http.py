@@ -419,7 +419,8 @@ async def test_a_newline_in_a_card_field_forges_no_log_line(tmp_path: Any) -> No
                 value[field] = f"{value.get(field, '')}\n{FORGED_LINE}\r{FORGED_LINE}"
                 status, _ = await post_turn(http, base, connector, ROLF, value=value)
                 assert status == 201
-            forged = teams_message("hej", service_url=connector.url, sender=ROLF)
+            # A copy: teams_message uses the sender dict as "from", and ROLF is shared.
+            forged = teams_message("hej", service_url=connector.url, sender=dict(ROLF))
             forged["from"]["aadObjectId"] = f"x\n{FORGED_LINE}"
             async with http.post(f"{base}/api/messages", json=forged) as response:
                 assert response.status == 201
