@@ -330,6 +330,8 @@ class EscalationDesk:
         """Re-add a card or notice a crash left out between storing and queueing (start-up);
         return how many were added. Adding an item that exists is a no-op."""
         added = 0
+        # One read of the outbox, not one per question (Azure: one request each).
+        queued = {str(item["id"]) for item in await self._records.outbox.all()}
         for record in await self._log.all():
             if "status" not in record:
                 continue  # from before the loop: never had a card
@@ -337,7 +339,7 @@ class EscalationDesk:
                 item = self._card_item(record)
             else:
                 item = self._notice_item(record)
-            if await self._records.outbox.get(item["id"]) is None:
+            if item["id"] not in queued:
                 await self._records.outbox.add(item)
                 added += 1
         return added

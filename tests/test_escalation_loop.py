@@ -288,3 +288,30 @@ async def test_a_question_waits_for_the_channel_to_be_registered(loop_service: S
     [(card, _card_id)] = c.cards_to(COORDINATORS, "escalation_answer")
     assert QUESTION in card_texts(card)
     assert any(a["data"].get("escalation") == eid for a in card_actions(card))
+
+
+async def test_a_question_stored_without_its_card_gets_it_at_start_up(
+    loop_service: Service,
+) -> None:
+    """A crash between storing the question and queueing its card: start-up queues it, once."""
+    service = loop_service
+    c = service.connector
+    await register_coordinators_channel(service)
+    # What the desk stores first, without the outbox item that follows it.
+    record = await service.services.records.escalations.record(
+        "aad-anna", QUESTION, "sv", name="Anna Andersson", aad="aad-anna", status="open"
+    )
+    assert not c.cards_to(COORDINATORS, "escalation_answer")
+
+    await service.restart()
+    await wait_until(lambda: bool(c.cards_to(COORDINATORS, "escalation_answer")))
+    await service.restart()
+    await wait_until(lambda: outbox_empty(service))
+
+    cards = c.cards_to(COORDINATORS, "escalation_answer")
+    assert len(cards) == 1
+    assert any(a["data"].get("escalation") == record["id"] for a in card_actions(cards[0][0]))
+
+
+async def outbox_empty(service: Service) -> bool:
+    return not await service.services.records.outbox.pending()
