@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.backends import data_source
-from bot.logsafe import configure_logging, escape_controls
+from bot.logsafe import configure_logging
 from bot.settings import Settings, SettingsError
 from knowledge.errors import KnowledgeDataError
 from knowledge.model import Answer
@@ -58,7 +58,13 @@ def build_parser(texts: Texts) -> argparse.ArgumentParser:
     report = sub.add_parser("report", help=h("report"))
     report.add_argument("--out", type=Path, default=Path("portfolio.html"))
     escalations = sub.add_parser("escalations", help=h("escalations"))
-    escalations.add_argument("--json", action="store_true")
+    escalations.add_argument("--json", action="store_true", help=h("escalations.json"))
+    escalations.add_argument("--open", action="store_true", help=h("escalations.open"))
+    escalations.add_argument(
+        "--knowledge-draft", type=Path, metavar="FILE", help=h("escalations.knowledge_draft")
+    )
+    gaps = sub.add_parser("gaps", help=h("gaps"))
+    gaps.add_argument("--json", action="store_true", help=h("gaps.json"))
     erase = sub.add_parser("erase-user", help=h("erase"))
     erase.add_argument("email", nargs="?", help=h("erase.email"))
     erase.add_argument("--aad", help=h("erase.aad"))
@@ -118,8 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.report import run_report
 
         return run_report(data_source(settings), args.out, sys.stdout, sys.stderr)
-    if args.command == "escalations":
-        return _escalations(settings, args.json, sys.stdout, sys.stderr, texts)
+    if args.command in ("escalations", "gaps"):
+        return _escalations(settings, args, texts)
     return _data_admin(settings, args, texts)
 
 
@@ -141,37 +147,23 @@ def run_manifest(
     return 0
 
 
-def _escalations(
-    settings: Settings, as_json: bool, stdout: TextIO, stderr: TextIO, texts: Texts
-) -> int:
-    """List the questions passed on to the coordinators, oldest first (from a snapshot of the
-    data folder, so also while the service runs)."""
-    import asyncio
+def _escalations(settings: Settings, args: argparse.Namespace, texts: Texts) -> int:
+    """`escalations` and `gaps` (bot.escalation_report), from a snapshot of the data folder."""
+    from bot import escalation_report
 
-    from bot.backends import data_source, open_checked
-
-    async def read() -> list[dict[str, object]]:
-        records = await open_checked(data_source(settings))
-        try:
-            return await records.escalations.all()
-        finally:
-            await records.close()
-
-    try:
-        rows = sorted(asyncio.run(read()), key=lambda r: (str(r.get("at", "")), str(r["id"])))
-    except StoreError as error:
-        stderr.write(texts.get("cli.cannot_read_data", error=error) + "\n")
-        return 1
-    for row in rows:
-        if as_json:
-            stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:
-            # User text on a terminal: escapes and line breaks are shown, never obeyed.
-            line = f"{str(row.get('at', ''))[:16]}  {row.get('question', '')}"
-            stdout.write(escape_controls(line) + "\n")
-    if not rows and not as_json:
-        stdout.write(texts.get("cli.no_escalations") + "\n")
-    return 0
+    if args.command == "gaps":
+        return escalation_report.run_gaps(
+            settings, as_json=args.json, stdout=sys.stdout, stderr=sys.stderr, texts=texts
+        )
+    return escalation_report.run_escalations(
+        settings,
+        only_open=args.open,
+        as_json=args.json,
+        draft=args.knowledge_draft,
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+        texts=texts,
+    )
 
 
 def _data_admin(settings: Settings, args: argparse.Namespace, texts: Texts) -> int:

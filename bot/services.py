@@ -21,6 +21,7 @@ from knowledge.skallkrav import CheckContext
 from knowledge.target_groups import TargetGroupList, load_target_groups
 from presentation.cards import CardTemplates
 from presentation.texts import Texts
+from rug.escalations import EscalationDesk
 from rug.workflow import RugWorkflow
 from storage.base import Backend
 from storage.bot_storage import KeyValueBotStorage
@@ -54,6 +55,7 @@ class Services:
     conversation_state: ConversationState
     adapter: BotAdapter
     workflow: RugWorkflow
+    escalation_desk: EscalationDesk
     delivery: Delivery
     senders: ProactiveSenders
     references: ReferenceKeeper
@@ -120,6 +122,12 @@ def load_directories(
     return groups, rug, admins
 
 
+def load_coordinators(settings: Settings) -> PeopleDirectory:
+    """The coordinators' list (OMTANKE_COORDINATORS): who answers escalated questions."""
+    path = settings.coordinators_path
+    return PeopleDirectory(load_people(path) if path else ())
+
+
 def load_knowledge(groups: TargetGroupList) -> KnowledgeBase:
     """The knowledge base, which also recognises the configured target groups by name."""
     return KnowledgeBase.load(target_groups=[(g.id, g.name) for g in groups.groups])
@@ -162,6 +170,7 @@ async def open_services(
     cards = CardTemplates.load(texts)
     malbild = load_malbild()
     groups, rug, admins = load_directories(settings)
+    coordinators = load_coordinators(settings)
     if kb is None:
         kb = load_knowledge(groups)
     if groups.provisional:
@@ -197,6 +206,20 @@ async def open_services(
         check_context=check_context,
         mail_recipient=settings.smtp.recipient if settings.smtp else None,
     )
+    escalation_desk = EscalationDesk(
+        records=records,
+        texts=texts,
+        cards=cards,
+        coordinators=coordinators,
+        admins=admins,
+        known_people=(rug,),
+    )
+    # A card or notice a crash left unqueued is queued now (the worker then delivers it).
+    try:
+        await escalation_desk.recover()
+    except BaseException:
+        await records.close()
+        raise
     # Several instances share an Azure outbox: a claim left by another one is waited for.
     delivery = Delivery(
         records.outbox, retry or retry_policy(settings), exclusive=backend.kind != "azure"
@@ -219,6 +242,7 @@ async def open_services(
         conversation_state=conversation_state,
         adapter=adapter,
         workflow=workflow,
+        escalation_desk=escalation_desk,
         delivery=delivery,
         senders=senders,
         references=ReferenceKeeper(records),

@@ -72,6 +72,8 @@ class Settings:
     target_groups_path: Path | None = None
     rug_members_path: Path | None = None
     admins_path: Path | None = None
+    # The Omtanke coordinators, who answer escalated questions (same people format).
+    coordinators_path: Path | None = None
     allowed_tenants: tuple[str, ...] = ()
     max_body_bytes: int = 256 * 1024
     log_level: str = "INFO"
@@ -154,6 +156,7 @@ class Settings:
             target_groups_path=_path(env, "OMTANKE_TARGET_GROUPS"),
             rug_members_path=_path(env, "OMTANKE_RUG_MEMBERS"),
             admins_path=_path(env, "OMTANKE_ADMINS"),
+            coordinators_path=_path(env, "OMTANKE_COORDINATORS"),
             allowed_tenants=tenants,
             max_body_bytes=max_body,
             log_level=level,

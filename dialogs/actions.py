@@ -11,6 +11,7 @@ from typing import Any
 
 from dialogs.steps import STEP_INPUTS
 from domain.proposal import is_proposal_id
+from rug.escalations import is_escalation_id
 
 # name -> {field: (type, required)}
 _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
@@ -38,11 +39,14 @@ _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
         # Which parts of the proposal RUG wants complemented (comma-separated step ids).
         "fields": (str, False),
     },
+    # The card of an escalated question in the coordinators' channel: its answer box.
+    "escalation_answer": {"escalation": (str, True), "answer": (str, False)},
+    "escalation_done": {"escalation": (str, True), "answer": (str, False)},
 }
 MAX_FIELD_CHARS = 5000
 # Fields that name a stored thing are checked against its pattern here, before any use (the
 # audit log, the logs, a lookup): a forged id cannot carry text, a newline or a personnummer.
-_IDS = {"proposal": is_proposal_id}
+_IDS = {"proposal": is_proposal_id, "escalation": is_escalation_id}
 
 
 @dataclass(frozen=True)

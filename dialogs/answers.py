@@ -6,11 +6,12 @@ import logging
 from typing import Any
 
 from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity
 
 from dialogs.actions import CardAction
 from dialogs.ports import DialogServices
-from dialogs.replies import card_activity, locale_for, user_key
+from dialogs.replies import actor_of, card_activity, locale_for, user_key
 from domain.personnummer import contains_identity_number
 from knowledge.kb import Answer
 
@@ -87,5 +88,29 @@ async def record_escalation(
         await turn_context.send_activity(services.texts.get("general.identity_number", locale))
         return
     question = question[:MAX_QUESTION_CHARS]
-    await services.records.escalations.record(user_key(turn_context), question, locale)
+    sender = turn_context.activity.from_property
+    _record, deliver = await services.escalation_desk.escalate(
+        actor_of(turn_context),
+        user_key(turn_context),
+        (sender.id or "") if sender else "",
+        question,
+        await _email_of(turn_context),
+    )
     await turn_context.send_activity(services.texts.get("answer.escalated", locale))
+    # The card to the coordinators' channel; the outbox worker retries it if this fails.
+    await services.deliver_now(deliver)
+
+
+async def _email_of(turn_context: TurnContext) -> str:
+    """The asker's e-mail from Teams' member record, when Teams gives one; else empty (the
+    coordinators' lists are looked in next). Asked only on an escalation, never on a turn."""
+    sender = turn_context.activity.from_property
+    if turn_context.activity.channel_id != "msteams" or sender is None or not sender.id:
+        return ""
+    try:
+        member = await TeamsInfo.get_member(turn_context, sender.id)
+    except Exception:
+        logger.info("Teams did not give the asker's member record; no e-mail from Teams")
+        return ""
+    email = getattr(member, "email", None) or ""
+    return str(email) if isinstance(email, str) else ""

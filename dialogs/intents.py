@@ -53,6 +53,7 @@ class Intent(StrEnum):
     RUG_CASE = "rug_case"
     RUG_HELP = "rug_help"
     REGISTER_CHANNEL = "register_channel"
+    REGISTER_COORDINATOR_CHANNEL = "register_coordinator_channel"
     YES = "yes"
     NO = "no"
     CONTINUE = "continue"

@@ -14,6 +14,7 @@ from knowledge.skallkrav import CheckContext
 from knowledge.target_groups import TargetGroupList
 from presentation.cards import CardTemplates
 from presentation.texts import Texts
+from rug.escalations import EscalationDesk
 from rug.workflow import RugWorkflow
 from storage.records import Records
 
@@ -30,6 +31,7 @@ class DialogServices(Protocol):
     check_context: CheckContext
     records: Records
     workflow: RugWorkflow
+    escalation_desk: EscalationDesk
 
     async def deliver_now(self, ids: list[str]) -> None:
         """Try the outbox items a turn stored, now (the outbox worker retries the rest)."""

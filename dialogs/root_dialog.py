@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 _DONE = DialogTurnResult(DialogTurnStatus.Complete)
 # Card actions of the RUG workflow, handled whether or not a dialog is running.
 _RUG_ACTIONS = frozenset({"endorse", "decide", "rug_cases"})
+# A coordinator's answer on an escalated question's card (rug.escalations), likewise.
+_ESCALATION_ACTIONS = frozenset({"escalation_answer", "escalation_done"})
 _YES_NO = frozenset({Intent.YES, Intent.NO})
 
 
@@ -138,6 +140,8 @@ class RootDialog(ComponentDialog):
             return await self._send_rug_case(inner_dc, recognised.case_id, locale)
         if intent == Intent.REGISTER_CHANNEL:
             return await self._register_channel(inner_dc, locale)
+        if intent == Intent.REGISTER_COORDINATOR_CHANNEL:
+            return await self._register_channel(inner_dc, locale, coordinators=True)
         if intent == Intent.CANCEL:
             await inner_dc.context.send_activity(
                 self._services.texts.get("general.nothing_to_cancel", locale)
@@ -160,6 +164,8 @@ class RootDialog(ComponentDialog):
             return await self._send_my_proposals(inner_dc, locale)
         if action.name in _RUG_ACTIONS or _is_complement(action):
             return await self._on_rug_action(inner_dc, action, locale)
+        if action.name in _ESCALATION_ACTIONS:
+            return await self._on_escalation_action(inner_dc, action)
         if action.name == "ask":
             topic = action.get("topic")
             if topic:
@@ -198,6 +204,9 @@ class RootDialog(ComponentDialog):
         if isinstance(action, CardAction) and action.name in _RUG_ACTIONS:
             await self._on_rug_action(inner_dc, action, locale_for(inner_dc.context))
             return DialogTurnResult(DialogTurnStatus.Waiting)
+        if isinstance(action, CardAction) and action.name in _ESCALATION_ACTIONS:
+            await self._on_escalation_action(inner_dc, action)
+            return DialogTurnResult(DialogTurnStatus.Waiting)
         if isinstance(action, CardAction) and _is_complement(action):
             # Complementing replaces the running proposal dialog; its draft is set aside.
             await inner_dc.cancel_all_dialogs()
@@ -228,11 +237,29 @@ class RootDialog(ComponentDialog):
         await inner_dc.context.send_activity(Activity().deserialize(activity))
         return _DONE
 
-    async def _register_channel(self, inner_dc: DialogContext, locale: str) -> DialogTurnResult:
+    async def _on_escalation_action(
+        self, inner_dc: DialogContext, action: CardAction
+    ) -> DialogTurnResult:
+        """'Skicka svar' or 'Markera som klar' on an escalated question's card."""
+        desk = self._services.escalation_desk
+        actor = actor_of(inner_dc.context)
+        if action.name == "escalation_answer":
+            outcome = await desk.answer(actor, action.data)
+        else:
+            outcome = await desk.mark_handled(actor, action.data)
+        await send_outcome(self._services, inner_dc.context, outcome)
+        return _DONE
+
+    async def _register_channel(
+        self, inner_dc: DialogContext, locale: str, coordinators: bool = False
+    ) -> DialogTurnResult:
         context = inner_dc.context
-        reply = await self._services.workflow.register_channel(
-            actor_of(context), channel_reference(context)
+        register = (
+            self._services.escalation_desk.register_channel
+            if coordinators
+            else self._services.workflow.register_channel
         )
+        reply = await register(actor_of(context), channel_reference(context))
         await context.send_activity(reply)
         # Cards that waited for the channel can go now.
         self._services.wake_outbox()

@@ -36,6 +36,21 @@ ESCALATION_FIELDS = {
     "locale": TEXT,
     "handled": BOOLEAN,
 }
+# Added with the coordinators' answering loop (rug.escalations): optional, so records stored
+# before it still load; a record without "status" is "open" unless "handled" says otherwise.
+ESCALATION_OPTIONAL_FIELDS = {
+    "name": TEXT,
+    "email": TEXT,
+    "aad": TEXT,
+    "user_id": TEXT,
+    "conversation_id": TEXT,
+    "status": TEXT,
+    "answer": TEXT,
+    "answered_by": TEXT,
+    "answered_by_aad": TEXT,
+    "answered_at": TEXT,
+}
+ESCALATION_STATES = ("open", "answered", "handled")
 # Escalations stored before they had an id (the old layout) lack only that.
 LEGACY_ESCALATION_FIELDS = {k: v for k, v in ESCALATION_FIELDS.items() if k != "id"}
 FEEDBACK_FIELDS = {"at": TEXT, "user": TEXT, "topic": TEXT, "helpful": BOOLEAN}

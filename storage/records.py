@@ -28,6 +28,8 @@ from storage.checks import (
     AUDIT_FIELDS,
     DRAFT_FIELDS,
     ESCALATION_FIELDS,
+    ESCALATION_OPTIONAL_FIELDS,
+    ESCALATION_STATES,
     FEEDBACK_FIELDS,
     LIST,
     META_FIELDS,
@@ -140,13 +142,23 @@ class FeedbackLog:
 
 
 class EscalationLog:
-    """Questions the bot declined and the user chose to pass on to the coordinators."""
+    """Questions the bot declined and the user chose to pass on to the coordinators.
+
+    A record starts "open" and becomes "answered" or "handled" once (rug.escalations). Fields
+    added with the coordinators' loop (who asked, where to reach them, the answer) are optional,
+    so records stored before it still load.
+    """
 
     def __init__(self, table: RecordStore) -> None:
         self._table = table
 
-    async def record(self, user: str, question: str, locale: str) -> Record:
-        """Store one question for the coordinators; return it with its id."""
+    async def record(
+        self, user: str, question: str, locale: str, **asker: str
+    ) -> Record:
+        """Store one question for the coordinators; return it with its id.
+
+        `asker` holds the optional fields of ESCALATION_OPTIONAL_FIELDS (name, email, aad, …).
+        """
         record_id = f"{_millis()}-{uuid.uuid4().hex[:8]}"
         record: Record = {
             "id": record_id,
@@ -155,9 +167,20 @@ class EscalationLog:
             "question": question,
             "locale": locale,
             "handled": False,
+            **{k: v for k, v in asker.items() if k in ESCALATION_OPTIONAL_FIELDS},
         }
         await self._table.put(record_id, record, index=escalation_index(record), etag=None)
         return record
+
+    async def get(self, record_id: str) -> Versioned | None:
+        """One question with its eTag, or None."""
+        return await self._table.get(record_id)
+
+    async def update(self, record: Record, etag: str) -> None:
+        """Store a changed question if nobody changed it since it was read (ETagConflictError)."""
+        await self._table.put(
+            str(record["id"]), record, index=escalation_index(record), etag=etag
+        )
 
     async def all(self) -> list[Record]:
         """Every escalated question, oldest first."""
@@ -169,6 +192,10 @@ class EscalationLog:
         for found in stored:
             where = record_where(self._table.where, found.key)
             require(found.document, where, ESCALATION_FIELDS)
+            optional(found.document, where, ESCALATION_OPTIONAL_FIELDS)
+            status = found.document.get("status", ESCALATION_STATES[0])
+            if status not in ESCALATION_STATES:
+                raise CorruptStoreError(f"{where}: field 'status' is not a known state")
             _check_index(found, escalation_index(found.document), where)
         return len(stored)
 

@@ -187,6 +187,31 @@ async def _rug_cards(h: BotHarness) -> Samples:
     ]
 
 
+async def _escalation_cards(h: BotHarness) -> Samples:
+    """An escalated question's card in the coordinators' channel: open, answered, handled."""
+    from rug.escalations import ANSWERED, HANDLED
+    from rug.model import Actor
+
+    desk = h.services.escalation_desk
+    asker = Actor(aad="aad-anna", name="Anna Andersson", locale="sv")
+    record, _deliver = await desk.escalate(
+        asker, "aad-anna", "29:aad-anna", "Vem betalar för hemsjukvårdens bilar?"
+    )
+    answered = {
+        **record,
+        "status": ANSWERED,
+        "answer": "Kommunen betalar.\nFråga gärna igen.",
+        "answered_by": "Cora Samordnare",
+        "answered_at": "2026-11-23T09:00:00+00:00",
+    }
+    handled = {**answered, "status": HANDLED, "answer": ""}
+    return [
+        ("escalation", desk.card(record)),
+        ("escalation_answered", desk.card(answered)),
+        ("escalation_handled", desk.card(handled)),
+    ]
+
+
 # Each script runs on a fresh conversation; its cards are collected in both locales.
 SCRIPTS: list[Script] = [
     _welcome,
@@ -197,6 +222,7 @@ SCRIPTS: list[Script] = [
     _status_untitled_draft,
     _proposal_dialog,
     _rug_cards,
+    _escalation_cards,
 ]
 
 

@@ -53,12 +53,15 @@ async def test_escalated_questions_are_listed_for_the_coordinators(
     ]
 
     assert await asyncio.to_thread(_run, ["escalations"], data, monkeypatch) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert [line[18:] for line in lines] == [
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert header.split() == ["Ställd", "Status", "Ålder", "Frågeställare", "Fråga"]
+    assert [line[55:] for line in lines] == [
         "Hur många sitter i RUG?",
         "Vem bestämmer om pengarna?",
     ]
-    assert [line[:16] for line in lines] == ["2026-11-22T10:00", "2026-11-22T11:30"]
+    assert [line[:16] for line in lines] == ["2026-11-22 10:00", "2026-11-22 11:30"]
+    # Records from before the answering loop have no status field: "handled": false is open.
+    assert [line.split()[2] for line in lines] == ["öppen", "öppen"]
 
 
 async def test_escalations_are_read_while_the_service_holds_the_folder(

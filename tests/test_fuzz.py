@@ -36,12 +36,13 @@ pytestmark = pytest.mark.slow
 ACTIONS = [
     "start_proposal", "help", "my_proposals", "rug_cases", "ask", "feedback", "escalate",
     "step", "nav", "resume", "confirm", "edit", "submit", "endorse", "decide",
+    "escalation_answer", "escalation_done",
 ]  # fmt: skip
 ACTION_FIELDS = [
     "topic", "text", "helpful", "question", "step", "organisations", "organisations_other",
     "target_groups", "target_groups_other", "goal_properties", "success_factors", "rug_member",
     "nav", "choice", "answer", "about", "field", "draft", "revision", "proposal", "comment",
-    "outcome", "motivation",
+    "outcome", "motivation", "escalation",
 ]  # fmt: skip
 INVOKE_NAMES = [
     "adaptiveCard/action", "task/fetch", "task/submit", "composeExtension/query",

@@ -419,7 +419,8 @@ async def test_a_newline_in_a_card_field_forges_no_log_line(tmp_path: Any) -> No
                 value[field] = f"{value.get(field, '')}\n{FORGED_LINE}\r{FORGED_LINE}"
                 status, _ = await post_turn(http, base, connector, ROLF, value=value)
                 assert status == 201
-            forged = teams_message("hej", service_url=connector.url, sender=ROLF)
+            # A copy: teams_message uses the sender dict as "from", and ROLF is shared.
+            forged = teams_message("hej", service_url=connector.url, sender=dict(ROLF))
             forged["from"]["aadObjectId"] = f"x\n{FORGED_LINE}"
             async with http.post(f"{base}/api/messages", json=forged) as response:
                 assert response.status == 201
@@ -504,7 +505,8 @@ async def test_admin_tools_neither_obey_escapes_nor_write_formulas(service: Serv
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")]
     assert "'" + formula in cells and "'@SUM(A1)" in cells
     assert "\x1b" not in listed.stdout and "\r" not in listed.stdout
-    assert listed.stdout.count("\n") == 1 and "\\x1b[2J" in listed.stdout
+    # The table's header and the question, on one line however it was written.
+    assert listed.stdout.count("\n") == 2 and "\\x1b[2J" in listed.stdout
 
 
 # ----- 12. a newcomer's steps work as written ---------------------------------------------------
