@@ -140,7 +140,7 @@ async def messages(request: web.Request) -> web.Response:
             activity, auth_header
         )
     except PermissionError as error:
-        logger.warning("refused a request with a missing or invalid token: %s", error)
+        logger.warning("refused a request with a missing or invalid token: %r", str(error))
         return _problem(401, "unauthorized")
     except AuthenticationUnavailableError as error:
         # The bare SDK answers 500 when it cannot fetch the signing keys; that is neither our
