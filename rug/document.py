@@ -58,6 +58,20 @@ def record_lines(proposal: Proposal, texts: Texts, locale: str = "sv") -> list[s
         )
     elif proposal.status != Status.DRAFT:
         lines.append(texts.get("rug.doc.not_endorsed", locale))
+    for event in proposal.history:
+        if event.action == EventKind.ENDORSEMENT_DECLINED.value:
+            lines.append(texts.get("rug.doc.declined", locale, name=event.who, when=event.at[:10]))
+    request = proposal.complement_request
+    if request is not None and proposal.status == Status.MORE_INFO_REQUESTED:
+        lines.append(
+            texts.get(
+                "rug.doc.complement",
+                locale,
+                by=request.by,
+                when=request.at[:10],
+                motivation=request.motivation,
+            )
+        )
     if proposal.decision is not None:
         d = proposal.decision
         lines.append(

@@ -528,10 +528,16 @@ class RugWorkflow:
             outcome.card = await self._case_card(proposal, self._decided(proposal))
             return
         if proposal.status != Status.WITH_RUG:
-            state = self._t("rug.case.state_waiting", status=self._t(f"status.{proposal.status}"))
-            outcome.replies.append(
-                text_activity(self._t("rug.decide.not_with_rug", locale, id=pid))
-            )
+            request = proposal.complement_request
+            if proposal.status == Status.MORE_INFO_REQUESTED and request is not None:
+                # The card keeps who asked for what and why; a click is no decision.
+                state = self._more_info_state(request.by, request.at, request.motivation)
+                key = "rug.decide.awaiting_complement"
+            else:
+                status = self._t(f"status.{proposal.status}")
+                state = self._t("rug.case.state_waiting", status=status)
+                key = "rug.decide.not_with_rug"
+            outcome.replies.append(text_activity(self._t(key, locale, id=pid)))
             outcome.card = await self._case_card(proposal, state)
             return
         if _is_initiator(actor, proposal):
@@ -559,19 +565,19 @@ class RugWorkflow:
         change = Change()
         if choice == Status.MORE_INFO_REQUESTED:
             self._ask_for_more(proposal, change, member.name, actor.aad, motivation, fields)
-            state = self._t(
-                "rug.case.state_more_info",
-                by=member.name,
-                when=utc_now()[:10],
-                motivation=motivation,
-            )
+            state = self._more_info_state(member.name, utc_now(), motivation)
+            done = "rug.decide.complement_done"
         else:
             self._record_decision(proposal, change, member, actor.aad, choice, motivation)
             state = self._decided(proposal)
+            done = "rug.decide.done"
         await self._repo.commit(proposal, change, stored.etag)
         outcome.deliver += [m["id"] for m in change.messages]
         outcome.card = await self._case_card(proposal, state)
-        outcome.replies.append(text_activity(self._t("rug.decide.done", locale, id=pid)))
+        outcome.replies.append(text_activity(self._t(done, locale, id=pid)))
+
+    def _more_info_state(self, by: str, at: str, motivation: str) -> str:
+        return self._t("rug.case.state_more_info", by=by, when=at[:10], motivation=motivation)
 
     def _decided(self, proposal: Proposal) -> str:
         d = proposal.decision
