@@ -32,6 +32,8 @@ _SCHEMAS: dict[str, dict[str, tuple[type, bool]]] = {
     "edit": {"field": (str, True)},
     "submit": {"draft": (str, True), "revision": (int, True)},
     "endorse": {"proposal": (str, True), "choice": (str, True), "comment": (str, False)},
+    # "Mina förslag" on a proposal waiting for endorsement: a new contact, or the whole channel.
+    "ask_endorsement": {"proposal": (str, True), "contact": (str, False)},
     "decide": {
         "proposal": (str, True),
         "outcome": (str, True),

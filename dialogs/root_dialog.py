@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 
 _DONE = DialogTurnResult(DialogTurnStatus.Complete)
 # Card actions of the RUG workflow, handled whether or not a dialog is running.
-_RUG_ACTIONS = frozenset({"endorse", "decide", "rug_cases"})
+_MAX_NAME_CHARS = 200
+_RUG_ACTIONS = frozenset({"endorse", "decide", "rug_cases", "ask_endorsement"})
 # A coordinator's answer on an escalated question's card (rug.escalations), likewise.
 _ESCALATION_ACTIONS = frozenset({"escalation_answer", "escalation_done"})
 _YES_NO = frozenset({Intent.YES, Intent.NO})
@@ -220,6 +221,16 @@ class RootDialog(ComponentDialog):
         workflow = self._services.workflow
         if action.name == "endorse":
             outcome = await workflow.endorse(actor_of(inner_dc.context), action.data)
+            await send_outcome(self._services, inner_dc.context, outcome)
+            return _DONE
+        if action.name == "ask_endorsement":
+            # The status card names each proposal's choice list after it: several can wait.
+            data = dict(action.data)
+            raw = inner_dc.context.activity.value or {}
+            chosen = raw.get(f"contact_{data['proposal']}") if isinstance(raw, dict) else None
+            if isinstance(chosen, str):
+                data["contact"] = chosen[:_MAX_NAME_CHARS]
+            outcome = await workflow.ask_endorsement(actor_of(inner_dc.context), data)
             await send_outcome(self._services, inner_dc.context, outcome)
             return _DONE
         if action.name == "decide":

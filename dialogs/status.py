@@ -9,6 +9,7 @@ from botbuilder.schema import Activity
 
 from dialogs.ports import DialogServices
 from dialogs.replies import card_activity, user_key
+from domain.proposal import Status
 
 
 def short_date(iso: str) -> str:
@@ -28,10 +29,16 @@ async def my_proposals_activity(
     if draft is None and not proposals:
         return Activity(type="message", text=texts.get("status.none", locale))
     items: list[dict[str, Any]] = []
+    choices = services.workflow.contact_choices(person)
     for proposal in proposals:
         latest = proposal.history[-1] if proposal.history else None
+        waiting = proposal.status == Status.AWAITING_ENDORSEMENT and bool(choices)
         items.append(
             {
+                "proposal": proposal.id,
+                "waiting": waiting,
+                "choices": choices if waiting else [],
+                "pick": texts.get("status.pick_member", locale, id=proposal.id),
                 "line": texts.get(
                     "status.line",
                     locale,

@@ -33,11 +33,17 @@ def mail_text(
     return "\n".join(lines)
 
 
+# The note of an endorsement request sent to the whole RUG channel rather than to one member.
+CHANNEL_REQUEST = "rug-channel"
+
+
 def asked_members(proposal: Proposal) -> list[str]:
     """Every RUG member the proposal's endorsement was requested from, in order."""
     names: list[str] = []
     for event in proposal.history:
-        if event.action == EventKind.ENDORSEMENT_REQUESTED.value and event.note:
+        if event.action != EventKind.ENDORSEMENT_REQUESTED.value:
+            continue
+        if event.note and event.note != CHANNEL_REQUEST:
             if event.note not in names:
                 names.append(event.note)
     return names
@@ -51,6 +57,9 @@ def record_lines(proposal: Proposal, texts: Texts, locale: str = "sv") -> list[s
     asked = asked_members(proposal)
     if asked:
         lines.append(texts.get("rug.doc.asked", locale, names=", ".join(asked)))
+    for event in proposal.history:
+        if event.action == EventKind.ENDORSEMENT_REQUESTED.value and event.note == CHANNEL_REQUEST:
+            lines.append(texts.get("rug.doc.asked_channel", locale, when=event.at[:10]))
     endorsement = proposal.rug_endorsement
     if endorsement is not None:
         lines.append(

@@ -46,6 +46,7 @@ from presentation.cards import CardTemplates
 from presentation.proposal_view import initiator_line, sections
 from presentation.texts import DEFAULT_LOCALE, Texts
 from rug.checklist import checklist, message
+from rug.document import CHANNEL_REQUEST
 from rug.model import Activity, Actor, OpenedComplement, Outcome
 from storage.errors import ETagConflictError
 from storage.records import Change, Records, outbox_item
@@ -225,9 +226,32 @@ class RugWorkflow:
             logger.info("%s names its own initiator as RUG contact; it waits", proposal.id)
             member = None
         if member is None:
-            # No (known) RUG contact: it waits for endorsement; "Mina förslag" says so.
-            logger.info("%s has no known RUG contact; it waits for endorsement", proposal.id)
+            # No (known) RUG contact: any RUG member may endorse it from the channel.
+            self._request_in_channel(proposal, change)
             return
+        await self._request_from(proposal, member, change)
+
+    def _request_in_channel(self, proposal: Proposal, change: Change) -> None:
+        """An open request in the RUG channel that any member but the initiator can endorse."""
+        if not len(self._rug):
+            logger.info("%s: no RUG list configured; it waits for endorsement", proposal.id)
+            return
+        card = self._endorse_card(proposal, None, mention=False)
+        activity = card_activity(card, self._t("rug.endorse.summary", id=proposal.id))
+        transition = apply(
+            proposal,
+            EventKind.ENDORSEMENT_REQUESTED,
+            at=utc_now(),
+            who="Omtanke",
+            actor="omtanke",
+            note=CHANNEL_REQUEST,
+            details={"member": "", "where": "channel"},
+        )
+        change.add(transition, proposal.id)
+        purpose = {"kind": "endorse_card", "proposal": proposal.id}
+        change.messages.append(outbox_item("channel", "rug", {"activity": activity}, purpose))
+
+    async def _request_from(self, proposal: Proposal, member: Person, change: Change) -> None:
         personal = (
             await self._records.references.personal(member.aad_object_id)
             if member.aad_object_id
@@ -255,16 +279,17 @@ class RugWorkflow:
             )
 
     def _endorse_card(
-        self, proposal: Proposal, member: Person, mention: bool, state: str = ""
+        self, proposal: Proposal, member: Person | None, mention: bool, state: str = ""
     ) -> dict[str, Any]:
-        mention_text = f"<at>{member.name}</at>"
+        mention_text = f"<at>{member.name}</at>" if member else ""
+        if member is None:
+            ask_key = "rug.endorse.ask_anyone"
+        else:
+            ask_key = "rug.endorse.ask_mention" if mention else "rug.endorse.ask"
         data = {
             "heading": f"{proposal.id} {proposal.title}",
-            "ask": self._t(
-                "rug.endorse.ask_mention" if mention else "rug.endorse.ask",
-                mention=mention_text,
-                initiator=initiator_line(proposal),
-            ),
+            "ask": self._t(ask_key, mention=mention_text, initiator=initiator_line(proposal)),
+            "can_decline": member is not None and not state,
             "facts": [
                 {"title": s.label, "value": s.value}
                 for s in sections(proposal, self._texts)
@@ -277,7 +302,7 @@ class RugWorkflow:
             "has_state": bool(state),
         }
         card = self._cards.render("rug_endorse", data)
-        if mention and member.aad_object_id and not state:
+        if mention and member is not None and member.aad_object_id and not state:
             # Teams mentions in an Adaptive Card live in msteams.entities, not on the activity.
             card["msteams"] = {
                 "entities": [
@@ -306,6 +331,67 @@ class RugWorkflow:
             await self._endorse(actor, member, pid, choice, comment, outcome)
 
         return await self._retrying(step)
+
+    def contact_choices(self, person: str) -> list[dict[str, str]]:
+        """The RUG members an initiator may ask to endorse (never themself), for a choice list."""
+        return [{"title": p.name, "value": p.name} for p in self._rug if p.aad_object_id != person]
+
+    async def ask_endorsement(self, actor: Actor, data: dict[str, Any]) -> Outcome:
+        """From "Mina förslag": ask a newly chosen RUG member, or all of RUG in the channel."""
+        pid = str(data.get("proposal"))
+        contact = str(data.get("contact") or "").strip()
+
+        async def step(outcome: Outcome) -> None:
+            await self._ask_endorsement(actor, pid, contact, outcome)
+
+        return await self._retrying(step)
+
+    async def _ask_endorsement(
+        self, actor: Actor, pid: str, contact: str, outcome: Outcome
+    ) -> None:
+        locale = actor.locale
+        stored = await self._repo.get_stored(pid)
+        proposal = stored.proposal if stored is not None else None
+        if proposal is None or proposal.initiator.aad_object_id != actor.aad:
+            outcome.replies.append(text_activity(self._t("rug.not_found", locale, id=pid)))
+            return
+        if proposal.status != Status.AWAITING_ENDORSEMENT:
+            status = self._t(f"status.{proposal.status}", locale)
+            outcome.replies.append(
+                text_activity(self._t("rug.endorse.not_waiting", locale, id=pid, status=status))
+            )
+            return
+        if not len(self._rug):
+            outcome.replies.append(text_activity(self._t("rug.endorse.no_rug_list", locale)))
+            return
+        change = Change()
+        if contact:
+            member = self._rug.find(contact)
+            if member is None or _is_initiator(Actor(member.aad_object_id), proposal):
+                key = "proposal.step.rug_contact.self" if member else "rug.endorse.unknown_member"
+                outcome.replies.append(text_activity(self._t(key, locale)))
+                return
+            proposal.rug_contact = member.name
+            await self._request_from(proposal, member, change)
+            reply = self._t("rug.endorse.asked_member", locale, id=pid, name=member.name)
+        else:
+            earlier = [
+                e
+                for e in proposal.history
+                if e.action == EventKind.ENDORSEMENT_REQUESTED.value and e.note == CHANNEL_REQUEST
+            ]
+            if earlier:
+                when = earlier[-1].at[:10]
+                outcome.replies.append(
+                    text_activity(self._t("rug.endorse.channel_already", locale, id=pid, when=when))
+                )
+                return
+            self._request_in_channel(proposal, change)
+            reply = self._t("rug.endorse.asked_channel", locale, id=pid)
+        await self._repo.commit(proposal, change, stored.etag)  # type: ignore[union-attr]
+        await self._audit(actor.aad, "endorsement_asked", pid, contact=contact or CHANNEL_REQUEST)
+        outcome.deliver += [m["id"] for m in change.messages]
+        outcome.replies.append(text_activity(reply))
 
     async def _endorse(
         self, actor: Actor, member: Person, pid: str, choice: str, comment: str, outcome: Outcome
@@ -375,11 +461,19 @@ class RugWorkflow:
                 pid,
             )
             state = self._t("rug.endorse.state_no", name=member.name, when=now[:10])
+            asked_channel = _asked_channel(proposal)
+            if not asked_channel:
+                # After "Inte nu" the request goes on to the channel: someone else may endorse.
+                self._request_in_channel(proposal, change)
             self._notify_initiator(
                 proposal,
                 change,
                 "rug.notify.declined.title",
-                [self._t("rug.notify.declined.text", name=member.name), note],
+                [
+                    self._t("rug.notify.declined.text", name=member.name),
+                    note,
+                    "" if asked_channel else self._t("rug.notify.declined.channel"),
+                ],
             )
         # Everything that must happen is stored before the clicker hears back: a failing
         # reply must not leave the proposal half-way.
@@ -830,6 +924,14 @@ class RugWorkflow:
 def _is_initiator(actor: Actor, proposal: Proposal) -> bool:
     """Whether the person acting is the proposal's initiator (by Entra object id)."""
     return bool(actor.aad) and actor.aad == proposal.initiator.aad_object_id
+
+
+def _asked_channel(proposal: Proposal) -> bool:
+    """True when an open request for endorsement went to the RUG channel already."""
+    return any(
+        e.action == EventKind.ENDORSEMENT_REQUESTED.value and e.note == CHANNEL_REQUEST
+        for e in proposal.history
+    )
 
 
 def _channel_of(conversation_id: str) -> str:

@@ -1,0 +1,102 @@
+"""Endorsement always has a way forward (issue 18, defect 1), over the real HTTP endpoint:
+no named contact, or "Inte nu", puts an open request in the RUG channel that any member but
+the initiator can endorse; from "Mina förslag" the initiator asks all of RUG or a new contact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.proposal import Status
+from tests.builders import card_actions, card_texts
+from tests.rug_scenario import (
+    ANNA,
+    CHANNEL,
+    ROLF,
+    RUT,
+    complete_proposal,
+    meet_everyone,
+    submit_directly,
+)
+from tests.service import Service
+
+
+def _nodes(node: Any) -> list[dict[str, Any]]:
+    """Every element of a card, depth first."""
+    if isinstance(node, list):
+        return [n for child in node for n in _nodes(child)]
+    if isinstance(node, dict):
+        return [node, *(n for value in node.values() for n in _nodes(value))]
+    return []
+
+
+def _titles(card: dict[str, Any]) -> list[str]:
+    return [a["title"] for a in card_actions(card)]
+
+
+async def test_without_a_contact_any_member_but_the_initiator_endorses_from_the_channel(
+    service: Service,
+) -> None:
+    c = service.connector
+    await meet_everyone(service)
+    pid = (await submit_directly(service, complete_proposal(service, "Utan kontakt", ""))).id
+    requests = c.cards_to(CHANNEL, "endorse")
+    assert len(requests) == 1
+    card, card_id = requests[0]
+    assert "Vem som helst i RUG (utom initiativtagaren) kan förankra" in "\n".join(
+        card_texts(card)
+    )
+    assert _titles(card) == ["Förankra"]  # nobody in particular was asked: no "Inte nu"
+
+    endorse = {"action": "endorse", "proposal": pid, "choice": "yes", "comment": ""}
+    assert await service.click(ANNA, endorse, reply_to=card_id) == 201
+    assert (await service.proposal(pid)).rug_endorsement is None
+    assert await service.click(ROLF, endorse, reply_to=card_id) == 201
+    proposal = await service.proposal(pid)
+    assert proposal.status == Status.WITH_RUG
+    assert proposal.rug_endorsement is not None
+    assert proposal.rug_endorsement.name == "Rolf Rugman"
+
+
+async def test_after_inte_nu_the_channel_is_asked_and_mina_forslag_offers_a_new_contact(
+    service: Service,
+) -> None:
+    c = service.connector
+    await meet_everyone(service)
+    pid = (await submit_directly(service, complete_proposal(service, "Hälsosamtal"))).id
+    assert c.cards_to(CHANNEL, "endorse") == []
+    assert await service.click(RUT, {"action": "endorse", "proposal": pid, "choice": "no"}) == 201
+    assert len(c.cards_to(CHANNEL, "endorse")) == 1
+    assert "också gått till RUG-kanalen" in c.texts_to("a:personal-aad-anna")[-1]
+
+    assert await service.say(ANNA, "Mina förslag") == 201
+    status = c.last_card_to("a:personal-aad-anna")
+    assert "Be hela RUG om förankring" in _titles(status)
+    assert "Fråga den här RUG-deltagaren" in _titles(status)
+    choice = next(i for i in _nodes(status) if i.get("id") == f"contact_{pid}")
+    assert {o["value"] for o in choice["choices"]} == {"Rut Rugsson", "Rolf Rugman"}
+
+    # The channel was asked already: asking again says so and posts nothing.
+    before = len(c.posted)
+    assert await service.click(ANNA, {"action": "ask_endorsement", "proposal": pid}) == 201
+    assert "ligger redan i RUG-kanalen" in c.texts_to("a:personal-aad-anna")[-1]
+    assert len(c.posted) == before + 1
+
+    # A name that is not in the RUG list is refused with the reason; nothing is sent.
+    ask = {"action": "ask_endorsement", "proposal": pid, f"contact_{pid}": "Göran Okänd"}
+    assert await service.click(ANNA, ask) == 201
+    assert "ingen RUG-deltagare som heter så" in c.texts_to("a:personal-aad-anna")[-1]
+
+    # A new contact from the list: Rolf is asked (in the channel with a mention, since he
+    # has no personal chat with the bot) and the proposal names him.
+    ask[f"contact_{pid}"] = "Rolf Rugman"
+    assert await service.click(ANNA, ask) == 201
+    assert "skickad till Rolf Rugman" in c.texts_to("a:personal-aad-anna")[-1]
+    proposal = await service.proposal(pid)
+    assert proposal.rug_contact == "Rolf Rugman"
+    named = [card for card, _ in c.cards_to(CHANNEL, "endorse") if "Inte nu" in _titles(card)]
+    assert named and "<at>Rolf Rugman</at>" in "\n".join(card_texts(named[-1]))
+
+    # Only the initiator can ask on the proposal's behalf.
+    assert await service.click(RUT, {"action": "ask_endorsement", "proposal": pid}) == 201
+    assert c.texts_to("a:personal-aad-rut")[-1] == f"Jag hittar inget förslag med id {pid}."
+    assert (await service.proposal(pid)).rug_contact == "Rolf Rugman"
