@@ -549,11 +549,12 @@ class ProposalDialog(Dialog):
         checks = []
         for item in result.items:
             if item.number == 4 and not item.met:
-                key = (
-                    "proposal.summary.krav4_pending"
-                    if p.rug_contact
-                    else "proposal.summary.krav4_pending_no_contact"
-                )
+                if not len(self._services.rug):
+                    key = "proposal.summary.krav4_pending_no_list"
+                elif p.rug_contact:
+                    key = "proposal.summary.krav4_pending"
+                else:
+                    key = "proposal.summary.krav4_pending_no_contact"
                 line = krav.checklist_line(t, 4, krav.PENDING, t.get(key, locale), locale)
                 color = "Default"
             else:

@@ -341,6 +341,10 @@ class MotivationStep:
         return names[position + 1] if position + 1 < len(names) else None
 
 
+# A refused RUG name is answered with the members' names when there are this few.
+_LIST_MEMBERS_UP_TO = 8
+
+
 class RugContactKind(StepKind):
     """The RUG member the idea is anchored with (skallkrav 4 is settled by RUG itself)."""
 
@@ -359,7 +363,15 @@ class RugContactKind(StepKind):
             return Taken(True)
         person = ctx.rug.find(wanted)
         if person is None:
-            return Taken.refused(ctx.t("proposal.step.rug_contact.unknown", name=wanted[:80]))
+            names = [p.name for p in ctx.rug if not _is_initiator(p.aad_object_id, proposal)]
+            members = (
+                ctx.t("proposal.step.rug_contact.members", names=", ".join(names))
+                if len(names) <= _LIST_MEMBERS_UP_TO
+                else ""
+            )
+            return Taken.refused(
+                ctx.t("proposal.step.rug_contact.unknown", name=wanted[:80], members=members)
+            )
         if _is_initiator(person.aad_object_id, proposal):
             # Skallkrav 4 is anchoring with someone else in RUG: nobody endorses their own idea.
             return Taken.refused(ctx.t("proposal.step.rug_contact.self"))

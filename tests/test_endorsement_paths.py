@@ -4,20 +4,24 @@ the initiator can endorse; from "Mina förslag" the initiator asks all of RUG or
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from bot.settings import Settings
 from domain.proposal import Status
-from tests.builders import card_actions, card_texts
+from knowledge.kb import KnowledgeBase
+from tests.builders import card_actions, card_of, card_texts
 from tests.rug_scenario import (
     ANNA,
     CHANNEL,
     ROLF,
     RUT,
     complete_proposal,
+    dialog_answers,
     meet_everyone,
     submit_directly,
 )
-from tests.service import Service
+from tests.service import RecordingConnector, Service
 
 
 def _nodes(node: Any) -> list[dict[str, Any]]:
@@ -100,3 +104,31 @@ async def test_after_inte_nu_the_channel_is_asked_and_mina_forslag_offers_a_new_
     assert await service.click(RUT, {"action": "ask_endorsement", "proposal": pid}) == 201
     assert c.texts_to("a:personal-aad-rut")[-1] == f"Jag hittar inget förslag med id {pid}."
     assert (await service.proposal(pid)).rug_contact == "Rolf Rugman"
+
+
+async def test_a_name_not_in_the_rug_list_is_refused_at_its_step_with_the_members(
+    service: Service,
+) -> None:
+    for text in dialog_answers(service)[:-1]:
+        assert await service.say(ANNA, text) == 201
+    assert await service.say(ANNA, "Göran Okänd") == 201
+    said = "\n".join(service.connector.texts_to("a:personal-aad-anna")[-2:])
+    assert "Jag hittar inte Göran Okänd bland RUG-deltagarna" in said
+    assert "RUG-deltagarna är: Rut Rugsson, Rolf Rugman." in said
+    draft = await service.services.records.proposals.draft_of("aad-anna")
+    assert draft is not None and draft.proposal.rug_contact == ""
+
+
+async def test_with_no_rug_list_the_step_and_the_summary_say_no_request_is_sent(
+    tmp_path: Path, connector: RecordingConnector, knowledge: KnowledgeBase
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", port=0)
+    async with Service.running(settings, connector, knowledge) as service:
+        for text in dialog_answers(service)[:-1]:
+            assert await service.say(ANNA, text) == 201
+        step = "\n".join(card_texts(card_of(connector.messages()[-1])))
+        assert "ingen förfrågan om förankring kan skickas härifrån" in step
+        assert await service.say(ANNA, "Rut Rugsson") == 201
+        summary = "\n".join(card_texts(card_of(connector.messages()[-1])))
+        assert "ingen förfrågan skickas automatiskt" in summary
+        assert "får RUG-deltagaren du angav en förfrågan" not in summary
