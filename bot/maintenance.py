@@ -1,4 +1,5 @@
-"""Housekeeping: drafts untouched for 90 days are removed, after a reminder a week before."""
+"""Housekeeping: drafts untouched for 90 days are removed, after a reminder a week before;
+requests for endorsement nobody answered are reminded."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ Notify = Callable[[str, str], Awaitable[None]]
 # Of several instances on one store, the lease holder sweeps; it renews the lease every
 # round, and another instance takes over once a holder has missed a round.
 SWEEP_LEASE = "draft-sweep"
+REMIND_LEASE = "endorsement-reminders"
 
 
 def _parse(iso: str) -> datetime | None:
@@ -80,6 +82,21 @@ async def sweep_drafts(
     return len(plan.remind), len(plan.remove)
 
 
+async def remind_endorsements(
+    services: Services,
+    now: datetime | None = None,
+    claim: Callable[[], Awaitable[bool]] | None = None,
+) -> int:
+    """Remind RUG of requests for endorsement left unanswered; returns how many messages."""
+    if claim is not None and not await claim():
+        return 0
+    deliver = await services.workflow.remind_waiting(now or datetime.now(UTC))
+    await services.deliver_now(deliver)
+    if deliver:
+        logger.info("endorsement reminders: %d sent", len(deliver))
+    return len(deliver)
+
+
 def notify_in_personal_chat(services: Services) -> Notify:
     """Send a reminder to a person's 1:1 chat through the outbox (retried, kept across restarts)."""
 
@@ -113,6 +130,13 @@ def draft_sweeper(
                 )
             except Exception:
                 logger.exception("the draft sweep failed; it runs again later")
+            try:
+                await remind_endorsements(
+                    services,
+                    claim=lambda: meta.acquire_lease(REMIND_LEASE, owner, every * 1.5),
+                )
+            except Exception:
+                logger.exception("the endorsement reminders failed; they run again later")
             await asyncio.sleep(every)
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:

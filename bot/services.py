@@ -205,6 +205,7 @@ async def open_services(
         admins=admins,
         check_context=check_context,
         mail_recipient=settings.smtp.recipient if settings.smtp else None,
+        reminder_days=settings.endorsement_reminder_days,
     )
     escalation_desk = EscalationDesk(
         records=records,

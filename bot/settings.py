@@ -87,6 +87,8 @@ class Settings:
     outbox_poll_seconds: float = 30.0
     outbox_retry_seconds: float = 5.0
     outbox_claim_seconds: float = 120.0
+    # A request for endorsement nobody has answered is reminded after this many working days.
+    endorsement_reminder_days: int = 5
 
     @property
     def auth_enabled(self) -> bool:
@@ -167,6 +169,7 @@ class Settings:
             outbox_poll_seconds=_seconds(env, "OMTANKE_OUTBOX_POLL_SECONDS", 30.0),
             outbox_retry_seconds=_seconds(env, "OMTANKE_OUTBOX_RETRY_SECONDS", 5.0),
             outbox_claim_seconds=_seconds(env, "OMTANKE_OUTBOX_CLAIM_SECONDS", 120.0),
+            endorsement_reminder_days=_int(env, "OMTANKE_ENDORSEMENT_REMINDER_DAYS", 5, 1, 60),
         )
 
 

@@ -20,6 +20,7 @@ class EventKind(StrEnum):
 
     SUBMITTED = "submitted"
     ENDORSEMENT_REQUESTED = "endorsement_requested"
+    ENDORSEMENT_REMINDED = "endorsement_reminded"
     ENDORSED = "endorsed"
     ENDORSEMENT_DECLINED = "endorsement_declined"
     FORWARDED = "forwarded"
@@ -35,6 +36,7 @@ _A, _R, _M = Status.AWAITING_ENDORSEMENT, Status.WITH_RUG, Status.MORE_INFO_REQU
 TRANSITIONS: dict[tuple[str, EventKind], str] = {
     (Status.DRAFT, EventKind.SUBMITTED): _A,
     (_A, EventKind.ENDORSEMENT_REQUESTED): _A,
+    (_A, EventKind.ENDORSEMENT_REMINDED): _A,
     (_A, EventKind.ENDORSED): _A,
     (_A, EventKind.ENDORSEMENT_DECLINED): _A,
     (_A, EventKind.FORWARDED): _R,

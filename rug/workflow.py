@@ -24,9 +24,10 @@ import asyncio
 import copy
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from domain.clock import utc_now
+from domain.clock import parse_time, utc_now, working_days_between
 from domain.fields import COMPLEMENTABLE_FIELD_IDS, FIELD_BY_ID, get_value, set_value
 from domain.personnummer import contains_identity_number
 from domain.proposal import (
@@ -34,6 +35,7 @@ from domain.proposal import (
     Decision,
     Draft,
     Endorsement,
+    Event,
     Proposal,
     Status,
 )
@@ -79,6 +81,7 @@ class RugWorkflow:
         admins: PeopleDirectory,
         check_context: CheckContext,
         mail_recipient: str | None = None,
+        reminder_days: int = 5,
     ) -> None:
         self._records = records
         self._repo = records.proposals
@@ -88,6 +91,7 @@ class RugWorkflow:
         self._admins = admins
         self._check_context = check_context
         self._mail_recipient = mail_recipient
+        self._reminder_days = reminder_days
         # One click at a time in this process; across processes the eTag decides.
         self._lock = asyncio.Lock()
 
@@ -331,6 +335,69 @@ class RugWorkflow:
             await self._endorse(actor, member, pid, choice, comment, outcome)
 
         return await self._retrying(step)
+
+    # ----- reminders ---------------------------------------------------------------------
+
+    async def remind_waiting(self, now: datetime) -> list[str]:
+        """Remind where a request for endorsement has waited the configured working days
+        since it was sent or last reminded; returns the outbox items to deliver."""
+        deliver: list[str] = []
+        for proposal in await self._repo.with_status((Status.AWAITING_ENDORSEMENT,)):
+            last = _last_request(proposal)
+            if last is None:
+                continue
+            since = max(
+                (
+                    e.at
+                    for e in proposal.history
+                    if e.action == EventKind.ENDORSEMENT_REMINDED.value and e.at >= last.at
+                ),
+                default=last.at,
+            )
+            when = parse_time(since)
+            if when is None or working_days_between(when, now) < self._reminder_days:
+                continue
+            deliver += await self._remind(proposal.id, last.note, now)
+        return deliver
+
+    async def _remind(self, pid: str, where: str, now: datetime) -> list[str]:
+        async with self._lock:
+            stored = await self._repo.get_stored(pid)
+            if stored is None or stored.proposal.status != Status.AWAITING_ENDORSEMENT:
+                return []
+            proposal = stored.proposal
+            member = None if where == CHANNEL_REQUEST else self._rug.find(where)
+            card = self._endorse_card(proposal, member, mention=member is not None)
+            activity = card_activity(card, self._t("rug.endorse.reminder", id=proposal.id))
+            change = Change()
+            days = working_days_between(parse_time(proposal.created_at) or now, now)
+            change.add(
+                apply(
+                    proposal,
+                    EventKind.ENDORSEMENT_REMINDED,
+                    at=now.isoformat(timespec="seconds"),
+                    who="Omtanke",
+                    actor="omtanke",
+                    note=where,
+                    details={"where": where, "working_days": days},
+                ),
+                pid,
+            )
+            purpose = {"kind": "endorse_reminder", "proposal": pid}
+            personal = (
+                await self._records.references.personal(member.aad_object_id)
+                if member is not None and member.aad_object_id
+                else None
+            )
+            if personal is not None and member is not None:
+                card = self._endorse_card(proposal, member, mention=False)
+                activity = card_activity(card, self._t("rug.endorse.reminder", id=pid))
+                target = ("person", member.aad_object_id)
+            else:
+                target = ("channel", "rug")
+            change.messages.append(outbox_item(*target, {"activity": activity}, purpose))
+            await self._repo.commit(proposal, change, stored.etag)
+            return [m["id"] for m in change.messages]
 
     def contact_choices(self, person: str) -> list[dict[str, str]]:
         """The RUG members an initiator may ask to endorse (never themself), for a choice list."""
@@ -898,12 +965,27 @@ class RugWorkflow:
                     when=p.created_at[:10],
                 ),
                 "who": initiator_line(p),
+                "age": self._waiting_line(p, locale),
+                "has_age": p.status == Status.AWAITING_ENDORSEMENT,
             }
             for p in open_ones
         ]
         card = self._cards.render("rug_cases", {"items": items}, locale)
         return card_activity(card, self._t("rug.cases.title", locale))
 
+
+    def _waiting_line(self, proposal: Proposal, locale: str) -> str:
+        """How long a proposal has waited for endorsement, and where the request is."""
+        if proposal.status != Status.AWAITING_ENDORSEMENT:
+            return ""
+        start = parse_time(proposal.created_at)
+        days = working_days_between(start, datetime.now(UTC)) if start else 0
+        last = _last_request(proposal)
+        if last is None:
+            return self._t("rug.cases.waiting_nobody", locale, days=days)
+        if last.note == CHANNEL_REQUEST:
+            return self._t("rug.cases.waiting_channel", locale, days=days)
+        return self._t("rug.cases.waiting_member", locale, days=days, name=last.note)
 
     async def case_activity(self, actor: Actor, pid: str) -> Activity:
         """'visa OH-2026-0003' (or 'bifall OH-…' typed): the case card to read, for RUG
@@ -924,6 +1006,12 @@ class RugWorkflow:
 def _is_initiator(actor: Actor, proposal: Proposal) -> bool:
     """Whether the person acting is the proposal's initiator (by Entra object id)."""
     return bool(actor.aad) and actor.aad == proposal.initiator.aad_object_id
+
+
+def _last_request(proposal: Proposal) -> Event | None:
+    """The newest request for endorsement (its note: the member's name, or the channel)."""
+    requests = [e for e in proposal.history if e.action == EventKind.ENDORSEMENT_REQUESTED.value]
+    return requests[-1] if requests else None
 
 
 def _asked_channel(proposal: Proposal) -> bool:

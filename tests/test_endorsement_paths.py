@@ -4,10 +4,13 @@ the initiator can endorse; from "Mina förslag" the initiator asks all of RUG or
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.maintenance import remind_endorsements
 from bot.settings import Settings
+from domain.clock import parse_time, working_days_between
 from domain.proposal import Status
 from knowledge.kb import KnowledgeBase
 from tests.builders import card_actions, card_of, card_texts
@@ -132,3 +135,47 @@ async def test_with_no_rug_list_the_step_and_the_summary_say_no_request_is_sent(
         summary = "\n".join(card_texts(card_of(connector.messages()[-1])))
         assert "ingen förfrågan skickas automatiskt" in summary
         assert "får RUG-deltagaren du angav en förfrågan" not in summary
+
+
+def _after_working_days(start: datetime, days: int) -> datetime:
+    """The first moment `days` working days after start (the fake clock of the reminders)."""
+    moment = start
+    while working_days_between(start, moment) < days:
+        moment += timedelta(days=1)
+    return moment
+
+
+async def test_a_waiting_request_is_reminded_after_the_working_days_through_the_outbox(
+    service: Service,
+) -> None:
+    c = service.connector
+    await meet_everyone(service)
+    pid = (await submit_directly(service, complete_proposal(service, "Hälsosamtal"))).id
+    sent = parse_time((await service.proposal(pid)).created_at)
+    assert sent is not None
+    assert len(c.cards_to("a:personal-aad-rut", "endorse")) == 1
+
+    assert await remind_endorsements(service.services, now=_after_working_days(sent, 4)) == 0
+    await service.restart()
+    fifth = _after_working_days(sent, 5)
+    assert await remind_endorsements(service.services, now=fifth) == 1
+    reminders = [
+        body for _path, body, _id in c.posted if body.get("summary", "").startswith("Påminnelse")
+    ]
+    assert len(reminders) == 1
+    assert len(c.cards_to("a:personal-aad-rut", "endorse")) == 2
+    # The same day again: nothing new; five working days after the reminder: one more.
+    assert await remind_endorsements(service.services, now=fifth) == 0
+    assert await remind_endorsements(service.services, now=_after_working_days(fifth, 5)) == 1
+    assert (await service.audit(pid)).count("endorsement_reminded") == 2
+
+    # RUG's list of cases says how long it has waited and whom it waits for.
+    assert await service.say(ROLF, "visa ärenden") == 201
+    cases = "\n".join(card_texts(c.last_card_to("a:personal-aad-rolf")))
+    assert "Väntar på förankring sedan 0 arbetsdagar – förfrågan till Rut Rugsson." in cases
+
+    # Once endorsed, no more reminders.
+    endorse = {"action": "endorse", "proposal": pid, "choice": "yes", "comment": ""}
+    assert await service.click(RUT, endorse) == 201
+    later = _after_working_days(fifth, 20)
+    assert await remind_endorsements(service.services, now=later) == 0
