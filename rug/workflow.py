@@ -46,7 +46,7 @@ from knowledge.skallkrav import CheckContext, check_proposal
 from presentation.activities import card_activity, text_activity
 from presentation.cards import CardTemplates
 from presentation.proposal_view import initiator_line, sections
-from presentation.texts import DEFAULT_LOCALE, Texts
+from presentation.texts import DEFAULT_LOCALE, Texts, locale_of
 from rug.checklist import checklist, message
 from rug.document import CHANNEL_REQUEST
 from rug.model import Activity, Actor, OpenedComplement, Outcome
@@ -482,7 +482,8 @@ class RugWorkflow:
             return
         now = utc_now()
         change = Change()
-        note = self._t("rug.notify.comment", comment=comment) if comment else ""
+        il = await self._initiator_locale(proposal)
+        note = self._t("rug.notify.comment", il, comment=comment) if comment else ""
         details = {"name": member.name, "comment": comment}
         if choice == "yes":
             proposal.rug_endorsement = Endorsement(
@@ -505,7 +506,8 @@ class RugWorkflow:
                 proposal,
                 change,
                 "rug.notify.endorsed.title",
-                [self._t("rug.notify.endorsed.text", name=member.name), note],
+                [self._t("rug.notify.endorsed.text", il, name=member.name), note],
+                il,
             )
             result = check_proposal(proposal, self._check_context)
             if result.complete:
@@ -513,7 +515,7 @@ class RugWorkflow:
             else:
                 # Something changed since submission (e.g. the target-group list).
                 missing = " ".join(message(self._texts, i) for i in result.items if not i.met)
-                self._ask_for_more(proposal, change, "Omtanke", "omtanke", missing, [])
+                self._ask_for_more(proposal, change, "Omtanke", "omtanke", missing, [], il)
         else:
             change.add(
                 apply(
@@ -537,10 +539,11 @@ class RugWorkflow:
                 change,
                 "rug.notify.declined.title",
                 [
-                    self._t("rug.notify.declined.text", name=member.name),
+                    self._t("rug.notify.declined.text", il, name=member.name),
                     note,
-                    "" if asked_channel else self._t("rug.notify.declined.channel"),
+                    "" if asked_channel else self._t("rug.notify.declined.channel", il),
                 ],
+                il,
             )
         # Everything that must happen is stored before the clicker hears back: a failing
         # reply must not leave the proposal half-way.
@@ -725,11 +728,13 @@ class RugWorkflow:
             return
         change = Change()
         if choice == Status.MORE_INFO_REQUESTED:
-            self._ask_for_more(proposal, change, member.name, actor.aad, motivation, fields)
+            il = await self._initiator_locale(proposal)
+            self._ask_for_more(proposal, change, member.name, actor.aad, motivation, fields, il)
             state = self._more_info_state(member.name, utc_now(), motivation)
             done = "rug.decide.complement_done"
         else:
-            self._record_decision(proposal, change, member, actor.aad, choice, motivation)
+            il = await self._initiator_locale(proposal)
+            self._record_decision(proposal, change, member, actor.aad, choice, motivation, il)
             state = self._decided(proposal)
             done = "rug.decide.done"
         await self._repo.commit(proposal, change, stored.etag)
@@ -760,6 +765,7 @@ class RugWorkflow:
         aad: str,
         outcome: str,
         motivation: str,
+        locale: str = SV,
     ) -> None:
         now = utc_now()
         proposal.decision = Decision(outcome=outcome, by=member.name, at=now, motivation=motivation)
@@ -776,17 +782,18 @@ class RugWorkflow:
             self._records.audit.entry(aad, "decided", proposal.id, transition.details)
         )
         motivation_line = (
-            self._t("rug.notify.motivation", motivation=motivation) if motivation else ""
+            self._t("rug.notify.motivation", locale, motivation=motivation) if motivation else ""
         )
         self._notify_initiator(
             proposal,
             change,
             f"rug.notify.{outcome}.title",
             [
-                self._t(f"rug.notify.{outcome}.text", id=proposal.id),
+                self._t(f"rug.notify.{outcome}.text", locale, id=proposal.id),
                 motivation_line,
-                self._t(f"rug.notify.{outcome}.next"),
+                self._t(f"rug.notify.{outcome}.next", locale),
             ],
+            locale,
         )
 
     def _ask_for_more(
@@ -797,6 +804,7 @@ class RugWorkflow:
         aad: str,
         motivation: str,
         fields: list[str],
+        locale: str = SV,
     ) -> None:
         now = utc_now()
         change.add(
@@ -814,17 +822,18 @@ class RugWorkflow:
         proposal.complement_request = ComplementRequest(
             fields=list(fields), motivation=motivation, by=who, at=now
         )
-        labels = ", ".join(self._t(f"proposal.field.{f}") for f in fields)
+        labels = ", ".join(self._t(f"proposal.field.{f}", locale) for f in fields)
         self._notify_initiator(
             proposal,
             change,
             "rug.notify.komplettering_begard.title",
             [
-                self._t("rug.notify.komplettering_begard.text", id=proposal.id),
-                self._t("rug.notify.fields", fields=labels) if labels else "",
-                self._t("rug.notify.motivation", motivation=motivation),
-                self._t("rug.notify.komplettering_begard.next"),
+                self._t("rug.notify.komplettering_begard.text", locale, id=proposal.id),
+                self._t("rug.notify.fields", locale, fields=labels) if labels else "",
+                self._t("rug.notify.motivation", locale, motivation=motivation),
+                self._t("rug.notify.komplettering_begard.next", locale),
             ],
+            locale,
             complement=True,
         )
 
@@ -925,16 +934,18 @@ class RugWorkflow:
         change: Change,
         title_key: str,
         lines: list[str],
+        locale: str,
         complement: bool = False,
     ) -> None:
-        title = self._t(title_key, id=proposal.id, title=proposal.title)
+        """A notice card to the initiator's chat, in the language of their Teams client."""
+        title = self._t(title_key, locale, id=proposal.id, title=proposal.title)
         data = {
             "title": title,
             "lines": [{"text": line} for line in lines if line],
             "complement": complement,
             "proposal": proposal.id,
         }
-        card = self._cards.render("rug_notice", data)
+        card = self._cards.render("rug_notice", data, locale)
         change.messages.append(
             outbox_item(
                 "person",
@@ -943,6 +954,12 @@ class RugWorkflow:
                 {"kind": "notice", "proposal": proposal.id},
             )
         )
+
+    async def _initiator_locale(self, proposal: Proposal) -> str:
+        """The locale of the initiator's Teams client, stored with their chat's reference."""
+        aad = proposal.initiator.aad_object_id
+        reference = await self._records.references.personal(aad) if aad else None
+        return locale_of(str(reference.get("locale") or "")) if reference else SV
 
     # ----- status for RUG ------------------------------------------------------------------
 

@@ -179,3 +179,25 @@ async def test_a_waiting_request_is_reminded_after_the_working_days_through_the_
     assert await service.click(RUT, endorse) == 201
     later = _after_working_days(fifth, 20)
     assert await remind_endorsements(service.services, now=later) == 0
+
+
+async def test_notices_reach_the_initiator_in_the_language_of_their_client(
+    service: Service,
+) -> None:
+    c = service.connector
+    await meet_everyone(service)
+    # Anna's Teams is in English: her personal chat's reference carries en-US.
+    assert await service.say(ANNA, "help", locale="en-US") == 201
+    pid = (await submit_directly(service, complete_proposal(service, "Hälsosamtal"))).id
+    assert await service.click(RUT, {"action": "endorse", "proposal": pid, "choice": "no"}) == 201
+    notice = "\n".join(card_texts(c.last_card_to("a:personal-aad-anna")))
+    assert f"Your proposal {pid} is not endorsed yet" in notice
+    assert "Rut Rugsson in RUG answered “Not now”." in notice
+    assert "also gone to the RUG channel" in notice
+    assert "svarat" not in notice and "Förslaget" not in notice
+    endorse = {"action": "endorse", "proposal": pid, "choice": "yes", "comment": ""}
+    assert await service.click(ROLF, endorse) == 201
+    notice = "\n".join(card_texts(c.last_card_to("a:personal-aad-anna")))
+    assert f"Your proposal {pid}" in notice, notice
+    # Rut's own reply follows her (Swedish) client.
+    assert "inte förankrat" in c.texts_to("a:personal-aad-rut")[-1]
