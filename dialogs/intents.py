@@ -52,6 +52,7 @@ class Intent(StrEnum):
     RUG_CASES = "rug_cases"
     RUG_CASE = "rug_case"
     RUG_HELP = "rug_help"
+    PORTFOLIO = "portfolio"
     REGISTER_CHANNEL = "register_channel"
     REGISTER_COORDINATOR_CHANNEL = "register_coordinator_channel"
     YES = "yes"

@@ -139,6 +139,12 @@ class RootDialog(ComponentDialog):
             return await self._send_rug_cases(inner_dc, locale)
         if intent == Intent.RUG_CASE:
             return await self._send_rug_case(inner_dc, recognised.case_id, locale)
+        if intent == Intent.PORTFOLIO:
+            actor = actor_of(inner_dc.context)
+            coordinator = self._services.escalation_desk.is_coordinator(actor.aad)
+            activity = await self._services.workflow.portfolio_activity(actor, coordinator)
+            await inner_dc.context.send_activity(Activity().deserialize(activity))
+            return _DONE
         if intent == Intent.REGISTER_CHANNEL:
             return await self._register_channel(inner_dc, locale)
         if intent == Intent.REGISTER_COORDINATOR_CHANNEL:

@@ -50,6 +50,7 @@ from presentation.texts import DEFAULT_LOCALE, Texts, locale_of
 from rug.checklist import checklist, message
 from rug.document import CHANNEL_REQUEST
 from rug.model import Activity, Actor, OpenedComplement, Outcome
+from rug.portfolio import portfolio
 from storage.errors import ETagConflictError
 from storage.records import Change, Records, outbox_item
 
@@ -60,6 +61,8 @@ MAX_COMMENT_CHARS = 2000
 # How often a click is re-evaluated when another click changed the proposal meanwhile.
 _CONFLICT_RETRIES = 5
 SV = DEFAULT_LOCALE
+# The portfolio card lists this many organisations, target groups and success factors each.
+_PORTFOLIO_TOP = 5
 # Deliver(ids) tries the given outbox items now; the outbox worker retries what fails.
 Deliver = Callable[[list[str]], Awaitable[None]]
 
@@ -620,7 +623,7 @@ class RugWorkflow:
                 {"label": s.label, "value": s.value} for s in sections(proposal, self._texts)[1:]
             ],
             "checks": [
-                {"line": line, "color": "Good" if met else "Attention"}
+                {"line": line, "color": "Default" if met else "Attention"}
                 for met, line in checklist(proposal, self._check_context, self._texts)
             ],
             "similar": similar,
@@ -990,6 +993,37 @@ class RugWorkflow:
         card = self._cards.render("rug_cases", {"items": items}, locale)
         return card_activity(card, self._t("rug.cases.title", locale))
 
+
+    async def portfolio_activity(self, actor: Actor, coordinator: bool = False) -> Activity:
+        """'Portföljen': the counts at a glance, for RUG members, admins and coordinators."""
+        locale = actor.locale
+        if not (coordinator or self.is_rug_member(actor.aad) or self.is_admin(actor.aad)):
+            return text_activity(self._t("portfolio.not_allowed", locale))
+        submitted = await self._repo.with_status([s for s in Status.ALL if s != Status.DRAFT])
+        figures = portfolio(submitted)
+        if not figures.total:
+            return text_activity(self._t("portfolio.none", locale))
+
+        def top(counts: dict[str, int]) -> list[dict[str, str]]:
+            shown = list(counts.items())[:_PORTFOLIO_TOP]
+            return [{"title": name, "value": str(n)} for name, n in shown]
+
+        median = figures.median_days_to_decision
+        data = {
+            "total": self._t("portfolio.total", locale, n=figures.total),
+            "by_status": [
+                {"title": self._t(f"status.{s}", locale), "value": str(n)}
+                for s, n in figures.by_status.items()
+            ],
+            "by_organisation": top(figures.by_organisation),
+            "by_target_group": top(figures.by_target_group),
+            "by_success_factor": top(figures.by_success_factor),
+            "median": self._t("portfolio.median", locale, days=f"{median:.0f}")
+            if median is not None
+            else self._t("portfolio.no_decisions", locale),
+        }
+        card = self._cards.render("portfolio", data, locale)
+        return card_activity(card, self._t("portfolio.title", locale))
 
     def _waiting_line(self, proposal: Proposal, locale: str) -> str:
         """How long a proposal has waited for endorsement, and where the request is."""

@@ -181,9 +181,11 @@ async def _rug_cards(h: BotHarness) -> Samples:
     rug_member.adapter.template.locale = h.adapter.template.locale
     return [
         ("rug_endorse", workflow._endorse_card(submitted, member, mention=True)),
+        ("rug_endorse_open", workflow._endorse_card(submitted, None, mention=False)),
         ("rug_case", await workflow._case_card(submitted)),
         ("rug_notice", notice),
         *_cards("rug_cases", await rug_member.say("ärenden hos RUG")),
+        *_cards("portfolio", await rug_member.say("portföljen")),
     ]
 
 

@@ -201,3 +201,21 @@ async def test_notices_reach_the_initiator_in_the_language_of_their_client(
     assert f"Your proposal {pid}" in notice, notice
     # Rut's own reply follows her (Swedish) client.
     assert "inte förankrat" in c.texts_to("a:personal-aad-rut")[-1]
+
+
+async def test_portfoljen_gives_rug_the_counts_and_others_a_reason(service: Service) -> None:
+    c = service.connector
+    await meet_everyone(service)
+    await submit_directly(service, complete_proposal(service, "Hälsosamtal"))
+    await submit_directly(service, complete_proposal(service, "Trygg hemgång", ""))
+    assert await service.say(ROLF, "Portföljen") == 201
+    card = c.last_card_to("a:personal-aad-rolf")
+    text = "\n".join(card_texts(card))
+    assert "Portföljen i siffror" in text
+    assert "2 inskickade förslag." in text
+    assert "Inget förslag är beslutat ännu." in text
+    facts = {f["title"]: f["value"] for n in _nodes(card) for f in n.get("facts", [])}
+    assert facts["väntar på förankring"] == "2"
+    assert facts["Region Halland"] == "2"
+    assert await service.say(ANNA, "portföljen") == 201
+    assert "bara deltagare i RUG" in c.texts_to("a:personal-aad-anna")[-1]
