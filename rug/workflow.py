@@ -691,7 +691,9 @@ class RugWorkflow:
         )
         if labels:
             intro += "\n\n" + self._t("rug.notify.fields", fields=labels)
-        return OpenedComplement(draft=draft, first_step=fields[0] if fields else "", intro=intro)
+        return OpenedComplement(
+            draft=draft, first_step=fields[0] if fields else "", fields=fields, intro=intro
+        )
 
     async def resubmit(self, actor: Actor, person: str, draft: Draft) -> Outcome:
         """The initiator sent the complemented proposal: back to RUG."""

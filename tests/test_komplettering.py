@@ -1,0 +1,120 @@
+"""Komplettering over HTTP: RUG asks for several fields, the initiator is walked through each.
+
+Issue 18, defect 2: asked for follow-up and resources, the initiator got the follow-up step,
+then the summary; the next message was dropped without a word, the proposal went back to RUG
+with resources still empty, and the summary listed the proposal itself as a similar initiative.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.proposal import Status
+from tests.builders import card_actions, card_of, card_texts
+from tests.rug_scenario import (
+    ANNA,
+    CHANNEL,
+    ROLF,
+    RUT,
+    complete_proposal,
+    fill_in_the_dialog,
+    meet_everyone,
+    submit_directly,
+)
+from tests.service import Service
+
+ANNA_CHAT = "a:personal-aad-anna"
+FOLLOW_UP = "Vi frågar personerna efter en månad hur trygga de känt sig."
+RESOURCES = "En sjuksköterska 20 procent och en undersköterska från hemtjänsten."
+
+
+async def _with_rug(service: Service) -> tuple[str, dict[str, Any]]:
+    """Anna's proposal submitted and endorsed by Rut; the id and the case card's conversation."""
+    c = service.connector
+    await meet_everyone(service)
+    assert await service.click(ANNA, await fill_in_the_dialog(service)) == 201
+    pid = (await service.services.records.proposals.for_initiator("aad-anna"))[0].id
+    requests = c.cards_to("a:personal-aad-rut", "endorse")
+    endorse = {"action": "endorse", "proposal": pid, "choice": "yes", "comment": ""}
+    assert await service.click(RUT, endorse, reply_to=requests[0][1]) == 201
+    assert (await service.proposal(pid)).status == Status.WITH_RUG
+    case_id = c.cards_to(CHANNEL, "decide")[-1][1]
+    conv = {
+        "reply_to": case_id,
+        "conversation_id": f"{CHANNEL};messageid={case_id}",
+        "conversation_type": "channel",
+    }
+    return pid, conv
+
+
+async def _ask_for(service: Service, pid: str, conv: dict[str, Any], fields: str) -> None:
+    """Rolf asks for komplettering of the given fields; Anna opens it from her notice."""
+    more = {
+        "action": "decide",
+        "proposal": pid,
+        "outcome": "komplettering_begard",
+        "motivation": "Beskriv uppföljningen och vilka resurser ni behöver.",
+        "fields": fields,
+    }
+    assert await service.click(ROLF, more, **conv) == 201
+    assert (await service.proposal(pid)).status == Status.MORE_INFO_REQUESTED
+    notice = service.connector.last_card_to(ANNA_CHAT)
+    confirm = [a["data"] for a in card_actions(notice) if a["data"]["action"] == "confirm"]
+    assert await service.click(ANNA, confirm[0]) == 201
+
+
+def _last(service: Service) -> str:
+    return service.connector.texts_to(ANNA_CHAT)[-1]
+
+
+async def test_komplettering_walks_every_requested_field_then_marks_what_changed(
+    service: Service,
+) -> None:
+    c = service.connector
+    pid, conv = await _with_rug(service)
+    other = await submit_directly(service, complete_proposal(service, "Trygg hemgång för äldre"))
+    await _ask_for(service, pid, conv, "follow_up,resources")
+
+    step = _last(service)
+    assert "Steg 1 av 2 som RUG bad om" in step
+    assert "Uppföljning" in step
+    assert await service.say(ANNA, FOLLOW_UP) == 201
+
+    step = _last(service)
+    assert "Steg 2 av 2 som RUG bad om" in step, step
+    assert await service.say(ANNA, RESOURCES) == 201
+
+    summary = card_of(c.messages()[-1])
+    texts = "\n".join(card_texts(summary))
+    assert RESOURCES in texts
+    assert "Uppföljning (ändrad)" in texts
+    assert "Resurser (ändrad)" in texts
+    assert "Rubrik (ändrad)" not in texts
+    # Another proposal like it is a similar initiative; the one being complemented is not.
+    similar = [line for line in card_texts(summary) if line.endswith(")") and " (" in line]
+    assert any(line.startswith(f"{other.id} ") for line in similar), texts
+    assert not any(line.startswith(f"{pid} ") for line in similar), texts
+
+    submit = next(a["data"] for a in card_actions(summary) if a["data"]["action"] == "submit")
+    assert await service.click(ANNA, submit) == 201
+    proposal = await service.proposal(pid)
+    assert proposal.status == Status.WITH_RUG
+    assert proposal.follow_up == FOLLOW_UP
+    assert proposal.resources == RESOURCES
+    completed = [e for e in proposal.history if e.action == "completed"][-1]
+    assert completed.note == "follow_up, resources"
+
+
+async def test_text_typed_at_the_komplettering_summary_gets_an_answer(service: Service) -> None:
+    c = service.connector
+    pid, conv = await _with_rug(service)
+    await _ask_for(service, pid, conv, "resources")
+    assert "Steg 1 av 1 som RUG bad om" in _last(service)
+    assert await service.say(ANNA, RESOURCES) == 201
+    before = len(c.texts_to(ANNA_CHAT))
+
+    # A second thought typed at the summary is neither stored silently nor ignored.
+    assert await service.say(ANNA, "Och en läkare några timmar i veckan.") == 201
+    said = c.texts_to(ANNA_CHAT)[before:]
+    assert any("ändra" in text.lower() and "Resurser" in text for text in said[:-1]), said
+    assert (await service.proposal(pid)).resources == ""
