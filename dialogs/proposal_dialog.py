@@ -262,7 +262,8 @@ class ProposalDialog(Dialog):
             await dc.context.send_activity(self._help_text(state, locale))
         elif nav == "back":
             if not flow.go_back(state, draft.proposal):
-                await dc.context.send_activity(self._texts.get("proposal.first_step", locale))
+                first = "complement_first" if flow.walk_position(state) else "first_step"
+                await dc.context.send_activity(self._texts.get(f"proposal.{first}", locale))
         elif nav == "skip":
             if flow.can_skip(state):
                 flow.advance(state)
@@ -549,7 +550,7 @@ class ProposalDialog(Dialog):
         return data
 
     def _progress(self, state: dict[str, Any], locale: str) -> str:
-        """"Steg 8 av 12", or in a komplettering "Steg 1 av 2 som RUG bad om – Uppföljning"."""
+        """The step header: "Steg 8 av 12", in a komplettering "Steg 1 av 2 som RUG bad om – …"."""
         t = self._texts
         at = flow.walk_position(state)
         if at is None:

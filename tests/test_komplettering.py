@@ -118,3 +118,26 @@ async def test_text_typed_at_the_komplettering_summary_gets_an_answer(service: S
     said = c.texts_to(ANNA_CHAT)[before:]
     assert any("ändra" in text.lower() and "Resurser" in text for text in said[:-1]), said
     assert (await service.proposal(pid)).resources == ""
+
+
+async def test_back_and_skip_stay_among_the_requested_fields(service: Service) -> None:
+    c = service.connector
+    pid, conv = await _with_rug(service)
+    await _ask_for(service, pid, conv, "follow_up,resources")
+    assert await service.say(ANNA, FOLLOW_UP) == 201
+    assert "Steg 2 av 2 som RUG bad om – Resurser" in _last(service)
+
+    # "tillbaka" goes to the previous field RUG asked for, not the template's previous step.
+    assert await service.say(ANNA, "tillbaka") == 201
+    assert "Steg 1 av 2 som RUG bad om – Uppföljning" in _last(service)
+    assert await service.say(ANNA, "tillbaka") == 201
+    said = c.texts_to(ANNA_CHAT)
+    assert "den första delen som RUG bad dig komplettera" in said[-2]
+    assert "Steg 1 av 2 som RUG bad om" in said[-1]
+    assert await service.say(ANNA, FOLLOW_UP) == 201
+
+    # Resources are optional: skipped, the summary says RUG asked and nothing changed.
+    assert await service.say(ANNA, "hoppa över") == 201
+    texts = "\n".join(card_texts(card_of(c.messages()[-1])))
+    assert "Uppföljning (ändrad)" in texts
+    assert "Resurser (RUG bad om den – inte ändrad)" in texts
