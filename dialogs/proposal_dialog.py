@@ -353,6 +353,9 @@ class ProposalDialog(Dialog):
             }.get(intent, "")
         if choice == "continue":
             state["pending"] = None
+            if draft.proposal.id and not flow.requested_fields(state):
+                # A komplettering left off in an earlier dialog: walk RUG's fields again.
+                return await self._begin_complement(dc, draft.proposal.id)
             if not state.get("walk"):
                 # Walking RUG's fields, the step they were at is where they continue.
                 state.update(flow.first_unanswered(draft.proposal))

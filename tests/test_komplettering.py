@@ -141,3 +141,26 @@ async def test_back_and_skip_stay_among_the_requested_fields(service: Service) -
     texts = "\n".join(card_texts(card_of(c.messages()[-1])))
     assert "Uppföljning (ändrad)" in texts
     assert "Resurser (RUG bad om den – inte ändrad)" in texts
+
+
+async def test_a_komplettering_left_off_walks_the_requested_fields_again(
+    service: Service,
+) -> None:
+    pid, conv = await _with_rug(service)
+    await _ask_for(service, pid, conv, "follow_up,resources")
+    assert await service.say(ANNA, FOLLOW_UP) == 201
+    assert await service.say(ANNA, "avbryt") == 201
+    assert await service.say(ANNA, "ja") == 201
+
+    # Back later through "Jag har en idé": the komplettering, not the plain draft's summary.
+    assert await service.say(ANNA, "Jag har en idé") == 201
+    assert await service.say(ANNA, "fortsätt") == 201
+    said = service.connector.texts_to(ANNA_CHAT)
+    assert "Nu kompletterar du förslaget " + pid in said[-2]
+    assert "Steg 1 av 2 som RUG bad om – Uppföljning" in said[-1]
+    assert await service.say(ANNA, FOLLOW_UP) == 201
+    assert "Steg 2 av 2 som RUG bad om – Resurser" in _last(service)
+    assert await service.say(ANNA, RESOURCES) == 201
+    texts = "\n".join(card_texts(card_of(service.connector.messages()[-1])))
+    assert "Uppföljning (ändrad)" in texts
+    assert "Resurser (ändrad)" in texts
