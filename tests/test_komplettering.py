@@ -47,7 +47,9 @@ async def _with_rug(service: Service) -> tuple[str, dict[str, Any]]:
     return pid, conv
 
 
-async def _ask_for(service: Service, pid: str, conv: dict[str, Any], fields: str) -> None:
+async def _ask_for(
+    service: Service, pid: str, conv: dict[str, Any], fields: str, locale: str = "sv-SE"
+) -> None:
     """Rolf asks for komplettering of the given fields; Anna opens it from her notice."""
     more = {
         "action": "decide",
@@ -60,7 +62,7 @@ async def _ask_for(service: Service, pid: str, conv: dict[str, Any], fields: str
     assert (await service.proposal(pid)).status == Status.MORE_INFO_REQUESTED
     notice = service.connector.last_card_to(ANNA_CHAT)
     confirm = [a["data"] for a in card_actions(notice) if a["data"]["action"] == "confirm"]
-    assert await service.click(ANNA, confirm[0]) == 201
+    assert await service.click(ANNA, confirm[0], locale=locale) == 201
 
 
 def _last(service: Service) -> str:
@@ -164,3 +166,15 @@ async def test_a_komplettering_left_off_walks_the_requested_fields_again(
     texts = "\n".join(card_texts(card_of(service.connector.messages()[-1])))
     assert "Uppföljning (ändrad)" in texts
     assert "Resurser (ändrad)" in texts
+
+
+async def test_the_komplettering_header_and_summary_reply_in_english(service: Service) -> None:
+    pid, conv = await _with_rug(service)
+    await _ask_for(service, pid, conv, "resources", locale="en-US")
+    assert "Step 1 of 1 that RUG asked for – Resources" in _last(service)
+    assert await service.say(ANNA, RESOURCES, locale="en-US") == 201
+    assert "Resources (changed)" in _last(service)
+    assert await service.say(ANNA, "And a doctor a few hours a week.", locale="en-US") == 201
+    said = service.connector.texts_to(ANNA_CHAT)[-2]
+    assert "I have not saved “And a doctor a few hours a week.”" in said
+    assert "RUG asked for: Resources." in said
