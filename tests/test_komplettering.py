@@ -105,6 +105,11 @@ async def test_komplettering_walks_every_requested_field_then_marks_what_changed
     assert proposal.resources == RESOURCES
     completed = [e for e in proposal.history if e.action == "completed"][-1]
     assert completed.note == "follow_up, resources"
+    # RUG's new case card says what was changed.
+    case = "\n".join(card_texts(c.cards_to(CHANNEL, "decide")[-1][0]))
+    assert "Kompletterat av Anna Andersson" in case
+    assert "Ändrat: Uppföljning, Resurser." in case
+    assert "oändrat" not in case
 
 
 async def test_text_typed_at_the_komplettering_summary_gets_an_answer(service: Service) -> None:
@@ -143,6 +148,13 @@ async def test_back_and_skip_stay_among_the_requested_fields(service: Service) -
     texts = "\n".join(card_texts(card_of(c.messages()[-1])))
     assert "Uppföljning (ändrad)" in texts
     assert "Resurser (RUG bad om den – inte ändrad)" in texts
+
+    # Sent back as it is: RUG's new card says what they asked for that was left unchanged.
+    summary = card_of(c.messages()[-1])
+    submit = next(a["data"] for a in card_actions(summary) if a["data"]["action"] == "submit")
+    assert await service.click(ANNA, submit) == 201
+    case = "\n".join(card_texts(c.cards_to(CHANNEL, "decide")[-1][0]))
+    assert "Ändrat: Uppföljning. RUG bad också om, men oändrat: Resurser." in case
 
 
 async def test_a_komplettering_left_off_walks_the_requested_fields_again(
