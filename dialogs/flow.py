@@ -3,8 +3,10 @@
 The state is the dialog's own (saved with the conversation): ``step`` (a field id or
 ``summary``), ``factor`` (the success factor whose motivation is asked, inside the målbild
 step), ``review`` (editing from the summary: back to it after one step), ``pending`` (a yes/no
-question waiting: "resume" or "cancel") and ``last_at``. The keys are stored in users' saved
-conversations; renaming one breaks conversations in progress.
+question waiting: "resume" or "cancel") and ``last_at``. In a komplettering, ``requested`` lists
+the fields RUG asked for, in the template's order, and ``walk`` says they are being visited in
+turn (each answer leads to the next requested field, the last one to the summary). The keys are
+stored in users' saved conversations; renaming one breaks conversations in progress.
 """
 
 from __future__ import annotations
@@ -25,8 +27,28 @@ State = dict[str, Any]
 
 
 def start(state: State, step: str = STEP_IDS[0], review: bool = False) -> None:
-    """Put the dialog at a step (the first one by default)."""
-    state.update({"step": step, "factor": None, "pending": None, "review": review})
+    """Put the dialog at a step (the first one by default); a walk through RUG's fields ends."""
+    state.update({"step": step, "factor": None, "pending": None, "review": review, "walk": False})
+
+
+def start_complement(state: State, requested: list[str]) -> None:
+    """Walk the fields RUG asked for in turn, then the summary (straight there if none)."""
+    fields = [f for f in requested if f in FIELD_BY_ID]
+    start(state, fields[0] if fields else SUMMARY, review=True)
+    state.update({"requested": fields, "walk": bool(fields)})
+
+
+def requested_fields(state: State) -> list[str]:
+    """The fields RUG asked to have complemented (empty outside a komplettering)."""
+    return [str(f) for f in state.get("requested") or []]
+
+
+def walk_position(state: State) -> tuple[int, int] | None:
+    """(n, total) of the requested field being asked while walking them, from 1; else None."""
+    requested = requested_fields(state)
+    if not state.get("walk") or state["step"] not in requested:
+        return None
+    return requested.index(state["step"]) + 1, len(requested)
 
 
 def position(state: State) -> str:
@@ -42,6 +64,11 @@ def number(state: State) -> int:
 def advance(state: State) -> None:
     """Next step, or back to the summary when editing from it."""
     state["factor"] = None
+    at = walk_position(state)
+    if at is not None and at[0] < at[1]:
+        state["step"] = requested_fields(state)[at[0]]
+        return
+    state["walk"] = False
     if state.get("review") or state["step"] == SUMMARY:
         state["step"] = SUMMARY
         return
@@ -59,6 +86,15 @@ def go_back(state: State, proposal: Proposal) -> bool:
     if state["step"] == SUMMARY:
         state["step"] = STEP_IDS[-1]
         state["review"] = False
+        return True
+    walking = walk_position(state)
+    if walking is not None:
+        # Walking RUG's fields, "tillbaka" goes to the previous one of them.
+        if walking[0] == 1:
+            return False
+        state["step"] = requested_fields(state)[walking[0] - 2]
+        spec = FIELD_BY_ID[state["step"]]
+        state["factor"] = kind_of(spec).last_factor(spec, proposal)
         return True
     index = STEP_IDS.index(state["step"])
     if index == 0:

@@ -61,6 +61,9 @@ _STEP_INTENTS = frozenset(
     | SMALL_TALK
 )
 
+# How much of a typed text the summary quotes back when it did not keep it.
+_ECHO_LIMIT = 80
+
 
 def _waiting() -> DialogTurnResult:
     return DialogTurnResult(DialogTurnStatus.Waiting)
@@ -236,7 +239,10 @@ class ProposalDialog(Dialog):
                 await self._prompt(dc, locale, draft, resumed=True)
                 return _waiting()
         if dc.active_dialog.state["step"] == SUMMARY:
-            await dc.context.send_activity(self._texts.get("proposal.summary.summary", locale))
+            # Everything is answered here: say the text was not kept and how to change a part.
+            await dc.context.send_activity(
+                self._typed_at_summary(dc.active_dialog.state, text, locale)
+            )
             await self._prompt(dc, locale, draft)
             return _waiting()
         return await self._answer(dc, draft, {"text": text}, locale)
@@ -256,7 +262,8 @@ class ProposalDialog(Dialog):
             await dc.context.send_activity(self._help_text(state, locale))
         elif nav == "back":
             if not flow.go_back(state, draft.proposal):
-                await dc.context.send_activity(self._texts.get("proposal.first_step", locale))
+                first = "complement_first" if flow.walk_position(state) else "first_step"
+                await dc.context.send_activity(self._texts.get(f"proposal.{first}", locale))
         elif nav == "skip":
             if flow.can_skip(state):
                 flow.advance(state)
@@ -346,7 +353,12 @@ class ProposalDialog(Dialog):
             }.get(intent, "")
         if choice == "continue":
             state["pending"] = None
-            state.update(flow.first_unanswered(draft.proposal))
+            if draft.proposal.id and not flow.requested_fields(state):
+                # A komplettering left off in an earlier dialog: walk RUG's fields again.
+                return await self._begin_complement(dc, draft.proposal.id)
+            if not state.get("walk"):
+                # Walking RUG's fields, the step they were at is where they continue.
+                state.update(flow.first_unanswered(draft.proposal))
             await self._prompt(dc, locale, draft)
             return _waiting()
         if choice == "restart":
@@ -361,6 +373,7 @@ class ProposalDialog(Dialog):
                 await dc.context.send_activity(self._texts.get("general.cannot_save", locale))
                 return _waiting()
             flow.start(state)
+            state["requested"] = []
             await dc.context.send_activity(self._texts.get("proposal.resume.restarted", locale))
             await self._prompt(dc, locale)
             return _waiting()
@@ -437,8 +450,7 @@ class ProposalDialog(Dialog):
         if opened.error or opened.draft is None:
             await dc.context.send_activity(self._texts.get(opened.error, locale))
             return await dc.end_dialog()
-        step = opened.first_step if opened.first_step in FIELD_BY_ID else SUMMARY
-        flow.start(dc.active_dialog.state, step, review=True)
+        flow.start_complement(dc.active_dialog.state, opened.fields)
         dc.active_dialog.state["last_at"] = utc_now()
         await dc.context.send_activity(opened.intro)
         await self._prompt(dc, locale, opened.draft)
@@ -495,12 +507,17 @@ class ProposalDialog(Dialog):
                 return
         state = dc.active_dialog.state
         if state["step"] == SUMMARY:
+            everything = await self._repo.all()
             candidates = [
                 Candidate(p.id, p.title, p.description, p.status)
-                for p in await self._repo.all()
+                for p in everything
                 if p.id != draft.proposal.id
             ]
-            card = self._summary_card(draft, locale, candidates)
+            # A proposal reopened for komplettering: the stored one is what RUG saw.
+            original = next((p for p in everything if p.id and p.id == draft.proposal.id), None)
+            card = self._summary_card(
+                draft, locale, candidates, original, flow.requested_fields(state)
+            )
             summary = self._texts.get("proposal.summary.summary", locale)
         else:
             data = self._step_data(state, draft.proposal, locale, resumed)
@@ -519,7 +536,7 @@ class ProposalDialog(Dialog):
         data: dict[str, Any] = {
             **base_view(ctx, spec),
             "intro": t.get("proposal.continue_here", locale) if resumed else "",
-            "progress": t.get("proposal.progress", locale, n=flow.number(state), total=len(FIELDS)),
+            "progress": self._progress(state, locale),
             "question": t.get(f"{key}.question", locale, factor=(factor or "").lower()),
             "example": t.get("proposal.example", locale, example=t.get(f"{key}.example", locale)),
             "position": flow.position(state),
@@ -535,16 +552,40 @@ class ProposalDialog(Dialog):
         data["has_guidance"] = bool(data["guidance"])
         return data
 
+    def _progress(self, state: dict[str, Any], locale: str) -> str:
+        """The step header: "Steg 8 av 12", in a komplettering "Steg 1 av 2 som RUG bad om – …"."""
+        t = self._texts
+        at = flow.walk_position(state)
+        if at is None:
+            return t.get("proposal.progress", locale, n=flow.number(state), total=len(FIELDS))
+        field = t.get(f"proposal.field.{state['step']}", locale)
+        return t.get("proposal.complement_progress", locale, n=at[0], total=at[1], field=field)
+
     def _summary_card(
-        self, draft: Draft, locale: str, candidates: list[Candidate]
+        self,
+        draft: Draft,
+        locale: str,
+        candidates: list[Candidate],
+        original: Proposal | None = None,
+        requested: list[str] | None = None,
     ) -> dict[str, Any]:
+        """The summary; in a komplettering each section says whether it changed."""
         t = self._texts
         p = draft.proposal
         none = t.get("proposal.not_given", locale)
-        shown = [
-            {"label": s.label, "value": s.value, "field": s.field}
-            for s in sections(p, t, locale, markdown=True)
-        ]
+        before = (
+            {s.field: s.value for s in sections(original, t, locale, markdown=True)}
+            if original is not None
+            else {}
+        )
+        shown = []
+        for s in sections(p, t, locale, markdown=True):
+            label = s.label
+            if original is not None and before.get(s.field) != s.value:
+                label = t.get("proposal.summary.changed", locale, label=label)
+            elif s.field in (requested or []):
+                label = t.get("proposal.summary.requested_unchanged", locale, label=label)
+            shown.append({"label": label, "value": s.value, "field": s.field})
         result = check_proposal(p, self._services.check_context)
         checks = []
         for item in result.items:
@@ -588,6 +629,21 @@ class ProposalDialog(Dialog):
             "revision": draft.revision,
         }
         return self._services.cards.render("proposal_summary", data, locale)
+
+    def _typed_at_summary(self, state: dict[str, Any], text: str, locale: str) -> str:
+        t = self._texts
+        labels = ", ".join(
+            t.get(f"proposal.field.{f}", locale) for f in flow.requested_fields(state)
+        )
+        shown = text if len(text) <= _ECHO_LIMIT else text[: _ECHO_LIMIT - 1].rstrip() + "…"
+        return t.get(
+            "proposal.summary.typed",
+            locale,
+            text=shown,
+            requested=t.get("proposal.summary.typed_requested", locale, fields=labels)
+            if labels
+            else "",
+        )
 
     def _help_text(self, state: dict[str, Any], locale: str) -> str:
         t = self._texts

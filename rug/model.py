@@ -43,5 +43,6 @@ class OpenedComplement:
 
     draft: Draft | None = None
     first_step: str = ""
+    fields: list[str] = field(default_factory=list)
     intro: str = ""
     error: str = ""

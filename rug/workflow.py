@@ -559,8 +559,10 @@ class RugWorkflow:
 
     # ----- forwarding to RUG ---------------------------------------------------------------
 
-    async def _forward(self, proposal: Proposal, change: Change, who: str, reason: str) -> None:
-        """Status 'hos RUG'; the case card to the channel and, if configured, the e-mail."""
+    async def _forward(
+        self, proposal: Proposal, change: Change, who: str, reason: str, note: str = ""
+    ) -> None:
+        """Status 'hos RUG'; the case card (with a note, if any) to the channel and the e-mail."""
         change.add(
             apply(
                 proposal,
@@ -572,7 +574,7 @@ class RugWorkflow:
             ),
             proposal.id,
         )
-        card = await self._case_card(proposal)
+        card = await self._case_card(proposal, note=note)
         activity = card_activity(card, self._t("rug.case.summary", id=proposal.id))
         change.messages.append(
             outbox_item(
@@ -589,7 +591,10 @@ class RugWorkflow:
                 )
             )
 
-    async def _case_card(self, proposal: Proposal, state: str = "") -> dict[str, Any]:
+    async def _case_card(
+        self, proposal: Proposal, state: str = "", note: str = ""
+    ) -> dict[str, Any]:
+        """The case card; a state (decided, stale …) closes it, a note only informs."""
         others = [
             Candidate(p.id, p.title, p.description, p.status)
             for p in await self._repo.all()
@@ -636,6 +641,8 @@ class RugWorkflow:
             "open": not state,
             "state": state,
             "has_state": bool(state),
+            "note": note,
+            "has_note": bool(note),
         }
         return self._cards.render("rug_case", data)
 
@@ -870,7 +877,9 @@ class RugWorkflow:
         )
         if labels:
             intro += "\n\n" + self._t("rug.notify.fields", fields=labels)
-        return OpenedComplement(draft=draft, first_step=fields[0] if fields else "", intro=intro)
+        return OpenedComplement(
+            draft=draft, first_step=fields[0] if fields else "", fields=fields, intro=intro
+        )
 
     async def resubmit(self, actor: Actor, person: str, draft: Draft) -> Outcome:
         """The initiator sent the complemented proposal: back to RUG."""
@@ -891,6 +900,7 @@ class RugWorkflow:
             outcome.replies.append(text_activity(self._t("rug.complement.not_requested", locale)))
             return
         changed = _copy_fields(draft.proposal, proposal)
+        asked = proposal.complement_request.fields if proposal.complement_request else []
         who = proposal.initiator.name or person
         change = Change()
         change.add(
@@ -907,7 +917,10 @@ class RugWorkflow:
         )
         proposal.complement_request = None
         if proposal.rug_endorsement is not None:
-            await self._forward(proposal, change, who, "resubmitted")
+            # RUG sees on the new card what was changed, and what they asked for that was not.
+            await self._forward(
+                proposal, change, who, "resubmitted", self._complemented(who, changed, asked)
+            )
         else:
             change.add(
                 apply(
@@ -928,6 +941,23 @@ class RugWorkflow:
         if restored:
             reply += " " + self._t("rug.complement.stash_restored", locale)
         outcome.replies.append(text_activity(reply))
+
+    def _complemented(self, who: str, changed: list[str], asked: list[str]) -> str:
+        """The case card's line for a resubmitted komplettering."""
+
+        def labels(fields: list[str]) -> str:
+            return ", ".join(self._t(f"proposal.field.{f}") for f in fields)
+
+        line = self._t(
+            "rug.case.state_complemented",
+            by=who,
+            when=utc_now()[:10],
+            fields=labels(changed) or self._t("rug.case.nothing_changed"),
+        )
+        unchanged = [f for f in asked if f not in changed]
+        if unchanged:
+            line += " " + self._t("rug.case.asked_unchanged", fields=labels(unchanged))
+        return line
 
     # ----- the initiator's feedback --------------------------------------------------------
 
