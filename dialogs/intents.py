@@ -53,6 +53,8 @@ class Intent(StrEnum):
     RUG_CASE = "rug_case"
     RUG_HELP = "rug_help"
     PORTFOLIO = "portfolio"
+    # "skicka in" typed inside the proposal dialog; outside it the words start nothing new.
+    SUBMIT = "submit"
     REGISTER_CHANNEL = "register_channel"
     REGISTER_COORDINATOR_CHANNEL = "register_coordinator_channel"
     YES = "yes"
@@ -63,6 +65,8 @@ class Intent(StrEnum):
 
 
 SMALL_TALK = frozenset({Intent.GREETING, Intent.THANKS, Intent.GOODBYE})
+# Commands that only mean something inside a running dialog that asks for them.
+_DIALOG_ONLY = frozenset({Intent.SUBMIT})
 # Short words must match almost exactly, or "ja" would match "jag".
 _MIN_SCORE = 90
 _MAX_COMMAND_CHARS = 60
@@ -203,7 +207,9 @@ def _command(folded: str, allowed: frozenset[Intent] | None) -> Intent:
         return Intent.NONE
     best, best_score = Intent.NONE, 0.0
     for intent, phrases in _words().commands.items():
-        if allowed is not None and intent not in allowed:
+        if (allowed is None and intent in _DIALOG_ONLY) or (
+            allowed is not None and intent not in allowed
+        ):
             continue
         for phrase in phrases:
             score = 100.0 if folded == phrase else fuzz.ratio(folded, phrase)

@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 SUMMARY = flow.SUMMARY
 _STEP_INTENTS = frozenset(
     {
+        Intent.SUBMIT,
         Intent.BACK,
         Intent.SKIP,
         Intent.CANCEL,
@@ -221,6 +222,8 @@ class ProposalDialog(Dialog):
                 )
                 await self._prompt(dc, locale, draft, resumed=True)
                 return _waiting()
+            if intent == Intent.SUBMIT:
+                return await self._typed_submit(dc, draft, locale)
             return await self._on_nav(dc, draft, intent.value, locale)
         if not text:
             await dc.context.send_activity(self._texts.get("proposal.empty_answer", locale))
@@ -403,6 +406,32 @@ class ProposalDialog(Dialog):
         await self._prompt(dc, locale, draft, resumed=True)
         return _waiting()
 
+    async def _typed_submit(
+        self, dc: DialogContext, draft: Draft, locale: str
+    ) -> DialogTurnResult:
+        """'skicka in' typed at any step: the summary's button when everything is answered,
+        otherwise what is still missing, at the summary."""
+        state = dc.active_dialog.state
+        if state["step"] == SUMMARY and self._can_submit(draft.proposal):
+            action = CardAction("submit", {"draft": draft.token, "revision": draft.revision})
+            return await self._on_submit(dc, draft, action, locale)
+        if self._can_submit(draft.proposal):
+            # Every answer is in: show the summary to confirm, as the button would need.
+            await dc.context.send_activity(self._texts.get("proposal.submit_confirm", locale))
+        else:
+            await dc.context.send_activity(self._texts.get("proposal.submit_not_ready", locale))
+        state.update({"step": SUMMARY, "factor": None})
+        await self._prompt(dc, locale, draft)
+        return _waiting()
+
+    def _can_submit(self, proposal: Proposal) -> bool:
+        """What the summary's "Skicka in" button needs: skallkrav 1–3 and every required part."""
+        result = check_proposal(proposal, self._services.check_context)
+        none = self._texts.get("proposal.not_given")
+        return all(item.met for item in result.items if item.number != 4) and all(
+            field_text(proposal, spec, none) for spec in FIELDS if spec.required
+        )
+
     async def _on_submit(
         self, dc: DialogContext, draft: Draft, action: CardAction, locale: str
     ) -> DialogTurnResult:
@@ -572,7 +601,6 @@ class ProposalDialog(Dialog):
         """The summary; in a komplettering each section says whether it changed."""
         t = self._texts
         p = draft.proposal
-        none = t.get("proposal.not_given", locale)
         before = (
             {s.field: s.value for s in sections(original, t, locale, markdown=True)}
             if original is not None
@@ -603,9 +631,7 @@ class ProposalDialog(Dialog):
                 line = krav.checklist_line(t, item.number, krav.mark(item), said, locale)
                 color = "Default" if item.met else "Attention"
             checks.append({"line": line, "color": color})
-        can_submit = all(item.met for item in result.items if item.number != 4) and all(
-            field_text(p, spec, none) for spec in FIELDS if spec.required
-        )
+        can_submit = self._can_submit(p)
         similar = [
             {
                 "line": t.get(

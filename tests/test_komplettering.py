@@ -17,6 +17,7 @@ from tests.rug_scenario import (
     ROLF,
     RUT,
     complete_proposal,
+    dialog_answers,
     fill_in_the_dialog,
     meet_everyone,
     submit_directly,
@@ -190,3 +191,34 @@ async def test_the_komplettering_header_and_summary_reply_in_english(service: Se
     said = service.connector.texts_to(ANNA_CHAT)[-2]
     assert "I have not saved “And a doctor a few hours a week.”" in said
     assert "RUG asked for: Resources." in said
+
+
+async def test_skicka_in_typed_at_any_step_is_the_submit_button_when_complete(
+    service: Service,
+) -> None:
+    """'skicka in' at the RUG-contact step is no person's name; typed at the summary it submits."""
+    c = service.connector
+    await meet_everyone(service)
+    for text in dialog_answers(service)[:-1]:
+        assert await service.say(ANNA, text) == 201
+    assert await service.say(ANNA, "skicka in") == 201
+    draft = await service.services.records.proposals.draft_of("aad-anna")
+    assert draft is not None and draft.proposal.rug_contact == ""
+    assert "Allt som behövs är ifyllt" in "\n".join(c.texts_to("a:personal-aad-anna")[-2:])
+    assert await service.say(ANNA, "Skicka in!") == 201
+    submitted = await service.services.records.proposals.for_initiator("aad-anna")
+    assert [p.title for p in submitted] == ["Trygg hemgång"]
+    assert "är inskickat" in "\n".join(c.texts_to("a:personal-aad-anna")[-2:])
+
+
+async def test_skicka_in_before_the_proposal_is_complete_shows_what_is_missing(
+    service: Service,
+) -> None:
+    c = service.connector
+    for text in dialog_answers(service)[:3]:
+        assert await service.say(ANNA, text) == 201
+    assert await service.say(ANNA, "skicka in") == 201
+    assert "kan inte skickas in än" in "\n".join(c.texts_to("a:personal-aad-anna")[-2:])
+    assert await service.services.records.proposals.for_initiator("aad-anna") == []
+    summary = "\n".join(card_texts(card_of(c.messages()[-1])))
+    assert "Sammanfattning av ditt förslag" in summary
