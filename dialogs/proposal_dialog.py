@@ -475,7 +475,9 @@ class ProposalDialog(Dialog):
     async def _begin_complement(self, dc: DialogContext, proposal_id: str) -> DialogTurnResult:
         """Reopen the initiator's proposal at the fields RUG named (komplettering)."""
         locale = locale_for(dc.context)
-        opened = await self._services.workflow.open_complement(user_key(dc.context), proposal_id)
+        opened = await self._services.workflow.open_complement(
+            user_key(dc.context), proposal_id, locale
+        )
         if opened.error or opened.draft is None:
             await dc.context.send_activity(self._texts.get(opened.error, locale))
             return await dc.end_dialog()

@@ -849,7 +849,9 @@ class RugWorkflow:
 
     # ----- komplettering -------------------------------------------------------------------
 
-    async def open_complement(self, person: str, pid: str) -> OpenedComplement:
+    async def open_complement(
+        self, person: str, pid: str, locale: str = SV
+    ) -> OpenedComplement:
         """A draft copy of the proposal for its initiator to complement; any other draft is kept."""
         proposal = await self._repo.get(pid)
         if proposal is None or proposal.initiator.aad_object_id != person:
@@ -869,14 +871,16 @@ class RugWorkflow:
                 # Their own new idea waits aside and comes back after the complement.
                 await self._repo.stash_draft(person, existing)
             draft = await self._repo.new_draft(person, proposal.copy())
-        labels = ", ".join(self._t(f"proposal.field.{f}") for f in fields)
+        labels = ", ".join(self._t(f"proposal.field.{f}", locale) for f in fields)
+        motivation = request.motivation if request else ""
         intro = self._t(
             "rug.complement.intro",
+            locale,
             id=pid,
-            motivation=(request.motivation if request else "") or self._t("proposal.not_given"),
+            motivation=motivation or self._t("proposal.not_given", locale),
         )
         if labels:
-            intro += "\n\n" + self._t("rug.notify.fields", fields=labels)
+            intro += "\n\n" + self._t("rug.notify.fields", locale, fields=labels)
         return OpenedComplement(
             draft=draft, first_step=fields[0] if fields else "", fields=fields, intro=intro
         )

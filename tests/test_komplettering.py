@@ -185,6 +185,10 @@ async def test_the_komplettering_header_and_summary_reply_in_english(service: Se
     pid, conv = await _with_rug(service)
     await _ask_for(service, pid, conv, "resources", locale="en-US")
     assert "Step 1 of 1 that RUG asked for – Resources" in _last(service)
+    assert any(
+        f"You are now completing proposal {pid}" in text
+        for text in service.connector.texts_to(ANNA_CHAT)[-3:]
+    )
     assert await service.say(ANNA, RESOURCES, locale="en-US") == 201
     assert "Resources (changed)" in _last(service)
     assert await service.say(ANNA, "And a doctor a few hours a week.", locale="en-US") == 201
