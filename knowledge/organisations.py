@@ -310,6 +310,11 @@ def _find_municipality(
     return None
 
 
+def vocabulary(data: OrganisationData) -> frozenset[str]:
+    """Every single word in the alias table, folded (no piece of a list on its own)."""
+    return frozenset(_vocabulary(data))
+
+
 def _vocabulary(data: OrganisationData) -> set[str]:
     """Every single word in the alias table; such tokens are never taken as place-name typos."""
     words: set[str] = set(data.ordinary_words)
