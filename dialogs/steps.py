@@ -226,7 +226,10 @@ class OrganisationsKind(StepKind):
         item = check_organisations(chosen)
         lines = [ctx.t("proposal.understood")]
         for match in understand_organisations(chosen):
-            target = match.organisation or ctx.t("proposal.not_recognised")
+            if match.kind == "other":
+                target = ctx.t("org.other_party")
+            else:
+                target = match.organisation or ctx.t("proposal.not_recognised")
             lines.append(f"- {match.text} → {target}")
         return Taken(True, item.met, "\n".join(lines) + "\n\n" + krav_line(item, ctx))
 

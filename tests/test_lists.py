@@ -119,6 +119,7 @@ async def test_an_organisation_outside_the_seven_is_named_back(service: Service)
     assert (
         "Jag förstod inte »Göteborgs stad« – den finns inte bland de sju organisationerna" in reply
     )
+    assert "vill du skriva den som övrig part? Skriv då »övrig part: Göteborgs stad«." in reply
     assert "Steg 4 av 12" in reply and "Steg 5 av 12" not in reply
     assert (await draft(service)).organisations == []
 
@@ -131,3 +132,18 @@ async def test_a_vardcentral_and_another_organisation_are_two_items(service: Ser
     reply = await answer(service, "vårdcentralen i Getinge och Varbergs kommun")
     assert "✔ Skallkrav 1" in reply
     assert (await draft(service)).organisations == ["vårdcentralen i Getinge", "Varbergs kommun"]
+
+
+async def test_a_party_outside_omtanke_is_kept_but_does_not_count(service: Service) -> None:
+    await walk(service, TO_ORGANISATIONS)
+    reply = await answer(service, "Region Halland och övrig part: Göteborgs stad")
+    assert "övrig part: Göteborgs stad → övrig part utanför Omtanke Halland" in reply
+    assert "✖ Skallkrav 1" in reply and "Steg 4 av 12" in reply
+    reply = await answer(service, "Region Halland, övrig part: Göteborgs stad och Varbergs kommun")
+    assert "✔ Skallkrav 1" in reply
+    assert "Göteborgs stad" not in reply.split("✔ Skallkrav 1")[1].split("\n")[0]
+    assert (await draft(service)).organisations == [
+        "Region Halland",
+        "övrig part: Göteborgs stad",
+        "Varbergs kommun",
+    ]
