@@ -147,3 +147,10 @@ async def test_a_party_outside_omtanke_is_kept_but_does_not_count(service: Servi
         "övrig part: Göteborgs stad",
         "Varbergs kommun",
     ]
+
+
+async def test_a_misspelt_group_beside_a_known_one_is_read_and_said(service: Service) -> None:
+    await walk(service, TO_TARGET_GROUPS)
+    reply = await answer(service, "sköra äldre och hemsjukvrd")
+    assert f"»hemsjukvrd« läste jag som {HOME_CARE}." in reply
+    assert (await draft(service)).target_groups == [ELDERLY, HOME_CARE]
