@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,13 +127,21 @@ def _collect_action(action: dict[str, Any], out: RenderedCard) -> None:
     out.buttons.append(button)
 
 
+def choice_number(title: str) -> int | None:
+    """The number a choice's title starts with ("4. Hälsofrämjande – …"), if any."""
+    match = re.match(r"(\d+)\. ", title)
+    return int(match.group(1)) if match else None
+
+
 def format_card(rendered: RenderedCard, texts: Texts, locale: str = DEFAULT_LOCALE) -> str:
     """The card as lines of text with numbered buttons and listed input fields."""
     lines = [line for line in rendered.lines if line]
     for item in rendered.inputs:
         lines.append("  " + texts.get("chat.field", locale, label=item.label))
+        # Choices the card already numbers (the dialog's lists, "1. Region Halland") keep theirs.
+        own = all(choice_number(title) is not None for title, _value in item.choices)
         for number, (title, _value) in enumerate(item.choices, 1):
-            lines.append(f"      {number}. {title}")
+            lines.append(f"      {title}" if own else f"      {number}. {title}")
     if rendered.buttons:
         lines.append(
             "  " + "   ".join(f"[{n}] {b.title}" for n, b in enumerate(rendered.buttons, 1))

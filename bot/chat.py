@@ -21,7 +21,14 @@ from botbuilder.schema import (
 )
 
 from bot.adapter import make_error_handler
-from bot.card_text import CardButton, CardInput, RenderedCard, format_card, render_card
+from bot.card_text import (
+    CardButton,
+    CardInput,
+    RenderedCard,
+    choice_number,
+    format_card,
+    render_card,
+)
 from bot.logsafe import configure_logging
 from bot.services import Services, open_services
 from bot.settings import Settings
@@ -179,7 +186,10 @@ def input_value(item: CardInput, typed: str) -> str:
         picked = []
         for part in typed.replace(";", ",").split(","):
             part = part.strip()
-            if part.isdigit() and 1 <= int(part) <= len(item.choices):
+            own = [v for t, v in item.choices if part.isdigit() and choice_number(t) == int(part)]
+            if own:
+                picked.append(own[0])
+            elif part.isdigit() and 1 <= int(part) <= len(item.choices):
                 picked.append(item.choices[int(part) - 1][1])
             elif part:
                 match = next(

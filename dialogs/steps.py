@@ -19,8 +19,15 @@ from domain.fields import FIELDS, Field, Kind, get_value, set_value
 from domain.personnummer import contains_identity_number
 from domain.proposal import Proposal
 from domain.validation import validate_field
+from knowledge.lists import (
+    ListItem,
+    ListReader,
+    malbild_reader,
+    organisation_reader,
+    target_group_reader,
+)
 from knowledge.malbild import Malbild
-from knowledge.organisations import ORGANISATIONS, split_organisations, understand_organisations
+from knowledge.organisations import ORGANISATIONS, understand_organisations
 from knowledge.rug import PeopleDirectory
 from knowledge.skallkrav import (
     SkallkravItem,
@@ -42,6 +49,40 @@ MOTIVATION = "motivation"
 def split_list(text: Any) -> list[str]:
     """Items of a comma, semicolon or line separated list."""
     return [part.strip() for part in _LIST_SPLIT.split(str(text or "")) if part.strip()]
+
+
+def not_understood(items: list[ListItem], kind: str, reader: ListReader, ctx: StepContext) -> str:
+    """Every item of a typed list that was not understood, named back; empty when none."""
+    lines = []
+    for item in items:
+        if item.understood:
+            continue
+        if item.number is not None:
+            lines.append(ctx.t("lists.unknown.number", text=item.text, count=len(reader.numbered)))
+        else:
+            lines.append(ctx.t(f"lists.unknown.{kind}", text=item.text[:80]))
+    if not lines:
+        return ""
+    return "\n".join([*lines, ctx.t("lists.again")])
+
+
+def read_as(items: list[ListItem], ctx: StepContext) -> list[str]:
+    """How the typed items that differ from the names were read ("»tryg« … Trygg")."""
+    lines = []
+    for item in items:
+        if item.number is not None or not item.names:
+            continue
+        name = ", ".join(item.names)
+        if item.corrected:
+            lines.append(ctx.t("lists.corrected", text=item.text, name=name))
+        elif item.text.strip().casefold() != name.casefold():
+            lines.append(ctx.t("lists.read_as", text=item.text, name=name))
+    return lines
+
+
+def numbered(position: int, title: str) -> str:
+    """A choice's title with its number, so that "1, 3" can be typed."""
+    return f"{position}. {title}"
 
 
 @dataclass(frozen=True)
@@ -170,16 +211,25 @@ class OrganisationsKind(StepKind):
     ) -> Taken:
         """Store the organisations picked or written."""
         chosen = split_list(inputs.get("organisations"))
-        chosen += split_organisations(
-            str(inputs.get("organisations_other") or inputs.get("text") or "")
-        )
+        reader = organisation_reader()
+        typed = str(inputs.get("organisations_other") or inputs.get("text") or "")
+        items = reader.read(typed)
+        unknown = not_understood(items, "organisations", reader, ctx)
+        if unknown:
+            item = check_organisations(chosen + [n for i in items for n in i.names])
+            return Taken.refused(unknown if item.met else f"{unknown}\n\n{krav_line(item, ctx)}")
+        chosen += [name for item in items for name in item.names]
+        chosen = list(dict.fromkeys(chosen))
         if not chosen:
             return Taken.refused(ctx.t("proposal.empty_answer"))
         proposal.organisations = chosen
         item = check_organisations(chosen)
         lines = [ctx.t("proposal.understood")]
         for match in understand_organisations(chosen):
-            target = match.organisation or ctx.t("proposal.not_recognised")
+            if match.kind == "other":
+                target = ctx.t("org.other_party")
+            else:
+                target = match.organisation or ctx.t("proposal.not_recognised")
             lines.append(f"- {match.text} → {target}")
         return Taken(True, item.met, "\n".join(lines) + "\n\n" + krav_line(item, ctx))
 
@@ -190,7 +240,10 @@ class OrganisationsKind(StepKind):
             "is_choices": True,
             "choice_id": "organisations",
             "choice_label": ctx.t("proposal.field.organisations"),
-            "choices": [{"title": name, "value": name} for name in ORGANISATIONS],
+            "choices": [
+                {"title": numbered(i, name), "value": name}
+                for i, name in enumerate(ORGANISATIONS, start=1)
+            ],
             "selected": ",".join(known),
             "other_id": "organisations_other",
             "other_value": ", ".join(o for o in proposal.organisations if o not in ORGANISATIONS),
@@ -207,15 +260,22 @@ class TargetGroupsKind(StepKind):
         groups = ctx.target_groups
         picked = split_list(inputs.get("target_groups"))
         named = [g.name for g in (groups.by_id(p) for p in picked) if g is not None]
-        other = split_list(inputs.get("target_groups_other") or inputs.get("text"))
-        texts = named + [p for p in picked if groups.by_id(p) is None] + other
+        reader = target_group_reader(groups)
+        items = reader.read(str(inputs.get("target_groups_other") or inputs.get("text") or ""))
+        texts = named + [p for p in picked if groups.by_id(p) is None]
+        texts += [name for item in items for name in item.names]
+        unknown = not_understood(items, "target_groups", reader, ctx)
+        if unknown:
+            typed = [item.text for item in items if not item.understood]
+            item = check_target_groups(texts + typed, groups)
+            return Taken.refused(unknown if item.met else f"{unknown}\n\n{krav_line(item, ctx)}")
         if not texts:
             return Taken.refused(ctx.t("proposal.empty_answer"))
         item = check_target_groups(texts, groups)
         canonical = [g.name for g in (groups.match(t) for t in texts) if g is not None]
-        unknown = [t for t in texts if groups.match(t) is None]
-        proposal.target_groups = list(dict.fromkeys(canonical + unknown))
-        return Taken(True, item.met, krav_line(item, ctx))
+        others = [t for t in texts if groups.match(t) is None]
+        proposal.target_groups = list(dict.fromkeys(canonical + others))
+        return Taken(True, item.met, "\n".join([*read_as(items, ctx), krav_line(item, ctx)]))
 
     def view(self, spec: Field, proposal: Proposal, ctx: StepContext) -> dict[str, Any]:
         """The färdplan's target groups to tick, and a text field for anything else."""
@@ -226,7 +286,10 @@ class TargetGroupsKind(StepKind):
             "is_choices": True,
             "choice_id": "target_groups",
             "choice_label": ctx.t("proposal.field.target_groups"),
-            "choices": [{"title": g.name, "value": g.id} for g in groups.groups],
+            "choices": [
+                {"title": numbered(i, g.name), "value": g.id}
+                for i, g in enumerate(groups.groups, start=1)
+            ],
             "selected": ",".join(g.id for g in chosen),
             "other_id": "target_groups_other",
             "other_value": ", ".join(x for x in proposal.target_groups if x not in chosen_names),
@@ -249,23 +312,32 @@ class MalbildKind(StepKind):
         picked = split_list(inputs.get("goal_properties")) + split_list(
             inputs.get("success_factors")
         )
-        typed = split_list(inputs.get("text"))
+        reader = malbild_reader(malbild)
+        items = reader.read(str(inputs.get("text") or ""))
+        refusal = not_understood(items, "malbild", reader, ctx)
+        if refusal:
+            item = check_malbild([i.text for i in items if not i.understood], picked, malbild)
+            return Taken.refused(
+                refusal if item.met or picked else f"{refusal}\n\n{krav_line(item, ctx)}"
+            )
         words: list[str] = []
-        for text in picked + typed:
+        for text in picked:
             words.extend(recognise_malbild(text, malbild) or [text])
+        words += [name for item in items for name in item.names]
         if not words:
             return Taken.refused(ctx.t("proposal.empty_answer"))
         goals = [w for w in words if w in goal_names]
         factors = [w for w in words if w in factor_names]
-        unknown = [w for w in words if w not in goal_names and w not in factor_names]
-        item = check_malbild(goals + unknown, factors, malbild)
+        others = [w for w in words if w not in goal_names and w not in factor_names]
+        item = check_malbild(goals + others, factors, malbild)
         if not item.met:
             return Taken.refused(krav_line(item, ctx))
         proposal.goal_properties = list(dict.fromkeys(goals))
         ordered = [name for name in factor_names if name in factors]
         proposal.success_factors = {n: proposal.success_factors.get(n, "") for n in ordered}
         # With factors chosen, their motivations are asked next, inside this step.
-        return Taken(True, not ordered, krav_line(item, ctx), ordered[0] if ordered else None)
+        message = "\n".join([*read_as(items, ctx), krav_line(item, ctx)])
+        return Taken(True, not ordered, message, ordered[0] if ordered else None)
 
     def view(self, spec: Field, proposal: Proposal, ctx: StepContext) -> dict[str, Any]:
         """The goal properties and success factors to tick."""
@@ -274,9 +346,13 @@ class MalbildKind(StepKind):
             "is_malbild": True,
             "goal_label": ctx.t("proposal.step.malbild.goals_label"),
             "factor_label": ctx.t("proposal.step.malbild.factors_label"),
-            "goal_choices": [{"title": p.name, "value": p.name} for p in malbild.goal_properties],
+            "goal_choices": [
+                {"title": numbered(i, p.name), "value": p.name}
+                for i, p in enumerate(malbild.goal_properties, start=1)
+            ],
             "factor_choices": [
-                {"title": f"{f.name} – {f.headline}", "value": f.name} for f in malbild.factors
+                {"title": numbered(i, f"{f.name} – {f.headline}"), "value": f.name}
+                for i, f in enumerate(malbild.factors, start=len(malbild.goal_properties) + 1)
             ],
             "goal_selected": ",".join(proposal.goal_properties),
             "factor_selected": ",".join(proposal.success_factors),

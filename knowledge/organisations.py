@@ -35,7 +35,9 @@ MUNICIPALITIES = (
 )
 ORGANISATIONS = (REGION, *MUNICIPALITIES)
 
-Kind = Literal["region", "kommun"]
+# "other": a party outside Omtanke Halland, written as one ("övrig part: Göteborgs stad"); it
+# is recorded but never counts toward skallkrav 1.
+Kind = Literal["region", "kommun", "other"]
 
 # Fuzzy thresholds (rapidfuzz 0–100): one or two wrong letters in a place name still match.
 _NAME_TYPO_SCORE = 80.0
@@ -99,6 +101,8 @@ class OrganisationData:
     # The soft separators (see _SOFT_SIGNS) and words never taken as a misspelt place.
     soft_split: re.Pattern[str]
     ordinary_words: frozenset[str]
+    # How a party outside Omtanke Halland is introduced ("övrig part: …"), folded.
+    other_party_words: tuple[str, ...] = ()
 
 
 def _strings(path: Path, entry: str, value: Any) -> tuple[str, ...]:
@@ -156,6 +160,9 @@ def load_organisation_data(path: Path | None = None) -> OrganisationData:
         municipal_services=_word_groups(path, "municipal_services", raw),
         soft_split=_soft_split(_strings(path, "joining_words", raw.get("joining_words"))),
         ordinary_words=frozenset(_strings(path, "ordinary_words", raw.get("ordinary_words"))),
+        other_party_words=tuple(
+            fold(w) for w in _strings(path, "other_party_words", raw.get("other_party_words", []))
+        ),
     )
 
 
@@ -310,6 +317,11 @@ def _find_municipality(
     return None
 
 
+def vocabulary(data: OrganisationData) -> frozenset[str]:
+    """Every single word in the alias table, folded (no piece of a list on its own)."""
+    return frozenset(_vocabulary(data))
+
+
 def _vocabulary(data: OrganisationData) -> set[str]:
     """Every single word in the alias table; such tokens are never taken as place-name typos."""
     words: set[str] = set(data.ordinary_words)
@@ -328,6 +340,8 @@ def _understand_one(text: str, data: OrganisationData) -> OrgMatch:
         return OrgMatch(text, None, None, Message("org.empty"))
     if _is_all(folded, data):
         return OrgMatch(text, None, "kommun", Message("org.all_municipalities"))
+    if any(folded.startswith(f"{w} ") for w in data.other_party_words):
+        return OrgMatch(text, None, "other", Message("org.other_party"))
 
     region_alias = any(_contains(folded, fold(a)) for a in data.region_aliases)
     unit = _find_word(folded, data.region_units)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from botbuilder.schema import ChannelAccount
 
-from bot.card_text import CardInput, format_card, render_card
+from bot.card_text import CardInput, RenderedCard, format_card, render_card
 from bot.chat import ChatSession, current_value_text, input_value, run_chat
 from bot.services import Services, open_services
 from bot.settings import Settings
@@ -301,3 +301,16 @@ def test_omtanke_chat_subprocess_answers_and_says_goodbye(tmp_path: Path) -> Non
     assert SOURCE_LINE in done.stdout
     assert done.stdout.rstrip().endswith("Hej då!")
     assert "Traceback" not in done.stderr
+
+
+def test_choices_the_card_numbers_keep_their_own_numbers() -> None:
+    factors = CardInput(
+        "success_factors",
+        "Input.ChoiceSet",
+        "Framgångsfaktorer",
+        choices=[("4. Hälsofrämjande", "Hälsofrämjande"), ("7. Trygg", "Trygg")],
+        multi=True,
+    )
+    assert input_value(factors, "7") == "Trygg"
+    shown = format_card(RenderedCard([], [factors], []), Texts.load()).splitlines()
+    assert shown[1:] == ["      4. Hälsofrämjande", "      7. Trygg"]
