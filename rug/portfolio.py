@@ -40,9 +40,12 @@ class Portfolio:
 
 
 def canonical_organisations(proposal: Proposal) -> list[str]:
-    """The organisations as the seven canonical names (unrecognised text kept as written)."""
+    """The organisations as the seven canonical names (unrecognised text kept as written);
+    parties outside Omtanke Halland ("övrig part: …") are not among them."""
     names: list[str] = []
     for match in understand_organisations(proposal.organisations):
+        if match.kind == "other":
+            continue
         name = match.organisation or match.text
         if name not in names:
             names.append(name)

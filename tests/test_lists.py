@@ -8,6 +8,7 @@ said, and every item not understood is named back with nothing stored.
 from __future__ import annotations
 
 from domain.proposal import Proposal
+from rug.portfolio import canonical_organisations
 from tests.builders import card_of
 from tests.rug_scenario import ANNA
 from tests.service import Service
@@ -154,3 +155,8 @@ async def test_a_misspelt_group_beside_a_known_one_is_read_and_said(service: Ser
     reply = await answer(service, "sköra äldre och hemsjukvrd")
     assert f"»hemsjukvrd« läste jag som {HOME_CARE}." in reply
     assert (await draft(service)).target_groups == [ELDERLY, HOME_CARE]
+
+
+def test_an_other_party_is_not_counted_among_the_portfolios_organisations() -> None:
+    proposal = Proposal(organisations=["Region Halland", "övrig part: Göteborgs stad"])
+    assert canonical_organisations(proposal) == ["Region Halland"]
