@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.services import Services
+from domain.clock import parse_time
 from presentation.activities import text_activity
 from storage.expiry import REMIND_BEFORE, DraftAge, plan_sweep
 
@@ -25,14 +26,6 @@ Notify = Callable[[str, str], Awaitable[None]]
 # round, and another instance takes over once a holder has missed a round.
 SWEEP_LEASE = "draft-sweep"
 REMIND_LEASE = "endorsement-reminders"
-
-
-def _parse(iso: str) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(iso)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 async def sweep_drafts(
@@ -51,12 +44,12 @@ async def sweep_drafts(
     ages: list[DraftAge] = []
     drafts = {}
     for person, draft in await repo.drafts():
-        updated = _parse(draft.proposal.updated_at or draft.proposal.created_at)
+        updated = parse_time(draft.proposal.updated_at or draft.proposal.created_at)
         if updated is None:
             continue
         drafts[person] = draft
         ages.append(
-            DraftAge(person, updated, _parse(draft.reminded_at) if draft.reminded_at else None)
+            DraftAge(person, updated, parse_time(draft.reminded_at) if draft.reminded_at else None)
         )
     plan = plan_sweep(ages, now)
     if not (plan.remind or plan.remove):

@@ -244,19 +244,32 @@ class RugWorkflow:
             logger.info("%s: no RUG list configured; it waits for endorsement", proposal.id)
             return
         card = self._endorse_card(proposal, None, mention=False)
-        activity = card_activity(card, self._t("rug.endorse.summary", id=proposal.id))
+        self._record_request(proposal, change, card, CHANNEL_REQUEST, ("channel", "rug"))
+
+    def _record_request(
+        self,
+        proposal: Proposal,
+        change: Change,
+        card: dict[str, Any],
+        note: str,
+        target: tuple[str, str],
+    ) -> None:
+        """The request's history event and its card in the outbox, in one change."""
+        where = "channel" if target[0] == "channel" else "personal"
+        member = "" if note == CHANNEL_REQUEST else note
         transition = apply(
             proposal,
             EventKind.ENDORSEMENT_REQUESTED,
             at=utc_now(),
             who="Omtanke",
             actor="omtanke",
-            note=CHANNEL_REQUEST,
-            details={"member": "", "where": "channel"},
+            note=note,
+            details={"member": member, "where": where},
         )
         change.add(transition, proposal.id)
+        activity = card_activity(card, self._t("rug.endorse.summary", id=proposal.id))
         purpose = {"kind": "endorse_card", "proposal": proposal.id}
-        change.messages.append(outbox_item("channel", "rug", {"activity": activity}, purpose))
+        change.messages.append(outbox_item(*target, {"activity": activity}, purpose))
 
     async def _request_from(self, proposal: Proposal, member: Person, change: Change) -> None:
         personal = (
@@ -266,24 +279,8 @@ class RugWorkflow:
         )
         in_channel = personal is None
         card = self._endorse_card(proposal, member, mention=in_channel)
-        activity = card_activity(card, self._t("rug.endorse.summary", id=proposal.id))
-        transition = apply(
-            proposal,
-            EventKind.ENDORSEMENT_REQUESTED,
-            at=utc_now(),
-            who="Omtanke",
-            actor="omtanke",
-            note=member.name,
-            details={"member": member.name, "where": "channel" if in_channel else "personal"},
-        )
-        change.add(transition, proposal.id)
-        purpose = {"kind": "endorse_card", "proposal": proposal.id}
-        if in_channel:
-            change.messages.append(outbox_item("channel", "rug", {"activity": activity}, purpose))
-        else:
-            change.messages.append(
-                outbox_item("person", member.aad_object_id, {"activity": activity}, purpose)
-            )
+        target = ("channel", "rug") if in_channel else ("person", member.aad_object_id)
+        self._record_request(proposal, change, card, member.name, target)
 
     def _endorse_card(
         self, proposal: Proposal, member: Person | None, mention: bool, state: str = ""
