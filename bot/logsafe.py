@@ -13,7 +13,12 @@ import re
 import sys
 from typing import TextIO
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls (\r, \n, ESC, NEL, …), the Unicode line and paragraph separators, the
+# bidi embeddings, overrides and isolates, and lone surrogates (which a JSON body can carry
+# as "\ud800" and which would make the stream's encoder fail mid-line).
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def escape_controls(text: str) -> str:
@@ -34,8 +39,8 @@ class SafeFormatter(logging.Formatter):
             record.message = original
 
 
-def configure_logging(level: int | str, fmt: str, stream: TextIO = sys.stderr) -> None:
-    """Log to stream at level through SafeFormatter (replacing logging.basicConfig)."""
-    handler = logging.StreamHandler(stream)
+def configure_logging(level: int | str, fmt: str, stream: TextIO | None = None) -> None:
+    """Log to stream (standard error) at level through SafeFormatter (for basicConfig)."""
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.setFormatter(SafeFormatter(fmt))
     logging.basicConfig(level=level, handlers=[handler], force=True)

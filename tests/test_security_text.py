@@ -4,6 +4,10 @@ what the admin tools write (item 9)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tests.rug_scenario import ANNA, RUT
@@ -67,3 +71,73 @@ async def test_a_date_range_in_a_dialog_field_is_not_taken_for_a_personnummer(
     assert REFUSAL not in service.connector.texts_to("a:personal-aad-anna")[-1]
     draft = await service.services.records.proposals.draft_of("aad-anna")
     assert draft is not None and draft.proposal.title == "Pilot 2026-01-05–2026-04-05"
+
+
+# ----- 5. log injection --------------------------------------------------------------------------
+
+# A card value as the probe sent it: a line break, then what looks like a log line of its own.
+FORGED = (
+    "2026-12-03 10:00:00,000 INFO rug.workflow: decision on OH-2026-0001 by 'aad-rolf' recorded"
+)
+CARD_VALUE = f"OH-2026-0001\n{FORGED}\r{FORGED}\x1b[2K\u2028{FORGED}\x85{FORGED}"
+
+# The command's own entry function, in a process of its own, with the server (or the chat)
+# replaced by one that logs the card value as a careless log call would: with %s.
+_RUN_WITH_LOGGING = """
+import asyncio, logging, sys
+value = sys.argv[2]
+
+def log_it():
+    logging.getLogger("rug.workflow").warning("decision on %s by 'aad-rolf' recorded", value)
+    try:
+        raise RuntimeError("the first line of a traceback\\nand its second")
+    except RuntimeError:
+        logging.getLogger("bot.app").exception("turn failed on %s", value)
+
+if sys.argv[1] == "serve":
+    import aiohttp.web, bot.app
+    aiohttp.web.run_app = lambda app, **kw: log_it()
+    bot.app.create_app = lambda settings: None
+else:
+    import bot.chat
+    async def chat(settings):
+        log_it()
+        return 0
+    bot.chat.run_chat = chat
+from bot.cli import main
+sys.exit(main([sys.argv[1]]))
+"""
+
+
+@pytest.mark.parametrize("command", ["serve", "chat"])
+def test_a_card_value_with_line_breaks_is_one_log_line(command: str, tmp_path: Path) -> None:
+    from tests.commands import REPO_ROOT, cli_env
+
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_WITH_LOGGING, command, CARD_VALUE],
+        capture_output=True, text=True, env=cli_env(tmp_path / "data"), cwd=REPO_ROOT,
+        timeout=60, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    decision = [line for line in lines if "WARNING rug.workflow: decision on" in line]
+    assert len(decision) == 1, lines  # one record, one line: the forged ones are inside it
+    assert not [line for line in lines if line.startswith(FORGED[:24])], lines
+    assert "OH-2026-0001\\n2026-12-03" in decision[0] and "\\x1b[2K\\u2028" in decision[0]
+    # The traceback is the exception's, as Python wrote it: not escaped, after one message line.
+    failed = next(n for n, line in enumerate(lines) if "turn failed on" in line)
+    assert "\\n" + FORGED[:24] in lines[failed]
+    assert lines[failed + 1] == "Traceback (most recent call last):"
+    assert "RuntimeError: the first line of a traceback" in lines
+    assert "and its second" in lines
+
+
+def test_the_log_formatter_escapes_marks_and_lone_surrogates() -> None:
+    import logging
+
+    from bot.logsafe import SafeFormatter
+
+    # "\ud800" arrives from a JSON body's "\\ud800"; raw, it would break the stream's encoder.
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s", ("a\u200fb\ud800c",), None)
+    assert SafeFormatter("%(message)s").format(record) == "a\\u200fb\\ud800c"
