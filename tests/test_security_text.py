@@ -141,3 +141,51 @@ def test_the_log_formatter_escapes_marks_and_lone_surrogates() -> None:
     # "\ud800" arrives from a JSON body's "\\ud800"; raw, it would break the stream's encoder.
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s", ("a\u200fb\ud800c",), None)
     assert SafeFormatter("%(message)s").format(record) == "a\\u200fb\\ud800c"
+
+
+# ----- 7. erase-user touches only the person -----------------------------------------------------
+
+
+async def test_erase_user_replaces_her_full_name_and_fields_never_a_first_name(
+    service: Service,
+) -> None:
+    from domain.proposal import Initiator
+    from tests.builders import user
+    from tests.commands import run_omtanke
+    from tests.rug_scenario import complete_proposal
+
+    # In Teams she is just "Ida" (her chat's reference says so); her proposal has her full name.
+    assert await service.say(user("aad-ida", "Ida"), "hjälp") == 201
+    repo, workflow = service.services.records.proposals, service.services.workflow
+    hers = complete_proposal(service, "Idas idé om trygg hemgång")
+    hers.initiator = Initiator(
+        name="Ida Svensson", email="ida.svensson@varberg.se", aad_object_id="aad-ida"
+    )
+    await workflow.submit("aad-ida", await repo.new_draft("aad-ida", hers))
+    bos = complete_proposal(service, "Bidrag till vidare samverkan idag")
+    bos.description = (
+        "Vi bidrar idag med IDA-modellen; Ida på Solgården och Ida Svenssons team är med. "
+        "Frågor till ida.svensson@varberg.se eller Ida."
+    )
+    bos.initiator = Initiator(name="Bo Berg", email="bo.berg@varberg.se", aad_object_id="aad-bo")
+    await workflow.submit("aad-bo", await repo.new_draft("aad-bo", bos))
+    await service.stop()
+
+    done = run_omtanke(["erase-user", "ida.svensson@varberg.se"], service.settings.data_dir)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    await service.start()
+    stored = {
+        p.initiator.email or "erased": p for p in await service.services.records.proposals.all()
+    }
+    bo, hers = stored["bo.berg@varberg.se"], stored["erased"]
+    pseudonym = hers.initiator.aad_object_id
+    assert pseudonym.startswith("borttagen-") and hers.initiator.name == pseudonym
+    assert bo.title == "Bidrag till vidare samverkan idag"
+    assert bo.description == (
+        f"Vi bidrar idag med IDA-modellen; Ida på Solgården och {pseudonym}:s team är med. "
+        f"Frågor till {pseudonym} eller Ida."
+    )
+    assert bo.initiator.name == "Bo Berg"
+    # In her own proposal even the one-word name is hers.
+    assert hers.title == f"{pseudonym}:s idé om trygg hemgång"
