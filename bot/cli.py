@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.backends import data_source
-from bot.logsafe import configure_logging, escape_controls
+from bot.logsafe import configure_logging, escape_controls, json_safe
 from bot.settings import Settings, SettingsError
 from knowledge.errors import KnowledgeDataError
 from knowledge.model import Answer
@@ -164,7 +164,8 @@ def _escalations(
         return 1
     for row in rows:
         if as_json:
-            stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            # The same value read back; C1 controls, separators and bidi controls as \u.
+            stdout.write(json_safe(json.dumps(row, ensure_ascii=False)) + "\n")
         else:
             # User text on a terminal: escapes and line breaks are shown, never obeyed.
             line = f"{str(row.get('at', ''))[:16]}  {row.get('question', '')}"

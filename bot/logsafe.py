@@ -4,6 +4,9 @@ User-controlled values are logged with %r already; this formatter is the net und
 newline, carriage return, terminal escape or Unicode line separator in the rendered message
 becomes its escape (\\n, \\x1b, \\u2028), so one record is always one line. Tracebacks are
 formatted as usual, after the message.
+
+The same escapes serve the admin tools, which write user text to a terminal: escape_controls
+for text, json_safe for JSON.
 """
 
 from __future__ import annotations
@@ -19,11 +22,23 @@ from typing import TextIO
 _CONTROL = re.compile(
     r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
+# The same but C0: json.dumps escapes those itself inside strings.
+_JSON_RAW = re.compile(
+    r"[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def escape_controls(text: str) -> str:
     """The text with every control or bidi character written as its escape."""
     return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def json_safe(text: str) -> str:
+    """JSON text (from json.dumps) with those characters as \\u escapes: the same value when
+    read back, and nothing a terminal obeys (json.dumps writes C1 controls, separators,
+    bidi controls and lone surrogates raw when ensure_ascii is off). Inside strings json.dumps
+    has escaped every C0 control already; a raw line break or tab is the indentation's."""
+    return _JSON_RAW.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 class SafeFormatter(logging.Formatter):

@@ -189,3 +189,110 @@ async def test_erase_user_replaces_her_full_name_and_fields_never_a_first_name(
     assert bo.initiator.name == "Bo Berg"
     # In her own proposal even the one-word name is hers.
     assert hers.title == f"{pseudonym}:s idé om trygg hemgång"
+
+
+# ----- 9. the admin tools' output ----------------------------------------------------------------
+
+# What a terminal obeys: ESC and the 8-bit CSI (C1, U+009B), NEL, the line separator, a bidi
+# override. None may reach the terminal raw.
+OBEYED = "\x1b[2J\x9b31m\x85\u2028\u202e"
+CONTROLS = "\x1b\x9b\x85\u2028\u202e"
+
+
+def _on_a_terminal(args: list[str], data: Path) -> bytes:
+    """What `omtanke ARGS` writes to standard output when that is a terminal (a pty)."""
+    import os
+
+    from tests.commands import REPO_ROOT, cli_env, omtanke_command
+
+    leader, follower = os.openpty()
+    process = subprocess.Popen(
+        [*omtanke_command(), *args], stdout=follower, stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL, env=cli_env(data), cwd=REPO_ROOT,
+    )  # fmt: skip
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the other end closed: the command has ended
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.wait(timeout=60) == 0, process.stderr.read() if process.stderr else ""
+    return b"".join(chunks)
+
+
+async def _two_proposals(service: Service, *titles: str) -> Path:
+    from tests.rug_scenario import complete_proposal
+
+    repo = service.services.records.proposals
+    for title in titles:
+        proposal = complete_proposal(service, title)
+        proposal.description = f"Beskrivning {OBEYED} slut"
+        await service.services.workflow.submit(
+            "aad-anna", await repo.new_draft("aad-anna", proposal)
+        )
+    await service.services.records.escalations.record("aad-anna", f"Fråga {OBEYED} slut", "sv")
+    await service.stop()
+    return service.settings.data_dir
+
+
+async def test_escalations_as_json_hold_the_same_text_and_nothing_a_terminal_obeys(
+    service: Service,
+) -> None:
+    import json
+
+    from tests.commands import run_omtanke
+
+    data = await _two_proposals(service, "Trygg hemgång")
+
+    listed = run_omtanke(["escalations", "--json"], data)
+
+    assert listed.returncode == 0, listed.stderr
+    assert not [char for char in CONTROLS if char in listed.stdout]
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [row["question"] for row in rows] == [f"Fråga {OBEYED} slut"]
+
+
+async def test_export_on_a_terminal_shows_escapes_and_never_a_formula(service: Service) -> None:
+    import csv
+    import io
+    import json
+
+    from tests.commands import run_omtanke
+
+    data = await _two_proposals(
+        service, '\uff1dHYPERLINK("http://127.0.0.1/x")', f"Titel {OBEYED}", "\uff20SUM(A1)"
+    )
+
+    as_csv = _on_a_terminal(["export", "--format", "csv"], data)
+    as_json = _on_a_terminal(["export", "--format", "json"], data)
+    to_a_file = run_omtanke(["export", "--format", "csv"], data)
+
+    for written in (as_csv, as_json):
+        assert not [char for char in CONTROLS if char.encode() in written]
+    assert b"Titel \\x1b[2J\\x9b31m" in as_csv
+    exported = json.loads(as_json.decode().replace("\r\n", "\n"))  # the pty's line ends
+    assert f"Titel {OBEYED}" in [p["title"] for p in exported["proposals"]]
+    # In a file the text is as written, but no cell starts a formula (full-width signs too).
+    cells = [cell for row in csv.reader(io.StringIO(to_a_file.stdout)) for cell in row]
+    assert f"Titel {OBEYED}" in cells
+    assert '\'\uff1dHYPERLINK("http://127.0.0.1/x")' in cells and "'\uff20SUM(A1)" in cells
+
+
+async def test_export_to_word_writes_a_control_character_as_its_escape(service: Service) -> None:
+    import zipfile
+
+    from tests.commands import run_omtanke
+
+    data = await _two_proposals(service, "Titel \x1b[31m röd \x00 slut")
+    out = data.parent / "export.docx"
+
+    done = run_omtanke(["export", "--format", "docx", "--out", str(out)], data)
+
+    assert done.returncode == 0, done.stderr
+    body = zipfile.ZipFile(out).read("word/document.xml").decode()
+    assert "Titel \\x1b[31m röd \\x00 slut" in body
