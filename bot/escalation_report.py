@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.backends import data_source, open_checked
-from bot.logsafe import escape_controls
+from bot.logsafe import escape_controls, json_safe
 from bot.settings import Settings
 from knowledge.kb import KnowledgeBase
 from presentation.texts import Texts
@@ -105,7 +105,8 @@ def run_escalations(
         rows = [r for r in rows if status_of(r) == OPEN]
     if as_json:
         for row in rows:
-            stdout.write(json.dumps({**row, "status": status_of(row)}, ensure_ascii=False) + "\n")
+            line = json.dumps({**row, "status": status_of(row)}, ensure_ascii=False)
+            stdout.write(json_safe(line) + "\n")
         return 0
     if not rows:
         key = "cli.no_open_escalations" if only_open else "cli.no_escalations"
@@ -251,7 +252,7 @@ def run_gaps(
                 "total": g.total,
                 "questions": g.questions,
             }
-            stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            stdout.write(json_safe(json.dumps(record, ensure_ascii=False)) + "\n")
         return 0
     if not rows:
         stdout.write(texts.get("cli.gaps.none") + "\n")

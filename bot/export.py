@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.backends import DataSource, open_checked
+from bot.logsafe import escape_controls, json_safe
 from domain.proposal import Proposal
 from knowledge.skallkrav import CheckContext
 from presentation.texts import Texts
@@ -57,37 +58,44 @@ async def load_proposals(source: DataSource) -> list[Proposal]:
 
 def to_json(proposals: Sequence[Proposal]) -> str:
     """All proposals in the export format, with status, decision and history, and the counts."""
-    return json.dumps(
-        {
-            "proposals": [
-                {**p.to_export(), "created_at": p.created_at, "updated_at": p.updated_at}
-                for p in proposals
-            ],
-            "counts": as_dict(portfolio(proposals)),
-        },
-        ensure_ascii=False,
-        indent=2,
+    return json_safe(
+        json.dumps(
+            {
+                "proposals": [
+                    {**p.to_export(), "created_at": p.created_at, "updated_at": p.updated_at}
+                    for p in proposals
+                ],
+                "counts": as_dict(portfolio(proposals)),
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
     )
 
 
 # OWASP's rule against CSV injection: a cell a spreadsheet would read as a formula gets a
-# leading apostrophe ("=HYPERLINK(…)" in a title is text, not a link that runs).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# leading apostrophe ("=HYPERLINK(…)" in a title is text, not a link that runs). Besides
+# OWASP's = + - @ tab and CR: a line feed, and the full-width forms some spreadsheets read
+# as the same signs; spaces before them do not make a formula text either.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
-def safe_cell(value: object) -> object:
-    """A CSV cell that no spreadsheet runs as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+def safe_cell(value: object, on_terminal: bool = False) -> object:
+    """A CSV cell that no spreadsheet runs as a formula (nor a terminal as an escape)."""
+    if not isinstance(value, str):
+        return value
+    if value.lstrip(" ").startswith(_FORMULA_START):
+        value = "'" + value
+    return escape_controls(value) if on_terminal else value
 
 
-def _write_row(writer: Any, row: Sequence[object]) -> None:
-    writer.writerow([safe_cell(cell) for cell in row])
+def _write_row(writer: Any, row: Sequence[object], on_terminal: bool = False) -> None:
+    writer.writerow([safe_cell(cell, on_terminal) for cell in row])
 
 
-def to_csv(proposals: Sequence[Proposal]) -> str:
-    """One row per proposal; lists joined with "; "."""
+def to_csv(proposals: Sequence[Proposal], on_terminal: bool = False) -> str:
+    """One row per proposal; lists joined with "; ". For a terminal, control characters in
+    the cells are written as escapes (a line break inside a cell as \\n)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -114,7 +122,8 @@ def to_csv(proposals: Sequence[Proposal]) -> str:
                 d.by if d else "",
                 d.at if d else "",
                 d.motivation if d else "",
-            ]
+            ],
+            on_terminal,
         )
     return out.getvalue()
 
@@ -152,7 +161,7 @@ def summary_table(proposals: Sequence[Proposal], texts: Texts) -> str:
         if kind == texts.get("export.counts.status"):
             continue
         for name, number in found:
-            rows.append((kind, name, str(number)))
+            rows.append((kind, escape_controls(name), str(number)))
     header = tuple(texts.get(f"cli.export.{column}") for column in ("what", "name", "count"))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
     lines = [texts.get("cli.export.total", count=len(proposals)), ""]
@@ -187,7 +196,9 @@ def run_export(
         target = out or Path("omtanke-export.docx")
         target.write_bytes(proposals_docx(proposals, texts, context, counts(proposals, texts)))
     else:
-        text = to_csv(proposals) if fmt == "csv" else to_json(proposals) + "\n"
+        # The data on a terminal: escapes are shown, never obeyed (JSON is safe anywhere).
+        on_terminal = out is None and _is_terminal(stdout)
+        text = to_csv(proposals, on_terminal) if fmt == "csv" else to_json(proposals) + "\n"
         if out is None:
             stdout.write(text)
         else:
@@ -203,3 +214,10 @@ def run_export(
         written = out or "omtanke-export.docx"
         stdout.write(texts.get("cli.export.written", count=len(proposals), path=written) + "\n")
     return 0
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -170,7 +170,7 @@ class OmtankeBot(TeamsActivityHandler):
 
 
 def _holds_identity_number(*values: Any) -> bool:
-    """Whether any string in the values (nested lists and objects walked) holds one."""
+    """Whether any string in the values (nested lists and objects walked, keys too) holds one."""
     stack = list(values)
     while stack:
         value = stack.pop()
@@ -178,6 +178,7 @@ def _holds_identity_number(*values: Any) -> bool:
             if contains_identity_number(value):
                 return True
         elif isinstance(value, dict):
+            stack.extend(value.keys())
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)

@@ -6,6 +6,7 @@ Pure and synchronous: no botbuilder, no I/O except building the Word document in
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -110,25 +111,36 @@ def proposals_docx(
 
     document = Document()
     when = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
-    document.add_heading(texts.get("rug.doc.title", "sv"), level=0)
+    document.add_heading(_xml_text(texts.get("rug.doc.title", "sv")), level=0)
     document.add_paragraph(texts.get("rug.doc.created", "sv", when=when, n=len(proposals)))
     for heading, counts in summary:
-        document.add_heading(heading, level=2)
+        document.add_heading(_xml_text(heading), level=2)
         for name, number in counts:
-            document.add_paragraph(f"{name}: {number}", style="List Bullet")
+            document.add_paragraph(_xml_text(f"{name}: {number}"), style="List Bullet")
     for proposal in proposals:
         document.add_page_break()
-        document.add_heading(f"{proposal.id} {proposal.title}".strip(), level=1)
+        document.add_heading(_xml_text(f"{proposal.id} {proposal.title}".strip()), level=1)
         for line in record_lines(proposal, texts):
-            document.add_paragraph(line)
+            document.add_paragraph(_xml_text(line))
         if context is not None:
-            document.add_heading(texts.get("proposal.summary.checklist", "sv"), level=2)
+            document.add_heading(_xml_text(texts.get("proposal.summary.checklist", "sv")), level=2)
             for _met, line in checklist(proposal, context, texts):
-                document.add_paragraph(line)
+                document.add_paragraph(_xml_text(line))
         for section in sections(proposal, texts)[1:]:
-            document.add_heading(section.label, level=2)
+            document.add_heading(_xml_text(section.label), level=2)
             for line in section.value.split("\n"):
-                document.add_paragraph(line)
+                document.add_paragraph(_xml_text(line))
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+# What XML 1.0 cannot hold (python-docx refuses it with ValueError): C0 controls but tab, line
+# feed and carriage return, lone surrogates, U+FFFE/U+FFFF. A proposal's text may carry one
+# (a control character typed or sent in a card); it is written as its escape, so the document
+# is still made and shows what was there.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)

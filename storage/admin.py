@@ -487,13 +487,19 @@ class Person:
 
 
 class Matcher:
-    """Finds and replaces a person's full names (whole words) and ids (whole tokens)."""
+    """Finds and replaces a person's full names (whole words) and ids (whole tokens).
+
+    A one-word name (a Teams display name like "Ida") is no more than a first name: another
+    person's text that says "Ida" may well mean someone else, so it is replaced only in the
+    person's own records (`own=True`) and in fields that hold exactly that name.
+    """
 
     def __init__(self, person: Person) -> None:
         ids = {i for i in (*person.aad_ids, *person.other_ids) if i.strip()}
         emails = {e for e in person.emails if e.strip()}
         # A one-letter "name" would be a whole word in too many texts.
         names = {" ".join(n.split()) for n in person.names if len(n.strip()) >= 2}
+        self._names = {n.casefold() for n in names}
         patterns: list[re.Pattern[str]] = []
         if ids:
             # An id is a token: not inside a longer word or id (aad-bo is not in aad-bob).
@@ -505,29 +511,37 @@ class Matcher:
             )
         multi = {n for n in names if " " in n}
         single = names - multi
-        # A full name as a whole word, a Swedish genitive s included ("Anna Anderssons").
-        # Two-word names ignore case; a one-word name (a Teams display name like "Per")
-        # keeps it, or "kostnad per dag" would lose a word.
+        # A full name as a whole word, a Swedish genitive included ("Anna Anderssons",
+        # "Ida:s"). Two-word names ignore case; a one-word name keeps it, or "kostnad per
+        # dag" would lose a word.
         if multi:
             patterns.append(
                 re.compile(rf"(?<!\w)(?:{_name_alternatives(multi)})(:?s)?(?!\w)", re.I)
             )
-        if single:
-            patterns.append(re.compile(rf"(?<!\w)(?:{_name_alternatives(single)})(:?s)?(?!\w)"))
         self._patterns = patterns
+        self._own: list[re.Pattern[str]] = []
+        if single:
+            self._own.append(re.compile(rf"(?<!\w)(?:{_name_alternatives(single)})(:?s)?(?!\w)"))
 
-    def mentions(self, text: str) -> bool:
-        """True when the text names the person."""
-        return any(p.search(text) for p in self._patterns)
+    def is_name(self, value: Any) -> bool:
+        """True when the value is exactly one of the person's names (a person field)."""
+        return isinstance(value, str) and " ".join(value.split()).casefold() in self._names
 
-    def replace(self, text: str, pseudonym: str) -> str:
+    def mentions(self, text: str, own: bool = False) -> bool:
+        """True when the text names the person (by a one-word name too, if `own`)."""
+        return any(p.search(text) for p in self._in(own))
+
+    def _in(self, own: bool) -> list[re.Pattern[str]]:
+        return [*self._patterns, *self._own] if own else self._patterns
+
+    def replace(self, text: str, pseudonym: str, own: bool = False) -> str:
         """The text with every mention replaced by the pseudonym (a genitive stays one)."""
 
         def substitute(found: re.Match[str]) -> str:
             genitive = found.lastindex is not None and found.group(found.lastindex)
             return pseudonym + (":s" if genitive else "")
 
-        for pattern in self._patterns:
+        for pattern in self._in(own):
             text = pattern.sub(substitute, text)
         return text
 
@@ -541,14 +555,17 @@ class Matcher:
             return any(self.mentions(k) or self.mentioned(v) for k, v in value.items())
         return False
 
-    def scrub(self, value: Any, pseudonym: str) -> Any:
+    def scrub(self, value: Any, pseudonym: str, own: bool = False) -> Any:
         """A JSON value with every mention in its strings and keys replaced."""
         if isinstance(value, str):
-            return self.replace(value, pseudonym)
+            return self.replace(value, pseudonym, own)
         if isinstance(value, list):
-            return [self.scrub(v, pseudonym) for v in value]
+            return [self.scrub(v, pseudonym, own) for v in value]
         if isinstance(value, dict):
-            return {self.replace(k, pseudonym): self.scrub(v, pseudonym) for k, v in value.items()}
+            return {
+                self.replace(k, pseudonym, own): self.scrub(v, pseudonym, own)
+                for k, v in value.items()
+            }
         return value
 
 
@@ -711,17 +728,47 @@ class _Eraser:
         return someone
 
     def proposal(self, row: Row) -> Row | None:
-        """The proposal pseudonymised (the decision record stays), or None if unchanged."""
+        """The proposal pseudonymised (the decision record stays), or None if unchanged.
+
+        Everywhere: the person's own fields (as initiator, endorser, RUG contact, decider,
+        in the history) and their full name, e-mail and ids as whole words. In their own
+        proposal also a one-word name: in another person's text "Ida" may be someone else.
+        """
         document = dict(row.document)
-        document["initiator"] = self._replace_me(document.get("initiator"))
+        initiator = document.get("initiator")
+        own = isinstance(initiator, dict) and self.person.is_me(
+            initiator.get("aad_object_id"), initiator.get("email")
+        )
+        document["initiator"] = self._replace_me(initiator)
         document["rug_endorsement"] = self._replace_me(document.get("rug_endorsement"))
-        document = self.matcher.scrub(document, self.pseudonym)
+        document = self._person_fields(document)
+        document = self.matcher.scrub(document, self.pseudonym, own=own)
         if document == row.document:
             return None
         self.counts["proposals"] += 1
         proposal = Proposal.from_dict(document)
         pending = document.get(PENDING) or []
         return proposal_row(proposal, str(document.get(DRAFT_TOKEN, "")), pending)
+
+    def _person_fields(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The fields that name one person (RUG contact, decider, who in the history) set to
+        the pseudonym where they name exactly this person."""
+        named = self.matcher.is_name
+        if named(document.get("rug_contact")):
+            document["rug_contact"] = self.pseudonym
+        for key in ("decision", "complement_request"):
+            part = document.get(key)
+            if isinstance(part, dict) and named(part.get("by")):
+                document[key] = {**part, "by": self.pseudonym}
+        history = document.get("history")
+        if isinstance(history, list):
+            document["history"] = [
+                {**event, "who": self.pseudonym}
+                if isinstance(event, dict) and named(event.get("who"))
+                else event
+                for event in history
+            ]
+        return document
 
     def table(self, name: str, rows: Sequence[Row]) -> list[Row] | None:
         """The table's rows after erasure, or None when nothing changed."""

@@ -260,7 +260,8 @@ async def test_erase_removes_the_person_and_keeps_the_decisions(records: Records
 
 
 async def test_erasing_ida_leaves_idag_alone(records: Records) -> None:
-    """Issue 16 item 7: never a substring – another person's "idag" and "vidare" stay."""
+    """Issue 16 item 7: never a substring – another person's "idag" and "vidare" stay – and
+    a one-word name only in her own records: in Bo's text "Ida" may be someone else."""
     ids = await _fill(records)
 
     result = await erase_person(records.backend, None, IDA)
@@ -269,12 +270,34 @@ async def test_erasing_ida_leaves_idag_alone(records: Records) -> None:
     bo = await records.proposals.get(ids["bo"])
     assert bo is not None
     assert bo.title == OTHER_TITLE
-    assert bo.background.startswith(f"Vi har pratat med {result.pseudonym} och med Anna Andersson;")
+    assert bo.background.startswith("Vi har pratat med Ida och med Anna Andersson;")
     assert "Kostnad per dag" in bo.background
     ida = await records.proposals.get(ids["ida"])
     assert ida is not None
     # A one-word name is a whole word with its case: "Idas" is her genitive, so it goes too.
     assert ida.title == f"{result.pseudonym}:s förslag"
+
+
+async def test_fields_that_name_exactly_her_are_hers_in_any_proposal(records: Records) -> None:
+    """A RUG contact, decider or history entry that is exactly her name is her field."""
+    ids = await _fill(records)
+    bo = await records.proposals.get(ids["bo"])
+    assert bo is not None
+    bo.rug_contact = "Ida"
+    bo.decision = Decision("bifallen", "Ida", "2026-11-24T10:00:00+00:00", "Ida tycker bra")
+    bo.record("2026-11-24T11:00:00+00:00", "Ida", "commented", "Ida på Solgården vill vara med")
+    await records.proposals.save(bo, "aad-bo", "changed", {})
+
+    result = await erase_person(records.backend, None, IDA)
+
+    bo = await records.proposals.get(ids["bo"])
+    assert bo is not None and bo.decision is not None
+    assert (bo.rug_contact, bo.decision.by) == (result.pseudonym, result.pseudonym)
+    assert (bo.history[-1].who, bo.history[-1].note) == (
+        result.pseudonym,
+        "Ida på Solgården vill vara med",
+    )
+    assert bo.decision.motivation == "Ida tycker bra"
 
 
 async def test_erase_of_someone_unknown_changes_nothing(records: Records) -> None:
@@ -314,7 +337,7 @@ async def test_the_same_person_gets_the_same_pseudonym_after_a_restore(tmp_path:
         ("mejla ANNA.ANDERSSON@regionhalland.se.", "mejla P."),
         ("bo.anna.andersson@regionhalland.se", "bo.anna.andersson@regionhalland.se"),
         ("29:aad-anna och aad-annabel", "29:P och aad-annabel"),
-        ("Ida idag, vidare med Ida.", "P idag, vidare med P."),
+        ("Ida idag, vidare med Ida.", "Ida idag, vidare med Ida."),  # a first name alone
         ("ida och IDA", "ida och IDA"),
     ],
 )
@@ -326,6 +349,18 @@ def test_names_and_ids_match_whole_words_only(text: str, expected: str) -> None:
     )
 
     assert NameMatcher(person).replace(text, "P") == expected
+
+
+def test_a_one_word_name_is_replaced_in_the_persons_own_records_only() -> None:
+    person = Person(aad_ids={IDA}, names={"Ida"})
+    matcher = NameMatcher(person)
+    text = "Ida idag, vidare med Idas team och Ida:s. ida och IDA"
+
+    assert matcher.replace(text, "P") == text
+    assert (
+        matcher.replace(text, "P", own=True) == "P idag, vidare med P:s team och P:s. ida och IDA"
+    )
+    assert (matcher.is_name(" ida "), matcher.is_name("Ida Berg")) == (True, False)
 
 
 # ----- the command line on a data folder ----------------------------------------------------------

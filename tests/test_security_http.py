@@ -466,9 +466,9 @@ async def test_erase_user_never_changes_parts_of_other_peoples_words(service: Se
     stored = {p.initiator.aad_object_id or p.initiator.name: p for p in await repo_all(service)}
     theirs = stored["aad-bo"]
     assert theirs.title == "Bidrag till vidare samverkan idag"
-    # Only her name as a whole word (here with a genitive s) is hers; no part of a word is.
-    assert theirs.description.startswith("Vi bidrar idag med IDA-modellen; Idalyckan och ")
-    assert "Idas" not in theirs.description and theirs.description.endswith(":s team är med.")
+    # No part of a word is hers, and a one-word name is a first name: Bo's "Idas" may be
+    # someone else's (tests/test_security_text.py has her full name in Bo's text).
+    assert theirs.description == "Vi bidrar idag med IDA-modellen; Idalyckan och Idas team är med."
     assert theirs.initiator.name == "Bo Berg"
     erased = [p for key, p in stored.items() if key != "aad-bo"]
     assert len(erased) == 1 and "ida@varberg.se" not in repr(erased[0].to_dict())
