@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OMTANKE = REPO_ROOT / ".venv" / "bin" / "omtanke"
@@ -54,3 +59,26 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def healthz(port: int) -> dict[str, Any] | None:
+    """GET /healthz on 127.0.0.1 once; None while nothing answers."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+            payload: dict[str, Any] = json.loads(response.read())
+            return payload
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+
+
+def wait_healthy(
+    process: subprocess.Popen[Any], port: int, seconds: float
+) -> dict[str, Any] | None:
+    """Poll /healthz until it answers, the process exits or the deadline passes."""
+    health = None
+    deadline = time.monotonic() + seconds
+    while health is None and time.monotonic() < deadline and process.poll() is None:
+        health = healthz(port)
+        if health is None:
+            time.sleep(0.05)
+    return health

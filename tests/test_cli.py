@@ -7,9 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,7 @@ from tests.commands import (
     free_port,
     omtanke_command,
     run_omtanke,
+    wait_healthy,
 )
 
 EXAMPLES = REPO_ROOT / "knowledge" / "examples"
@@ -167,16 +165,6 @@ def test_bad_configuration_names_the_variable(omtanke_in_process: Any) -> None:
     assert err == "Fel i konfigurationen: PORT must be a whole number, got 'many'\n"
 
 
-def _healthz(port: int) -> dict[str, Any] | None:
-    """GET /healthz once; None while nothing answers."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-            payload: dict[str, Any] = json.loads(response.read())
-            return payload
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return None
-
-
 def test_serve_answers_healthz_and_stops_on_sigterm(tmp_path: Path) -> None:
     """`omtanke serve` on PORT answers /healthz within seconds and exits cleanly on SIGTERM."""
     port = free_port()
@@ -189,12 +177,7 @@ def test_serve_answers_healthz_and_stops_on_sigterm(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        health = None
-        deadline = time.monotonic() + 10
-        while health is None and time.monotonic() < deadline and process.poll() is None:
-            health = _healthz(port)
-            if health is None:
-                time.sleep(0.05)
+        health = wait_healthy(process, port, 10)
         assert health is not None and health["status"] == "ok"
 
         process.send_signal(signal.SIGTERM)

@@ -7,9 +7,6 @@ import asyncio
 import json
 import signal
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,14 @@ from storage.kv import ShardedTinyStore
 from storage.memory import MemoryBackend
 from storage.records import Records, outbox_index, outbox_item, proposal_row
 from storage.tiny_backend import TinyBackend
-from tests.commands import REPO_ROOT, cli_env, free_port, omtanke_command, run_omtanke
+from tests.commands import (
+    REPO_ROOT,
+    cli_env,
+    free_port,
+    omtanke_command,
+    run_omtanke,
+    wait_healthy,
+)
 
 PID = "OH-2026-0001"
 
@@ -394,15 +398,6 @@ async def _every_kind_of_record(data: Path) -> None:
         await records.close()
 
 
-def _healthz(port: int) -> dict[str, Any] | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-            payload: dict[str, Any] = json.loads(response.read())
-            return payload
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return None
-
-
 def test_serve_starts_on_a_folder_with_every_kind_of_record(tmp_path: Path) -> None:
     data = tmp_path / "data"
     asyncio.run(_every_kind_of_record(data))
@@ -416,12 +411,7 @@ def test_serve_starts_on_a_folder_with_every_kind_of_record(tmp_path: Path) -> N
         text=True,
     )
     try:
-        health = None
-        deadline = time.monotonic() + 30
-        while health is None and time.monotonic() < deadline and process.poll() is None:
-            health = _healthz(port)
-            if health is None:
-                time.sleep(0.05)
+        health = wait_healthy(process, port, 30)
         exited = process.poll()
         process.send_signal(signal.SIGTERM)
         _out, err = process.communicate(timeout=30)
