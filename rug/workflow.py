@@ -63,6 +63,8 @@ _CONFLICT_RETRIES = 5
 SV = DEFAULT_LOCALE
 # The portfolio card lists this many organisations, target groups and success factors each.
 _PORTFOLIO_TOP = 5
+# The events after which a proposal waits for an answer to a request for endorsement.
+_ASKED = (EventKind.ENDORSEMENT_REQUESTED.value, EventKind.ENDORSEMENT_REMINDED.value)
 # Deliver(ids) tries the given outbox items now; the outbox worker retries what fails.
 Deliver = Callable[[list[str]], Awaitable[None]]
 
@@ -272,15 +274,23 @@ class RugWorkflow:
         change.messages.append(outbox_item(*target, {"activity": activity}, purpose))
 
     async def _request_from(self, proposal: Proposal, member: Person, change: Change) -> None:
+        card, target = await self._card_for(proposal, member)
+        self._record_request(proposal, change, card, member.name, target)
+
+    async def _card_for(
+        self, proposal: Proposal, member: Person
+    ) -> tuple[dict[str, Any], tuple[str, str]]:
+        """The member's endorsement card and where it goes: their chat, else the channel with
+        a mention."""
         personal = (
             await self._records.references.personal(member.aad_object_id)
             if member.aad_object_id
             else None
         )
-        in_channel = personal is None
-        card = self._endorse_card(proposal, member, mention=in_channel)
-        target = ("channel", "rug") if in_channel else ("person", member.aad_object_id)
-        self._record_request(proposal, change, card, member.name, target)
+        if personal is None:
+            return self._endorse_card(proposal, member, mention=True), ("channel", "rug")
+        card = self._endorse_card(proposal, member, mention=False)
+        return card, ("person", member.aad_object_id)
 
     def _endorse_card(
         self, proposal: Proposal, member: Person | None, mention: bool, state: str = ""
@@ -346,14 +356,8 @@ class RugWorkflow:
             last = _last_request(proposal)
             if last is None:
                 continue
-            since = max(
-                (
-                    e.at
-                    for e in proposal.history
-                    if e.action == EventKind.ENDORSEMENT_REMINDED.value and e.at >= last.at
-                ),
-                default=last.at,
-            )
+            # The newest request or reminder, whichever came last.
+            since = max(e.at for e in proposal.history if e.action in _ASKED)
             when = parse_time(since)
             if when is None or working_days_between(when, now) < self._reminder_days:
                 continue
@@ -367,8 +371,11 @@ class RugWorkflow:
                 return []
             proposal = stored.proposal
             member = None if where == CHANNEL_REQUEST else self._rug.find(where)
-            card = self._endorse_card(proposal, member, mention=member is not None)
-            activity = card_activity(card, self._t("rug.endorse.reminder", id=proposal.id))
+            if member is None:
+                card = self._endorse_card(proposal, None, mention=False)
+                target = ("channel", "rug")
+            else:
+                card, target = await self._card_for(proposal, member)
             change = Change()
             days = working_days_between(parse_time(proposal.created_at) or now, now)
             change.add(
@@ -383,18 +390,8 @@ class RugWorkflow:
                 ),
                 pid,
             )
+            activity = card_activity(card, self._t("rug.endorse.reminder", id=pid))
             purpose = {"kind": "endorse_reminder", "proposal": pid}
-            personal = (
-                await self._records.references.personal(member.aad_object_id)
-                if member is not None and member.aad_object_id
-                else None
-            )
-            if personal is not None and member is not None:
-                card = self._endorse_card(proposal, member, mention=False)
-                activity = card_activity(card, self._t("rug.endorse.reminder", id=pid))
-                target = ("person", member.aad_object_id)
-            else:
-                target = ("channel", "rug")
             change.messages.append(outbox_item(*target, {"activity": activity}, purpose))
             await self._repo.commit(proposal, change, stored.etag)
             return [m["id"] for m in change.messages]
@@ -418,10 +415,10 @@ class RugWorkflow:
     ) -> None:
         locale = actor.locale
         stored = await self._repo.get_stored(pid)
-        proposal = stored.proposal if stored is not None else None
-        if proposal is None or proposal.initiator.aad_object_id != actor.aad:
+        if stored is None or stored.proposal.initiator.aad_object_id != actor.aad:
             outcome.replies.append(text_activity(self._t("rug.not_found", locale, id=pid)))
             return
+        proposal = stored.proposal
         if proposal.status != Status.AWAITING_ENDORSEMENT:
             status = self._t(f"status.{proposal.status}", locale)
             outcome.replies.append(
@@ -442,20 +439,16 @@ class RugWorkflow:
             await self._request_from(proposal, member, change)
             reply = self._t("rug.endorse.asked_member", locale, id=pid, name=member.name)
         else:
-            earlier = [
-                e
-                for e in proposal.history
-                if e.action == EventKind.ENDORSEMENT_REQUESTED.value and e.note == CHANNEL_REQUEST
-            ]
-            if earlier:
-                when = earlier[-1].at[:10]
+            earlier = _channel_request(proposal)
+            if earlier is not None:
+                when = earlier.at[:10]
                 outcome.replies.append(
                     text_activity(self._t("rug.endorse.channel_already", locale, id=pid, when=when))
                 )
                 return
             self._request_in_channel(proposal, change)
             reply = self._t("rug.endorse.asked_channel", locale, id=pid)
-        await self._repo.commit(proposal, change, stored.etag)  # type: ignore[union-attr]
+        await self._repo.commit(proposal, change, stored.etag)
         await self._audit(actor.aad, "endorsement_asked", pid, contact=contact or CHANNEL_REQUEST)
         outcome.deliver += [m["id"] for m in change.messages]
         outcome.replies.append(text_activity(reply))
@@ -530,7 +523,7 @@ class RugWorkflow:
                 pid,
             )
             state = self._t("rug.endorse.state_no", name=member.name, when=now[:10])
-            asked_channel = _asked_channel(proposal)
+            asked_channel = _channel_request(proposal) is not None
             if not asked_channel:
                 # After "Inte nu" the request goes on to the channel: someone else may endorse.
                 self._request_in_channel(proposal, change)
@@ -1096,12 +1089,14 @@ def _last_request(proposal: Proposal) -> Event | None:
     return requests[-1] if requests else None
 
 
-def _asked_channel(proposal: Proposal) -> bool:
-    """True when an open request for endorsement went to the RUG channel already."""
-    return any(
-        e.action == EventKind.ENDORSEMENT_REQUESTED.value and e.note == CHANNEL_REQUEST
+def _channel_request(proposal: Proposal) -> Event | None:
+    """The newest open request for endorsement sent to the RUG channel, if any."""
+    requests = [
+        e
         for e in proposal.history
-    )
+        if e.action == EventKind.ENDORSEMENT_REQUESTED.value and e.note == CHANNEL_REQUEST
+    ]
+    return requests[-1] if requests else None
 
 
 def _channel_of(conversation_id: str) -> str:
