@@ -412,10 +412,11 @@ class ProposalDialog(Dialog):
         """'skicka in' typed at any step: the summary's button when everything is answered,
         otherwise what is still missing, at the summary."""
         state = dc.active_dialog.state
-        if state["step"] == SUMMARY and self._can_submit(draft.proposal):
+        complete = self._can_submit(draft.proposal)
+        if state["step"] == SUMMARY and complete:
             action = CardAction("submit", {"draft": draft.token, "revision": draft.revision})
             return await self._on_submit(dc, draft, action, locale)
-        if self._can_submit(draft.proposal):
+        if complete:
             # Every answer is in: show the summary to confirm, as the button would need.
             await dc.context.send_activity(self._texts.get("proposal.submit_confirm", locale))
         else:
