@@ -69,13 +69,13 @@ class Server:
 
     @classmethod
     def start(cls, name: str, command: Sequence[str], port: int, log_dir: Path,
-              env: dict[str, str] | None = None) -> Server:
-        """Start the process; its output goes to a log file."""
+              env: dict[str, str] | None = None, cwd: Path | None = None) -> Server:
+        """Start the process (in `cwd`, default the repository); output goes to a log file."""
         log_path = log_dir / f"{name}-{port}.log"
         with log_path.open("wb") as log:
             started = time.monotonic()
             process = subprocess.Popen(
-                list(command), cwd=REPO_ROOT, env=env or clean_env(), stdout=log,
+                list(command), cwd=cwd or REPO_ROOT, env=env or clean_env(), stdout=log,
                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )
         return cls(name, process, port, log_path, started)

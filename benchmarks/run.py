@@ -3,6 +3,8 @@
     .venv/bin/python -m benchmarks            # full run (about 5-10 minutes on 2 cores)
     .venv/bin/python -m benchmarks --quick    # smoke run with tiny counts (seconds)
     .venv/bin/python benchmarks/run.py --only latency,startup --json out.json
+    git worktree add --detach /tmp/before HEAD~1
+    .venv/bin/python -m benchmarks --baseline /tmp/before   # also measure that checkout's code
 
 Everything runs on 127.0.0.1: a fake Bot Connector process, and each server under test in its
 own process (the client never shares an event loop with a server). Authentication is off (no app
@@ -106,9 +108,11 @@ class Bench:
     """Shared state of one run: work folder, HTTP client, connector, logs."""
 
     def __init__(self, work: Path, counts: Counts, session: ClientSession,
-                 connector: Connector, experiments: str = "") -> None:
+                 connector: Connector, experiments: str = "",
+                 baseline: Path | None = None) -> None:
         self.work = work
         self.experiments = experiments
+        self.baseline = baseline
         self.counts = counts
         self.session = session
         self.connector = connector
@@ -125,6 +129,15 @@ class Bench:
             if self.experiments else omtanke_command()
         )
         return Server.start(name, command, port, self.logs, env)
+
+    def start_baseline(self, data_dir: Path, name: str = "baseline") -> Server:
+        """The --baseline checkout's `omtanke serve` (its code, this virtual environment)."""
+        assert self.baseline is not None
+        port = free_port()
+        env = clean_env(OMTANKE_DATA_DIR=str(data_dir), PORT=str(port),
+                        OMTANKE_LOG_LEVEL="WARNING", PYTHONPATH=str(self.baseline))
+        return Server.start(name, [PYTHON, "-m", "bot", "serve"], port, self.logs, env,
+                            cwd=self.baseline)
 
     def start_echo(self, kind: str) -> Server:
         """One of the reference echo servers."""
@@ -236,6 +249,10 @@ async def section_latency(bench: Bench) -> dict[str, Any]:
         "omtanke": bench.start_omtanke(bench.work / "latency-data"),
     }
     turns: dict[str, list[Turn]] = {AIOHTTP: [], BOTBUILDER: [], "kb": []}
+    base_steps: StepRunner | None = None
+    if bench.baseline is not None:
+        servers["baseline"] = bench.start_baseline(bench.work / "latency-baseline")
+        turns["base_kb"] = []
     try:
         for server in servers.values():
             await server.wait_healthy(bench.session)
@@ -245,6 +262,10 @@ async def section_latency(bench: Bench) -> dict[str, Any]:
             await bench.question_turns(servers[name], c.warmup, users[name], "warmup")
         await bench.question_turns(omtanke, c.warmup, users["kb"], "warmup")
         await StepRunner(bench, omtanke, "aad-warm").run(min(c.warmup, 9))
+        if "baseline" in servers:
+            await bench.question_turns(servers["baseline"], c.warmup, users["kb"], "warmup")
+            await StepRunner(bench, servers["baseline"], "aad-warm").run(min(c.warmup, 9))
+            base_steps = StepRunner(bench, servers["baseline"], "aad-bstep")
         await bench.connector.reset(bench.session)
         steps = StepRunner(bench, omtanke, "aad-step")
         done = 0
@@ -254,6 +275,10 @@ async def section_latency(bench: Bench) -> dict[str, Any]:
                 turns[name] += await bench.question_turns(servers[name], size, users[name], name)
             turns["kb"] += await bench.question_turns(omtanke, size, users["kb"])
             await steps.run(size)
+            if base_steps is not None:
+                turns["base_kb"] += await bench.question_turns(servers["baseline"], size,
+                                                               users["kb"], "base_kb")
+                await base_steps.run(size)
             done += size
         log = await bench.connector.log(bench.session)
     finally:
@@ -261,6 +286,8 @@ async def section_latency(bench: Bench) -> dict[str, Any]:
             server.stop()
     results = {name: summarise(ts) for name, ts in turns.items()}
     results["step"], results["start"] = summarise(steps.steps), summarise(steps.starts)
+    if base_steps is not None:
+        results["base_step"] = summarise(base_steps.steps)
     verified = {
         AIOHTTP: replies_before_response(turns[AIOHTTP], log),
         BOTBUILDER: replies_before_response(turns[BOTBUILDER], log),
@@ -273,16 +300,27 @@ async def section_latency(bench: Bench) -> dict[str, Any]:
         "kb": "Omtanke KB question",
         "step": "Omtanke dialog step",
         "start": "Omtanke 'jag har en idé'",
+        "base_kb": "baseline KB question",
+        "base_step": "baseline dialog step",
     }
-    for key in (AIOHTTP, BOTBUILDER, "kb", "step", "start"):
-        print(f"  {labels[key]:<27} {_fmt(results[key])}")
+    for key in (AIOHTTP, BOTBUILDER, "kb", "step", "start", "base_kb", "base_step"):
+        if key in results:
+            print(f"  {labels[key]:<27} {_fmt(results[key])}")
     echo = results[BOTBUILDER].median
     plain = results[AIOHTTP].median
     print(f"  ratio KB / botbuilder echo (median):    {results['kb'].median / echo:6.2f}  "
           "(target <= 0.5)")
     print(f"  ratio step / botbuilder echo (median):  {results['step'].median / echo:6.2f}")
     print(f"  ratio botbuilder echo / aiohttp echo:   {echo / plain:6.2f}")
-    print(f"  ratio KB / aiohttp echo:                {results['kb'].median / plain:6.2f}")
+    print(f"  ratio KB / aiohttp echo:                {results['kb'].median / plain:6.2f}  "
+          "(target <= 3)")
+    print(f"  ratio step / aiohttp echo:              {results['step'].median / plain:6.2f}  "
+          "(target <= 3.5)")
+    if "base_kb" in results:
+        print(f"  ratio KB / baseline KB (median):        "
+              f"{results['kb'].median / results['base_kb'].median:6.2f}")
+        print(f"  ratio step / baseline step (median):    "
+              f"{results['step'].median / results['base_step'].median:6.2f}")
     for name, (good, total) in verified.items():
         print(f"  replies at the connector before the HTTP response ({name}): {good}/{total}")
     return {
@@ -290,6 +328,8 @@ async def section_latency(bench: Bench) -> dict[str, Any]:
         "kb_over_botbuilder": results["kb"].median / echo,
         "step_over_botbuilder": results["step"].median / echo,
         "botbuilder_over_aiohttp": echo / plain,
+        "kb_over_aiohttp": results["kb"].median / plain,
+        "step_over_aiohttp": results["step"].median / plain,
         "replies_before_response": verified,
     }
 
@@ -481,6 +521,52 @@ async def _sample_rss(pid: int, stop: asyncio.Event, peak: list[int]) -> None:
             pass
 
 
+async def load_phase(bench: Bench, server: Server, prefix: str,
+                     think: float) -> tuple[list[Turn], float]:
+    """Every load conversation at once, each turn after the last (think: seconds apart)."""
+    c = bench.counts
+
+    async def conversation(n: int) -> list[Turn]:
+        aad = f"{prefix}-{n:05d}"
+        done: list[Turn] = []
+        if think:  # spread the first turns over one think time
+            await asyncio.sleep(think * n / c.load_conversations)
+        for text in load_plan(n, c.load_turns):
+            started = time.monotonic()
+            done.append(await bench.turn(server, text, aad, prefix))
+            if think:
+                await asyncio.sleep(max(0.0, think - (time.monotonic() - started)))
+        return done
+
+    started = time.monotonic()
+    per_conversation = await asyncio.gather(*(conversation(n) for n in range(c.load_conversations)))
+    return [t for ts in per_conversation for t in ts], time.monotonic() - started
+
+
+async def baseline_load(bench: Bench, templates: Templates) -> dict[str, Any]:
+    """The closed loop against the --baseline checkout, on an identical data folder."""
+    c = bench.counts
+    data_dir = bench.work / "load-baseline"
+    populate(data_dir, templates, c.load_stored, min(c.scale_proposals, 1000))
+    server = bench.start_baseline(data_dir, "load-baseline")
+    try:
+        await server.wait_healthy(bench.session)
+        await bench.question_turns(server, c.warmup, [f"aad-lwarm-{n}" for n in range(5)],
+                                   "warmup")
+        turns, elapsed = await load_phase(bench, server, "aad-bload", 0.0)
+    finally:
+        server.stop()
+    summary = summarise(turns)
+    throughput = len(turns) / elapsed
+    print("  baseline checkout, closed loop:")
+    print(f"    turns {len(turns)}   errors {summary.errors}   wall {elapsed:.2f}s   "
+          f"throughput {throughput:.1f} turns/s")
+    print(f"    latency: median {summary.median:.2f} ms   p95 {summary.p95:.2f} ms   "
+          f"p99 {summary.p99:.2f} ms")
+    return {"turns": len(turns), "errors": summary.errors, "throughput": throughput,
+            "p50": summary.median, "p95": summary.p95, "p99": summary.p99}
+
+
 async def section_load(bench: Bench, templates: Templates) -> dict[str, Any]:
     """Many conversations at once against one server process."""
     c = bench.counts
@@ -499,25 +585,9 @@ async def section_load(bench: Bench, templates: Templates) -> dict[str, Any]:
         await bench.connector.reset(bench.session)
         sampler = asyncio.create_task(_sample_rss(server.process.pid, stop, peak))
 
-        async def conversation(prefix: str, n: int, think: float) -> list[Turn]:
-            aad = f"{prefix}-{n:05d}"
-            done: list[Turn] = []
-            if think:  # spread the first turns over one think time
-                await asyncio.sleep(think * n / c.load_conversations)
-            for text in load_plan(n, c.load_turns):
-                started = time.monotonic()
-                done.append(await bench.turn(server, text, aad, prefix))
-                if think:
-                    await asyncio.sleep(max(0.0, think - (time.monotonic() - started)))
-            return done
-
         phases: dict[str, tuple[list[Turn], float]] = {}
         for prefix, think in (("aad-load", 0.0), ("aad-paced", c.load_think_s)):
-            started = time.monotonic()
-            per_conversation = await asyncio.gather(
-                *(conversation(prefix, n, think) for n in range(c.load_conversations)))
-            phases[prefix] = ([t for ts in per_conversation for t in ts],
-                              time.monotonic() - started)
+            phases[prefix] = await load_phase(bench, server, prefix, think)
         stop.set()
         await sampler
         all_turns = [t for turns, _ in phases.values() for t in turns]
@@ -553,9 +623,13 @@ async def section_load(bench: Bench, templates: Templates) -> dict[str, Any]:
     for problem in problems[:10]:
         print(f"    - {problem}")
     closed = results["load"]
+    baseline = await baseline_load(bench, templates) if bench.baseline is not None else None
+    if baseline is not None:
+        print(f"  throughput / baseline throughput (closed loop): "
+              f"{closed['throughput'] / baseline['throughput']:.2f}  (target >= 3)")
     return {
         **closed, "errors": closed["errors"] + results["paced"]["errors"],
-        "paced": results["paced"],
+        "paced": results["paced"], "baseline": baseline,
         "peak_rss_mb": peak[0] / 2**20, "idle_rss_mb": idle_rss / 2**20,
         "state_problems": problems, "replies_before_response": replied,
     }
@@ -594,13 +668,13 @@ SECTIONS = ("latency", "scale", "load", "startup", "azure")
 
 
 async def run(counts: Counts, only: Sequence[str], work: Path,
-              experiments: str = "") -> dict[str, Any]:
+              experiments: str = "", baseline: Path | None = None) -> dict[str, Any]:
     """Run the chosen sections and return their results."""
     connector = Connector.start()
     results: dict[str, Any] = {}
     try:
         async with ClientSession(connector=TCPConnector(limit=0)) as session:
-            bench = Bench(work, counts, session, connector, experiments)
+            bench = Bench(work, counts, session, connector, experiments, baseline)
             templates = await _bounded(seed_templates(bench), "seed run")
             steps: dict[str, Callable[[], Awaitable[Any]]] = {
                 "latency": lambda: section_latency(bench),
@@ -622,14 +696,22 @@ def print_targets(results: dict[str, Any]) -> None:
     print("\n== Targets ==")
     rows: list[tuple[str, str, bool]] = []
     if "latency" in results:
-        value = results["latency"]["kb_over_botbuilder"]
-        rows.append(("KB median <= 0.5 x bare botbuilder echo", f"{value:.2f}x", value <= 0.5))
+        value = results["latency"]["kb_over_aiohttp"]
+        rows.append(("KB median <= 3 x plain aiohttp echo", f"{value:.2f}x", value <= 3))
+        value = results["latency"]["step_over_aiohttp"]
+        rows.append(("dialog step median <= 3.5 x plain aiohttp echo", f"{value:.2f}x",
+                     value <= 3.5))
     if "scale" in results:
         value = max(results["scale"]["ratios"].values())
         sizes = sorted(int(size) for size in results["scale"]["rows"])
         rows.append((f"median at {sizes[-1]:,} <= 1.5 x at {sizes[0]:,} (worst of KB/step)",
                      f"{value:.2f}x",
                      value <= 1.5))
+        rows_by_size = results["scale"]["rows"]
+        start = (rows_by_size[sizes[-1]]["start"]["median"]
+                 / rows_by_size[sizes[0]]["start"]["median"])
+        rows.append((f"idea start at {sizes[-1]:,} <= 1.2 x at {sizes[0]:,}", f"{start:.2f}x",
+                     start <= 1.2))
         lost = sum(row["lost_writes"] for row in results["scale"]["rows"].values())
         rows.append(("every acknowledged write durable", f"{lost} lost", lost == 0))
     if "load" in results:
@@ -637,10 +719,16 @@ def print_targets(results: dict[str, Any]) -> None:
         rows.append(("load: 0 errors", str(load["errors"]), load["errors"] == 0))
         rows.append(("load: p95 <= 100 ms (closed loop)", f"{load['p95']:.1f} ms",
                      load["p95"] <= 100))
-        paced = load["paced"]["p95"]
-        rows.append(("load: p95 <= 100 ms (paced)", f"{paced:.1f} ms", paced <= 100))
-        rows.append(("load: peak RSS <= 300 MB", f"{load['peak_rss_mb']:.0f} MB",
-                     load["peak_rss_mb"] <= 300))
+        paced = load["paced"]
+        rows.append(("load: p95 <= 50 ms (paced)", f"{paced['p95']:.1f} ms", paced["p95"] <= 50))
+        rows.append(("load: p99 <= 150 ms (paced)", f"{paced['p99']:.1f} ms",
+                     paced["p99"] <= 150))
+        if load.get("baseline"):
+            ratio = load["throughput"] / load["baseline"]["throughput"]
+            rows.append(("load: throughput >= 3 x the baseline checkout", f"{ratio:.2f}x",
+                         ratio >= 3))
+        rows.append(("load: peak RSS <= 150 MB", f"{load['peak_rss_mb']:.0f} MB",
+                     load["peak_rss_mb"] <= 150))
         rows.append(("load: state exact", f"{len(load['state_problems'])} problems",
                      not load["state_problems"]))
     if "startup" in results:
@@ -668,6 +756,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--experiment", default="",
                         help="serve Omtanke with benchmarks.experiments applied (comma-separated)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, data)")
+    parser.add_argument("--baseline", type=Path,
+                        help="a checkout of earlier code (git worktree) to measure beside this one")
     args = parser.parse_args(argv)
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(only) - set(SECTIONS))
@@ -680,8 +770,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  python {sys.version.split()[0]}, {psutil.cpu_count()} CPUs, counts {counts}")
     if args.experiment:
         print(f"  EXPERIMENT (not the shipped code): {args.experiment}")
+    if args.baseline:
+        if not (args.baseline / "bot" / "app.py").is_file():
+            parser.error(f"--baseline {args.baseline} is not a checkout of this project")
+        print(f"  baseline checkout: {args.baseline}")
     try:
-        results = asyncio.run(run(counts, only, work, args.experiment))
+        results = asyncio.run(run(counts, only, work, args.experiment, args.baseline))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

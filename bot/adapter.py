@@ -37,6 +37,7 @@ from msrest.universal_http.aiohttp import AioHttpClientResponse
 from msrest.universal_http.aiohttp import AioHTTPSender as UniversalAioHTTPSender
 
 from bot.settings import Settings
+from bot.wire import use_fast_serializer
 from dialogs.ids import DIALOG_STATE_PROPERTY
 from presentation.texts import Texts, locale_of
 from storage.errors import StoreUnavailableError
@@ -184,6 +185,7 @@ class _CachingConnectorFactory(ConnectorFactory):
                 ],
                 AioHTTPSender(self._driver),
             )
+            use_fast_serializer(client)
             self._cache[key] = client
         return client
 
