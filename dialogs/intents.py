@@ -23,11 +23,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from domain.proposal import PROPOSAL_ID
 from knowledge.clauses import looks_like_question
@@ -174,9 +174,22 @@ def _known(word: str, vocabulary: frozenset[str]) -> bool:
     """
     if word in vocabulary:
         return True
-    return len(word) >= 5 and any(
-        len(known) >= 4 and fuzz.ratio(word, known) >= 88 for known in vocabulary
-    )
+    return len(word) >= 5 and _near(word, vocabulary)
+
+
+@lru_cache(maxsize=16384)
+def _near(word: str, vocabulary: frozenset[str]) -> bool:
+    """A word of four letters or more in the vocabulary is within one typo of this one.
+
+    Words repeat across messages, so each (word, vocabulary) is compared once; the
+    vocabularies are few module-level sets (a frozenset keeps its hash)."""
+    match = process.extractOne(word, _typo_targets(vocabulary), scorer=fuzz.ratio, score_cutoff=88)
+    return match is not None
+
+
+@lru_cache(maxsize=64)
+def _typo_targets(vocabulary: frozenset[str]) -> tuple[str, ...]:
+    return tuple(known for known in vocabulary if len(known) >= 4)
 
 
 def _has_phrase(folded: str, phrases: tuple[str, ...]) -> bool:
@@ -271,6 +284,7 @@ def _leads_in(
     """Where a lead-in starts the words (typos allowed), else where one of two words or more
     stands later, after a self-description ("Jag jobbar som … och vill föreslå att …")."""
     found = []
+    asks: bool | None = None  # whether the message asks something: worked out once, if needed
     for lead in leads:
         if len(core) < len(lead):
             continue
@@ -278,7 +292,9 @@ def _leads_in(
         if head == wanted or fuzz.ratio(head, wanted) >= _MIN_SCORE:
             return [(lead, 0)]
         later = len(lead) >= 2 and lead[0] not in _words().nouns
-        if later and not _starts_question(" ".join(core)) and not _asks_somewhere(text):
+        if later and asks is None:
+            asks = _starts_question(" ".join(core)) or _asks_somewhere(text)
+        if later and not asks:
             found += [
                 (lead, at)
                 for at in range(1, len(core) - len(lead) + 1)

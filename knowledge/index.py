@@ -145,13 +145,6 @@ class Index:
                     for t in stems:
                         self.asked_postings.setdefault(t, []).append(len(self.asked))
                     self.asked.append((entry_id, stems, mass))
-        # Flattened choices let one rapidfuzz call score every entry's strings at once.
-        self.fuzzy_choices: list[str] = []
-        self.fuzzy_owner: list[str] = []
-        for entry_id, doc in self.docs.items():
-            for s in doc.fuzzy_strings:
-                self.fuzzy_choices.append(s)
-                self.fuzzy_owner.append(entry_id)
 
     def expand(self, stems: Iterable[str]) -> list[str]:
         """Add compound parts to stems, using the KB's own vocabulary to validate splits."""

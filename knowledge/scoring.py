@@ -224,11 +224,14 @@ class Scorer:
         query = " ".join(w for w, c in content if c > CONTEXT_WEIGHT) or " ".join(
             w for w, _ in content
         )
+        # Only entries with a lexical score are scored below: their strings alone are compared.
+        choices = [c for e in lexical for c in index.docs[e].fuzzy_strings]
+        owners = [e for e in lexical for _ in index.docs[e].fuzzy_strings]
         fuzzy: dict[str, float] = {}
         for _, ratio, idx in process.extract(
-            query, index.fuzzy_choices, scorer=fuzz.token_set_ratio, limit=None, score_cutoff=50
+            query, choices, scorer=fuzz.token_set_ratio, limit=None, score_cutoff=50
         ):
-            owner = index.fuzzy_owner[idx]
+            owner = owners[idx]
             fuzzy[owner] = max(fuzzy.get(owner, 0.0), ratio / 100.0)
 
         nearest = self._nearest_asked(weight, max_total)
