@@ -11,7 +11,6 @@ Paths are dotted; ``t.some.key`` looks up a locale text.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Mapping
@@ -64,7 +63,8 @@ class CardTemplates:
         if template is None:
             raise CardError(f"no card template {name!r}")
         scope = {"t": _TextScope(self._texts.table(locale)), **data}
-        bound = bind(copy.deepcopy(template), scope)
+        # bind() builds new lists and objects and never changes the template: no copy needed.
+        bound = bind(template, scope)
         bound.setdefault("$schema", CARD_SCHEMA)
         bound.setdefault("version", CARD_VERSION)
         return bound
@@ -75,7 +75,9 @@ class _TextScope(dict[str, str]):
 
 
 def bind(node: Any, scope: Mapping[str, Any], item: Any = _MISSING) -> Any:
-    """Return node with every placeholder replaced from scope (and the current item)."""
+    """Return node with every placeholder replaced from scope (and the current item).
+
+    The result is built anew (lists, objects, strings); node itself is never changed."""
     if isinstance(node, str):
         return _bind_string(node, scope, item)
     if isinstance(node, list):
@@ -85,7 +87,7 @@ def bind(node: Any, scope: Mapping[str, Any], item: Any = _MISSING) -> Any:
                 items = _lookup(_strip(child["$data"]), scope, item)
                 template = {k: v for k, v in child.items() if k != "$data"}
                 for each in items or []:
-                    bound = bind(copy.deepcopy(template), scope, each)
+                    bound = bind(template, scope, each)
                     if bound is not None:
                         out.append(bound)
                 continue
@@ -114,6 +116,8 @@ def _strip(expr: Any) -> str:
 
 
 def _bind_string(text: str, scope: Mapping[str, Any], item: Any) -> Any:
+    if "${" not in text:
+        return text
     whole = _PLACEHOLDER.fullmatch(text)
     if whole:
         return _lookup(whole.group(1), scope, item)
