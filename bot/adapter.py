@@ -37,8 +37,8 @@ from msrest.universal_http.aiohttp import AioHttpClientResponse
 from msrest.universal_http.aiohttp import AioHTTPSender as UniversalAioHTTPSender
 
 from bot.settings import Settings
-from bot.wire import use_fast_serializer
 from dialogs.ids import DIALOG_STATE_PROPERTY
+from dialogs.wire import use_fast_serializer
 from presentation.texts import Texts, locale_of
 from storage.errors import StoreUnavailableError
 

@@ -24,6 +24,7 @@ from bot.services import TEAMS_CHANNEL, Services, open_services
 from bot.settings import Settings
 from bot.teams_bot import OmtankeBot
 from dialogs.factory import build_root_dialog
+from dialogs.wire import model_from_json
 from knowledge.kb import KnowledgeBase
 
 logger = logging.getLogger(__name__)
@@ -204,13 +205,13 @@ def _parse_activity(body: Any) -> Activity | None:
         logger.info("refused an activity: field %s has the wrong type", wrong)
         return None
     try:
-        activity = Activity().deserialize(body)
+        activity = model_from_json(Activity, body)
         # The Teams handler deserializes channelData again mid-turn; malformed data there would
         # fail the turn after we had accepted it, so check it here.
         if activity.channel_data is not None:
             if not isinstance(activity.channel_data, dict):
                 return None
-            TeamsChannelData().deserialize(activity.channel_data)
+            model_from_json(TeamsChannelData, activity.channel_data)
     except (DeserializationError, TypeError, ValueError, AttributeError):
         return None
     if not isinstance(activity.type, str) or not activity.type:

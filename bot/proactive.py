@@ -12,6 +12,7 @@ from botbuilder.schema import Activity, ConversationReference
 from bot.delivery import Delivery, NotYetDeliverable, Record
 from bot.mailer import build_message, send_message
 from bot.settings import Settings
+from dialogs.wire import model_from_json
 from knowledge.skallkrav import CheckContext
 from presentation.texts import Texts
 from storage import layout
@@ -73,14 +74,14 @@ class ProactiveSenders:
             # SDK surprise: run_pipeline hands a callback's exception to on_turn_error (which
             # clears that conversation's dialog) and swallows it; catch it here to retry.
             try:
-                response = await turn_context.send_activity(Activity().deserialize(activity))
+                response = await turn_context.send_activity(model_from_json(Activity, activity))
                 outcome["id"] = (response.id or "") if response else ""
             except Exception as error:
                 outcome["error"] = error
 
         # Positional: CloudAdapter calls it bot_app_id, the SDK's TestAdapter bot_id.
         await adapter.continue_conversation(
-            ConversationReference().deserialize(reference), send, self._app_id or None
+            model_from_json(ConversationReference, reference), send, self._app_id or None
         )
         if "error" in outcome:
             raise outcome["error"]

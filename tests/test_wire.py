@@ -1,4 +1,4 @@
-"""The fast activity serializer writes exactly what msrest's would (bot/wire.py).
+"""The fast activity serializer writes exactly what msrest's would (dialogs/wire.py).
 
 Unit cases for each kind of value, the cases handed back to msrest, and a whole journey over
 HTTP (welcome, a question, the proposal dialog, submit, endorsement, decision, the initiator's
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,10 +25,12 @@ from botbuilder.schema import (
     Mention,
     SuggestedActions,
 )
+from botbuilder.schema.teams import TeamsChannelData
 from msrest import Serializer
+from msrest.serialization import Model
 
-from bot.wire import FastSerializer
-from tests.builders import card_actions, wait_until
+from dialogs.wire import FastSerializer, model_from_json
+from tests.builders import card_actions, teams_install, teams_message, wait_until
 from tests.rug_scenario import (
     ANNA,
     CHANNEL,
@@ -159,3 +162,130 @@ async def test_every_body_of_a_journey_is_what_msrest_would_send(
     assert c.cards_to(CHANNEL, "decide")  # the case card reached the RUG channel
     assert compare.bodies >= 20
     assert compare.mismatches == []
+
+
+# ----- incoming: model_from_json is Model.deserialize -----------------------------------------
+
+
+def same_model(a: Any, b: Any, where: str = "") -> None:
+    """a and b have the same types and values all the way down (1 is not True here)."""
+    assert type(a) is type(b), f"{where}: {type(a).__name__} != {type(b).__name__}"
+    if isinstance(a, Model):
+        assert vars(a).keys() == vars(b).keys(), where
+        for key in vars(a):
+            same_model(getattr(a, key), getattr(b, key), f"{where}.{key}")
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for key in a:
+            same_model(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, list):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            same_model(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, where
+
+
+def read_both(cls: type[Model], body: Any) -> tuple[Any, Any]:
+    """(fast, msrest) of the same JSON: a model each, or the error each raised."""
+    results = []
+    for read in (
+        lambda: model_from_json(cls, copy.deepcopy(body)),
+        lambda: cls.deserialize(copy.deepcopy(body)),
+    ):
+        try:
+            results.append(read())
+        except Exception as error:  # both must fail alike
+            results.append(type(error))
+    return results[0], results[1]
+
+
+def teams_bodies() -> list[dict[str, Any]]:
+    mention = {
+        "type": "mention",
+        "text": "<at>Omtanke</at>",
+        "mentioned": {"id": "28:omtanke-bot", "name": "Omtanke"},
+    }
+    invoke = teams_message(
+        value={"action": "endorse", "proposal": "P-1", "nested": [1, {"a": None}]}
+    )
+    invoke.update(type="invoke", name="adaptiveCard/action")
+    channel = teams_message(
+        "Hej", conversation_id="19:abc@thread.tacv2;messageid=1", conversation_type="channel"
+    )
+    channel["channelData"] = {
+        "tenant": {"id": "t"},
+        "team": {"id": "19:team", "name": "RUG"},
+        "channel": {"id": "19:abc"},
+        "eventType": "channelCreated",
+    }
+    channel["entities"] = [mention, {"type": "clientInfo", "locale": "sv-SE", "country": "SE"}]
+    odd = teams_message("x")
+    odd.update(
+        unknownField={"deep": [1]},
+        localTimestamp="2026-11-22T11:00:00.123+01:00",
+        attachments=[{"contentType": "text/html", "content": "<p>x</p>"}],
+    )
+    return [teams_message("Vad är nära vård?"), teams_install(), invoke, channel, odd]
+
+
+def test_incoming_activities_read_as_msrest_reads_them() -> None:
+    for body in teams_bodies():
+        fast, slow = read_both(Activity, body)
+        assert isinstance(fast, Activity)
+        same_model(fast, slow, body["type"])
+        if body.get("channelData"):
+            same_model(*read_both(TeamsChannelData, body["channelData"]), "channelData")
+
+
+def test_malformed_activities_are_read_or_refused_exactly_as_msrest_does() -> None:
+    # Each field of a real activity replaced by values of other JSON types, one at a time.
+    rng = random.Random(7)
+    odd_values: list[Any] = [
+        None,
+        "",
+        "x",
+        0,
+        1,
+        2.5,
+        True,
+        False,
+        [],
+        [None],
+        ["a", 1],
+        {},
+        {"id": 1},
+        {"id": None, "name": ["x"]},
+        "2026-13-45T99:00:00Z",
+        "2026-11-22T10:00:00Z",
+    ]
+    cases = 0
+    for base in teams_bodies():
+        paths = _paths(base)
+        for _ in range(120):
+            body = copy.deepcopy(base)
+            _set(body, rng.choice(paths), rng.choice(odd_values))
+            fast, slow = read_both(Activity, body)
+            if isinstance(slow, type):
+                assert fast is slow, body
+            else:
+                same_model(fast, slow, json.dumps(body)[:200])
+            cases += 1
+    assert cases == 600
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _paths(value, (*prefix, i))
+    return found
+
+
+def _set(body: Any, path: tuple[Any, ...], value: Any) -> None:
+    for step in path[:-1]:
+        body = body[step]
+    body[path[-1]] = value

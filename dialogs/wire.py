@@ -1,4 +1,4 @@
-"""Outgoing activities to JSON without msrest's generic model serialiser on the hot path.
+"""Activities to and from JSON without msrest's generic model machinery on the hot path.
 
 msrest's ``Serializer.body`` spends about 1.4 ms on one reply with an Adaptive Card: it walks
 the model once to "deserialize" it into models, validates it, then walks it again, looking
@@ -8,15 +8,22 @@ serialises exactly those cases directly, to the same dict msrest would produce, 
 everything else (a dict where a model is declared, an unusual value type, a model with
 validation rules, flattened keys or XML) back to msrest unchanged. tests/test_wire.py checks
 that both give the same JSON for every kind of activity the bot sends.
+
+``model_from_json`` is the same for incoming JSON (``Model.deserialize``): about 0.25 ms of
+an incoming activity and its channel data in msrest, a few microseconds here. Clean JSON
+(every value of its declared type) is read directly; anything else goes to msrest, which
+either copes the same way or raises the same error.
 """
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from msrest import Serializer
-from msrest.serialization import Model, full_restapi_key_transformer
+from msrest.serialization import Deserializer, Model, full_restapi_key_transformer
+
+M = TypeVar("M", bound=Model)
 
 
 class _Fallback(Exception):
@@ -130,3 +137,80 @@ def use_fast_serializer(client: Any) -> None:
         operations = getattr(client, name, None)
         if operations is not None and getattr(operations, "_serialize", None) is original:
             operations._serialize = fast
+
+
+# ----- incoming ---------------------------------------------------------------------------
+
+_DEPENDENCIES: dict[type, dict[str, Any]] = {}
+_KNOWN_KEYS: dict[type, frozenset[str]] = {}
+
+
+def model_from_json(cls: type[M], data: Any) -> M:
+    """``cls.deserialize(data)``, read directly when the JSON is plain (msrest otherwise)."""
+    try:
+        return _read_model(cls, data)
+    except _Fallback:
+        return cls.deserialize(data)
+
+
+def _read_model(cls: type[M], data: Any) -> M:
+    if type(data) is not dict:
+        raise _Fallback
+    dependencies = _DEPENDENCIES.get(cls)
+    if dependencies is None:
+        dependencies = _DEPENDENCIES[cls] = cls._infer_class_models()
+    plan = _plan_of(cls)
+    kwargs = {}
+    for attr, key, declared in plan:
+        raw = data.get(key)
+        kwargs[attr] = None if raw is None else _read_value(raw, declared, dependencies)
+    model = cls(**kwargs)
+    known = _KNOWN_KEYS.get(cls)
+    if known is None:
+        known = _KNOWN_KEYS[cls] = frozenset(key for _, key, _ in plan)
+    if not known.issuperset(data):
+        # As msrest does: keys the model does not declare are kept beside it.
+        model.additional_properties = {k: data[k] for k in data.keys() - known}
+    return model
+
+
+def _read_value(raw: Any, declared: str, dependencies: dict[str, Any]) -> Any:
+    kind = type(raw)
+    if declared == "str":
+        if kind is str:
+            return raw
+        raise _Fallback
+    if declared in ("bool", "int", "float"):
+        if kind.__name__ == declared and kind in _PLAIN:
+            return raw
+        raise _Fallback
+    if declared == "object":
+        return _json_copy(raw)
+    if declared == "iso-8601":
+        if kind is not str:
+            raise _Fallback
+        try:
+            return Deserializer.deserialize_iso(raw)
+        except Exception:  # msrest raises its own error for it
+            raise _Fallback from None
+    if declared.startswith("[") and declared.endswith("]"):
+        if kind is not list:
+            raise _Fallback
+        inner = declared[1:-1]
+        return [None if item is None else _read_value(item, inner, dependencies) for item in raw]
+    target = dependencies.get(declared)
+    if isinstance(target, type) and issubclass(target, Model):
+        return _read_model(target, raw)
+    raise _Fallback
+
+
+def _json_copy(raw: Any) -> Any:
+    """msrest's copy of a JSON value declared as "object"."""
+    kind = type(raw)
+    if raw is None or kind in _PLAIN:
+        return raw
+    if kind is dict:
+        return {key: _json_copy(value) for key, value in raw.items()}
+    if kind is list:
+        return [_json_copy(value) for value in raw]
+    raise _Fallback
