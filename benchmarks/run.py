@@ -521,6 +521,12 @@ async def _sample_rss(pid: int, stop: asyncio.Event, peak: list[int]) -> None:
             pass
 
 
+def cpu_seconds(server: Server) -> float:
+    """CPU time the server process has used so far (user + system)."""
+    times = psutil.Process(server.process.pid).cpu_times()
+    return float(times.user + times.system)
+
+
 async def load_phase(bench: Bench, server: Server, prefix: str,
                      think: float) -> tuple[list[Turn], float]:
     """Every load conversation at once, each turn after the last (think: seconds apart)."""
@@ -553,7 +559,9 @@ async def baseline_load(bench: Bench, templates: Templates) -> dict[str, Any]:
         await server.wait_healthy(bench.session)
         await bench.question_turns(server, c.warmup, [f"aad-lwarm-{n}" for n in range(5)],
                                    "warmup")
+        cpu = cpu_seconds(server)
         turns, elapsed = await load_phase(bench, server, "aad-bload", 0.0)
+        cpu = cpu_seconds(server) - cpu
     finally:
         server.stop()
     summary = summarise(turns)
@@ -563,7 +571,9 @@ async def baseline_load(bench: Bench, templates: Templates) -> dict[str, Any]:
           f"throughput {throughput:.1f} turns/s")
     print(f"    latency: median {summary.median:.2f} ms   p95 {summary.p95:.2f} ms   "
           f"p99 {summary.p99:.2f} ms")
+    print(f"    server CPU per turn: {cpu / len(turns) * 1e3:.2f} ms")
     return {"turns": len(turns), "errors": summary.errors, "throughput": throughput,
+            "cpu_ms_per_turn": cpu / len(turns) * 1e3,
             "p50": summary.median, "p95": summary.p95, "p99": summary.p99}
 
 
@@ -586,8 +596,11 @@ async def section_load(bench: Bench, templates: Templates) -> dict[str, Any]:
         sampler = asyncio.create_task(_sample_rss(server.process.pid, stop, peak))
 
         phases: dict[str, tuple[list[Turn], float]] = {}
+        cpu: dict[str, float] = {}
         for prefix, think in (("aad-load", 0.0), ("aad-paced", c.load_think_s)):
+            before = cpu_seconds(server)
             phases[prefix] = await load_phase(bench, server, prefix, think)
+            cpu[prefix] = cpu_seconds(server) - before
         stop.set()
         await sampler
         all_turns = [t for turns, _ in phases.values() for t in turns]
@@ -610,8 +623,10 @@ async def section_load(bench: Bench, templates: Templates) -> dict[str, Any]:
               f"throughput {throughput:.1f} turns/s")
         print(f"    latency: median {summary.median:.2f} ms   p95 {summary.p95:.2f} ms   "
               f"p99 {summary.p99:.2f} ms   max {max(summary.samples or [0]):.2f} ms")
+        print(f"    server CPU per turn: {cpu[prefix] / len(turns) * 1e3:.2f} ms")
         results[prefix.removeprefix("aad-")] = {
             "turns": len(turns), "errors": summary.errors, "throughput": throughput,
+            "cpu_ms_per_turn": cpu[prefix] / len(turns) * 1e3,
             "p50": summary.median, "p95": summary.p95, "p99": summary.p99,
         }
         for turn in [t for t in turns if t.error][:5]:
@@ -627,6 +642,8 @@ async def section_load(bench: Bench, templates: Templates) -> dict[str, Any]:
     if baseline is not None:
         print(f"  throughput / baseline throughput (closed loop): "
               f"{closed['throughput'] / baseline['throughput']:.2f}  (target >= 3)")
+        print(f"  server CPU per turn / baseline's (closed loop): "
+              f"{closed['cpu_ms_per_turn'] / baseline['cpu_ms_per_turn']:.2f}")
     return {
         **closed, "errors": closed["errors"] + results["paced"]["errors"],
         "paced": results["paced"], "baseline": baseline,

@@ -7,12 +7,12 @@ import logging
 from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
-from botbuilder.schema import Activity, ConversationReference
+from botbuilder.schema import ConversationReference
 
 from bot.delivery import Delivery, NotYetDeliverable, Record
 from bot.mailer import build_message, send_message
 from bot.settings import Settings
-from dialogs.wire import model_from_json
+from dialogs.wire import activity_to_send, model_from_json
 from knowledge.skallkrav import CheckContext
 from presentation.texts import Texts
 from storage import layout
@@ -74,7 +74,7 @@ class ProactiveSenders:
             # SDK surprise: run_pipeline hands a callback's exception to on_turn_error (which
             # clears that conversation's dialog) and swallows it; catch it here to retry.
             try:
-                response = await turn_context.send_activity(model_from_json(Activity, activity))
+                response = await turn_context.send_activity(activity_to_send(activity))
                 outcome["id"] = (response.id or "") if response else ""
             except Exception as error:
                 outcome["error"] = error

@@ -9,7 +9,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from dialogs.ports import DialogServices
-from dialogs.wire import model_from_json
+from dialogs.wire import activity_to_send
 from presentation import activities
 from presentation.texts import locale_of
 from rug.model import Actor, Outcome
@@ -24,7 +24,7 @@ def locale_for(turn_context: TurnContext) -> str:
 
 def card_activity(card: dict[str, Any], summary: str = "") -> Activity:
     """A message carrying one Adaptive Card; summary is what notifications show."""
-    return model_from_json(Activity, activities.card_activity(card, summary))
+    return activity_to_send(activities.card_activity(card, summary))
 
 
 def first_name(full: str | None) -> str:
@@ -89,6 +89,6 @@ async def send_outcome(
             logger.exception("could not update the card %r", card_id)
     for reply in outcome.replies:
         try:
-            await turn_context.send_activity(model_from_json(Activity, reply))
+            await turn_context.send_activity(activity_to_send(reply))
         except Exception:
             logger.exception("could not answer the user; the change is stored")

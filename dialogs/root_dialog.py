@@ -14,7 +14,6 @@ from botbuilder.dialogs import (
     DialogTurnResult,
     DialogTurnStatus,
 )
-from botbuilder.schema import Activity
 
 from dialogs.actions import CardAction, InvalidAction, parse_action
 from dialogs.answers import answer_card_activity, record_escalation, record_feedback
@@ -31,7 +30,7 @@ from dialogs.replies import (
     user_key,
 )
 from dialogs.status import my_proposals_activity
-from dialogs.wire import model_from_json
+from dialogs.wire import activity_to_send
 from domain.personnummer import contains_identity_number
 
 logger = logging.getLogger(__name__)
@@ -144,7 +143,7 @@ class RootDialog(ComponentDialog):
             actor = actor_of(inner_dc.context)
             coordinator = self._services.escalation_desk.is_coordinator(actor.aad)
             activity = await self._services.workflow.portfolio_activity(actor, coordinator)
-            await inner_dc.context.send_activity(model_from_json(Activity, activity))
+            await inner_dc.context.send_activity(activity_to_send(activity))
             return _DONE
         if intent == Intent.REGISTER_CHANNEL:
             return await self._register_channel(inner_dc, locale)
@@ -252,7 +251,7 @@ class RootDialog(ComponentDialog):
 
     async def _send_rug_cases(self, inner_dc: DialogContext, locale: str) -> DialogTurnResult:
         activity = await self._services.workflow.cases_activity(actor_of(inner_dc.context))
-        await inner_dc.context.send_activity(model_from_json(Activity, activity))
+        await inner_dc.context.send_activity(activity_to_send(activity))
         return _DONE
 
     async def _on_escalation_action(
@@ -373,7 +372,7 @@ class RootDialog(ComponentDialog):
             # Anyone else who types an id most likely means their own proposal.
             return await self._send_my_proposals(inner_dc, locale)
         activity = await self._services.workflow.case_activity(actor, case_id)
-        await inner_dc.context.send_activity(model_from_json(Activity, activity))
+        await inner_dc.context.send_activity(activity_to_send(activity))
         return _DONE
 
     async def _send_help(self, inner_dc: DialogContext, locale: str) -> DialogTurnResult:

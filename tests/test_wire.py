@@ -29,7 +29,7 @@ from botbuilder.schema.teams import TeamsChannelData
 from msrest import Serializer
 from msrest.serialization import Model
 
-from dialogs.wire import FastSerializer, model_from_json
+from dialogs.wire import FastSerializer, OutgoingActivity, activity_to_send, model_from_json
 from tests.builders import card_actions, teams_install, teams_message, wait_until
 from tests.rug_scenario import (
     ANNA,
@@ -289,3 +289,18 @@ def _set(body: Any, path: tuple[Any, ...], value: Any) -> None:
     for step in path[:-1]:
         body = body[step]
     body[path[-1]] = value
+
+
+def test_the_sdks_copy_of_an_outgoing_activity_leaves_the_original_as_it_was() -> None:
+    original = activity_to_send(
+        {"type": "message", "attachments": [{"contentType": "x", "content": CARD}], "text": "t"}
+    )
+    sent = copy.deepcopy(original)
+    assert sent is not original and isinstance(sent, OutgoingActivity)
+    # What TurnContext.send_activities does to its copy: addressing fields assigned.
+    sent.conversation = ConversationAccount(id="a:2")
+    sent.id, sent.input_hint = None, "acceptingInput"
+    assert original.conversation is None and original.input_hint is None
+    assert as_json(Serializer(MODELS).body(copy.copy(original), "Activity")) == as_json(
+        FastSerializer(MODELS).body(original, "Activity")
+    )
