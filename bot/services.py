@@ -24,7 +24,7 @@ from presentation.texts import Texts
 from rug.escalations import EscalationDesk
 from rug.workflow import RugWorkflow
 from storage.base import Backend
-from storage.bot_storage import KeyValueBotStorage
+from storage.bot_storage import FastConversationState, KeyValueBotStorage
 from storage.errors import StoreUnavailableError
 from storage.records import Records
 
@@ -191,7 +191,7 @@ async def open_services(
         await records.close()
         raise
     bot_storage = KeyValueBotStorage(backend.state)
-    conversation_state = ConversationState(bot_storage)
+    conversation_state = FastConversationState(bot_storage)
     if adapter is None:
         adapter = create_adapter(
             settings, texts, conversation_state, credentials_factory=credentials_factory

@@ -10,8 +10,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from botbuilder.core import Storage
-from jsonpickle import errors, tags
+from botbuilder.core import ConversationState, Storage, TurnContext
+from botbuilder.core.bot_state import CachedBotState
+from jsonpickle import errors, handlers, tags, util
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
 
@@ -99,7 +100,7 @@ class KeyValueBotStorage(Storage):
     def _flatten(self, key: str, item: object) -> dict[str, Any]:
         """Turn an item into JSON the way the SDK's persistent stores do (jsonpickle)."""
         # SDK finding: state holds live DialogState/Activity objects; Blob/Cosmos stores jsonpickle.
-        flat = Pickler().flatten(item)
+        flat = flatten_state(item)
         self._check_classes(flat, key, "write")
         return {ENVELOPE_ETAG: _item_etag(item), ENVELOPE_ITEM: flat}
 
@@ -206,3 +207,109 @@ def _with_etag(item: object, etag: str) -> object:
     stamped = copy.copy(item)
     stamped.e_tag = etag  # type: ignore[attr-defined]
     return stamped
+
+
+# ----- jsonpickle's flatten, fast for plain state ---------------------------------------------
+
+
+class _NotPlain(Exception):
+    """A value flatten_state leaves to jsonpickle (a repeated object, a tuple, a handler…)."""
+
+
+_PRIMITIVES = (str, int, float, bool, type(None))
+_PLAIN_CLASSES: dict[type, str | None] = {}  # class → its jsonpickle name, None: not plain
+
+
+def flatten_state(item: object) -> Any:
+    """Exactly ``jsonpickle.Pickler().flatten(item)``, without its generic machinery.
+
+    Conversation state is dicts, lists, strings, numbers and a few plain objects (the SDK's
+    DialogState and DialogInstance): those are flattened directly, in jsonpickle's order and
+    format. Anything else in the item – an object met twice (jsonpickle writes a reference),
+    a tuple, a set, a class with its own pickling, a non-string or reserved key – hands the
+    whole item to jsonpickle. The SDK flattens every state up to three times a turn to see
+    whether it changed (FastConversationState uses this for that too).
+    """
+    try:
+        return _flatten_plain(item, set())
+    except _NotPlain:
+        return Pickler().flatten(item)
+
+
+def _flatten_plain(value: Any, seen: set[int]) -> Any:
+    kind = type(value)
+    if kind in _PRIMITIVES:
+        return value
+    if id(value) in seen:
+        raise _NotPlain
+    seen.add(id(value))
+    if kind is dict:
+        return _flatten_pairs(value, {}, seen)
+    if kind is list:
+        return [_flatten_plain(v, seen) for v in value]
+    name = _plain_class_name(kind, value)
+    return _flatten_pairs(value.__dict__, {tags.OBJECT: name}, seen)
+
+
+def _flatten_pairs(pairs: dict[Any, Any], data: dict[str, Any], seen: set[int]) -> dict[str, Any]:
+    for key, value in pairs.items():
+        if type(key) is not str or key in tags.RESERVED or util.is_function(value):
+            raise _NotPlain
+        data[key] = _flatten_plain(value, seen)
+    return data
+
+
+def _plain_class_name(kind: type, value: Any) -> str:
+    """The class's jsonpickle name if jsonpickle flattens it as py/object + its __dict__."""
+    if kind not in _PLAIN_CLASSES:
+        _PLAIN_CLASSES[kind] = _name_if_plain(kind, value)
+    name = _PLAIN_CLASSES[kind]
+    if name is None:
+        raise _NotPlain
+    return name
+
+
+def _name_if_plain(kind: type, value: Any) -> str | None:
+    name = util.importable_name(kind)
+    plain = (
+        util.is_object(value)
+        and handlers.get(kind, handlers.get(name)) is None
+        and util.has_reduce(value) == (False, False)
+        and getattr(kind, "__getstate__", None) is getattr(object, "__getstate__", None)
+        and not any(
+            util.has_method(value, m)
+            for m in ("__getnewargs__", "__getnewargs_ex__", "__getinitargs__")
+        )
+        and hasattr(value, "__dict__")
+        and not hasattr(value, "_jsonpickle_exclude")
+        and not util.is_module(value)
+        and not util.is_dictionary_subclass(value)
+        and not util.is_sequence_subclass(value)
+        and not util.is_iterator(value)
+    )
+    return name if plain else None
+
+
+class _FastCachedState(CachedBotState):
+    """The SDK's cached turn state, hashed with flatten_state instead of jsonpickle."""
+
+    def compute_hash(self, obj: object) -> str:
+        return str(flatten_state(obj))
+
+
+class FastConversationState(ConversationState):
+    """ConversationState whose change check flattens the state with flatten_state.
+
+    ``load`` is the SDK's, with the faster cached state; ``save_changes`` (the SDK's) calls
+    the cached state's own compute_hash, so it uses the faster one too.
+    """
+
+    async def load(self, turn_context: TurnContext, force: bool = False) -> None:
+        """Read the state and cache it for the turn, as BotState.load does."""
+        cached_state = self.get_cached_state(turn_context)
+        storage_key = self.get_storage_key(turn_context)
+        if force or not cached_state or not cached_state.state:
+            items = await self._storage.read([storage_key])
+            turn_context.turn_state[self._context_service_key] = _FastCachedState(
+                items.get(storage_key)
+            )
