@@ -14,6 +14,7 @@ from bot.backends import open_backend
 from bot.delivery import Delivery, RetryPolicy
 from bot.proactive import ProactiveSenders
 from bot.settings import Settings
+from dialogs.wire import model_to_json
 from knowledge.kb import KnowledgeBase
 from knowledge.malbild import Malbild, load_malbild
 from knowledge.rug import PeopleDirectory, load_people
@@ -106,7 +107,7 @@ class ReferenceKeeper:
             user_aad=(user.aad_object_id or "") if user else "",
             user_id=user.id if user else "",
             conversation_type=activity.conversation.conversation_type or "personal",
-            reference=reference.serialize(),
+            reference=model_to_json(reference),
         )
 
 

@@ -126,6 +126,20 @@ class FastSerializer(Serializer):
         raise _Fallback
 
 
+_SERIALIZERS: dict[type, FastSerializer] = {}
+
+
+def model_to_json(model: Model) -> Any:
+    """``model.serialize()``: the model as JSON, by FastSerializer (msrest for anything odd)."""
+    serializer = _SERIALIZERS.get(type(model))
+    if serializer is None:
+        serializer = _SERIALIZERS[type(model)] = FastSerializer(type(model)._infer_class_models())
+    try:
+        return serializer._model(model)
+    except _Fallback:
+        return model.serialize()
+
+
 def use_fast_serializer(client: Any) -> None:
     """Give a connector client (and its operation groups) the fast serializer."""
     original = client._serialize

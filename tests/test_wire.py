@@ -29,7 +29,13 @@ from botbuilder.schema.teams import TeamsChannelData
 from msrest import Serializer
 from msrest.serialization import Model
 
-from dialogs.wire import FastSerializer, OutgoingActivity, activity_to_send, model_from_json
+from dialogs.wire import (
+    FastSerializer,
+    OutgoingActivity,
+    activity_to_send,
+    model_from_json,
+    model_to_json,
+)
 from tests.builders import card_actions, teams_install, teams_message, wait_until
 from tests.rug_scenario import (
     ANNA,
@@ -304,3 +310,12 @@ def test_the_sdks_copy_of_an_outgoing_activity_leaves_the_original_as_it_was() -
     assert as_json(Serializer(MODELS).body(copy.copy(original), "Activity")) == as_json(
         FastSerializer(MODELS).body(original, "Activity")
     )
+
+
+def test_a_stored_conversation_reference_is_what_msrest_would_store() -> None:
+    from botbuilder.core import TurnContext
+
+    for body in teams_bodies():
+        reference = TurnContext.get_conversation_reference(model_from_json(Activity, body))
+        reference.activity_id = None
+        assert as_json(model_to_json(reference)) == as_json(reference.serialize())
