@@ -24,7 +24,23 @@ SCRIPT = ROOT / "tests" / "browser" / "run_journey.sh"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "playground"
 CHROMIUM = Path("/usr/bin/chromium")
 # The stages journey.cjs must report as passed, in this order (step_N stages come between).
-REQUIRED_STAGES = ["page", "welcome", "question", "proposal_start", "card_input", "summary"]
+REQUIRED_STAGES = [
+    "page",
+    "welcome",
+    "question",
+    "proposal_start",
+    "card_input",
+    "summary",
+    # The RUG side, in the RUG member's playground (and the employee's for the notice).
+    "rug_channel",
+    "submit",
+    "endorse_card",
+    "endorse",
+    "case_card",
+    "decision",
+    "card_updated",
+    "initiator_notice",
+]
 RUN_TIMEOUT_S = 300
 
 
@@ -124,6 +140,23 @@ def test_new_employee_journey_in_the_agents_playground() -> None:
     # skallkrav 1-3 are met, 4 (RUG approval) waits for förankring.
     assert len(summary["checklist"]) == 4, summary["checklist"]
     assert summary["met"] == 3, summary["checklist"]
+
+    # The RUG side: the open request in RUG's channel, endorsed on the card itself; the case card
+    # posted there, decided with a typed motivation and updated in place; the initiator told.
+    assert "RUG:s kanal" in stages["rug_channel"]["post"], stages["rug_channel"]
+    pid = stages["submit"]["proposal"]
+    assert pid in stages["endorse_card"]["text"], stages["endorse_card"]
+    assert "Förankra" in stages["endorse_card"]["buttons"], stages["endorse_card"]
+    assert stages["endorse"]["state"].startswith("Förankrat av Megan Bowen"), stages["endorse"]
+    case = stages["case_card"]
+    assert {"Bifall", "Avslag", "Begär komplettering"} <= set(case["buttons"]), case
+    updated = stages["card_updated"]
+    assert updated["case_cards"] == 1, updated
+    assert stages["decision"]["motivation"] in updated["decision"], updated
+    assert not {"Bifall", "Avslag"} & set(updated["buttons"]), updated
+    notice = stages["initiator_notice"]
+    assert pid in notice["text"] and stages["decision"]["motivation"] in notice["text"], notice
+    assert notice["endorsed_notice"], notice
 
     shots = [rec.get("screenshot") for rec in stages.values()]
     assert all(shot and (ROOT / shot).is_file() for shot in shots), shots

@@ -11,7 +11,8 @@
 // with a screenshot (failure-<stage>.png) and the chat's last messages on stderr.
 //
 // Environment:
-//   JOURNEY_URL               playground page (default http://127.0.0.1:56150/)
+//   JOURNEY_URL               the employee's playground page (default http://127.0.0.1:56150/)
+//   JOURNEY_RUG_URL           the RUG member's playground page (default http://127.0.0.1:56151/)
 //   JOURNEY_ARTIFACTS         screenshot folder (default tests/artifacts/playground)
 //   JOURNEY_STAGE_TIMEOUT_MS  bound for each stage's wait (default 20000)
 //   JOURNEY_TOTAL_TIMEOUT_MS  watchdog for the whole script (default 180000)
@@ -28,6 +29,7 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const URL = process.env.JOURNEY_URL || 'http://127.0.0.1:56150/';
+const RUG_URL = process.env.JOURNEY_RUG_URL || 'http://127.0.0.1:56151/';
 const ARTIFACTS = path.resolve(process.env.JOURNEY_ARTIFACTS || path.join(ROOT, 'tests', 'artifacts', 'playground'));
 const STAGE_MS = Number(process.env.JOURNEY_STAGE_TIMEOUT_MS || 20000);
 const TOTAL_MS = Number(process.env.JOURNEY_TOTAL_TIMEOUT_MS || 180000);
@@ -49,10 +51,17 @@ const SEL = {
   textbox: 'div[role="textbox"][contenteditable="true"]',
   message: '.fai-OutputCard',
   card: '.ac-adaptiveCard',
+  // A post in a team channel (the new-post composer is one too: it has no card and no bot name).
+  post: 'div.fui-Card[role="group"]',
 };
+// The bot's display name in the playground (its config's bot.name).
+const BOT_NAME = 'Test Bot';
 
 const stages = [];
+// The page the helpers act on (the employee's or the RUG member's client) and how that page's
+// current conversation shows the bot's messages (chat bubbles, or posts in a team channel).
 let page = null;
+let messageSel = SEL.message;
 let context = null;
 let shotNo = 0;
 
@@ -79,11 +88,17 @@ async function screenshot(name) {
 
 // The bot's messages as the page shows them: index, text, whether it holds a card.
 async function botMessages() {
-  return page.evaluate((sel) => [...document.querySelectorAll(sel.message)].map((el, i) => ({
+  return page.evaluate(([sel, card]) => [...document.querySelectorAll(sel)].map((el, i) => ({
     i,
     text: (el.innerText || '').trim(),
-    card: !!el.querySelector(sel.card),
-  })), SEL);
+    card: !!el.querySelector(card),
+  })), [messageSel, SEL.card]);
+}
+
+// Act on page p from now on; `channel` when its open conversation is a team channel.
+function use(p, { channel = false } = {}) {
+  page = p;
+  messageSel = channel ? SEL.post : SEL.message;
 }
 
 // Wait until a bot message with index >= from matches the predicate (text RegExp), or until
@@ -105,7 +120,7 @@ async function waitForMessage(from, pattern, what, { watch = -1, watchText = nul
 }
 
 function messageAt(i) {
-  return page.locator(SEL.message).nth(i);
+  return page.locator(messageSel).nth(i);
 }
 
 async function buttonNames(scope) {
@@ -399,6 +414,188 @@ async function journey() {
     await page.setViewportSize({ width: 1400, height: 1000 });
     return { message: summary.i, checklist, met, whole_card: path.relative(ROOT, cardShot), echoed: echoed.map((t) => t.slice(0, 40)), buttons: await buttonNames(card), text: summary.text.slice(0, 1200), screenshot: await screenshot('summary-card') };
   });
+  await rugSide(page, summary);
+}
+
+// ---- the RUG side -----------------------------------------------------------------------
+// A second playground is the RUG member's Teams (Megan Bowen, in the bot's RUG list); the
+// employee (Alex Wilber) is not in RUG. Both talk to the same bot.
+
+const PID = /OH-\d{4}-\d{4}/;
+const MOTIVATION = 'Väl förankrat hos kommunen och vårdcentralen; RUG vill följa resultaten efter ett halvår.';
+const MOBILE = { width: 390, height: 844 };
+
+// Open a conversation in the playground's left pane (Personal Chat, Group Chat, a team channel).
+async function openConversation(name, { channel = false } = {}) {
+  await page.getByRole('treeitem', { name, exact: true }).click({ timeout: STAGE_MS });
+  use(page, { channel });
+}
+
+// The bot's posts in the open team channel (the composer and the person's own posts left out).
+async function botPosts() {
+  return (await botMessages()).filter((m) => m.text.startsWith(BOT_NAME));
+}
+
+async function waitForPost(pattern, what, { card = true, not = null } = {}) {
+  const deadline = Date.now() + STAGE_MS;
+  let last = [];
+  while (Date.now() < deadline) {
+    last = await botPosts();
+    const hit = last.filter((m) => (!card || m.card) && pattern.test(m.text) && !(not && not.test(m.text)));
+    if (hit.length) return hit[hit.length - 1];
+    await page.waitForTimeout(250);
+  }
+  const tail = last.slice(-3).map((m) => `#${m.i}: ${m.text.replace(/\s+/g, ' ').slice(0, 300)}`);
+  fail(`no ${what} (${pattern}) in the channel within ${STAGE_MS} ms; last bot posts:\n  ${tail.join('\n  ') || '(none)'}`);
+  return null;
+}
+
+// Mark a message's element, to tell later whether a change came to the same message (updated in
+// place: the playground keeps the element and changes its content) or as a new one.
+async function mark(i, name) {
+  await messageAt(i).evaluate((el, n) => el.setAttribute('data-journey', n), name);
+}
+
+async function marked(name) {
+  const all = await botMessages();
+  const index = await page.evaluate(([sel, n]) => [...document.querySelectorAll(sel)]
+    .findIndex((el) => el.getAttribute('data-journey') === n), [messageSel, name]);
+  return index >= 0 ? all[index] : null;
+}
+
+// A screenshot of a whole message: a window tall enough for it, then the usual size again.
+async function wholeShot(i, name) {
+  const size = page.viewportSize();
+  const box = await messageAt(i).boundingBox();
+  await page.setViewportSize({ width: size.width, height: Math.min(4000, Math.ceil((box ? box.height : 0) + 300)) });
+  await messageAt(i).scrollIntoViewIfNeeded();
+  const shot = await screenshot(name);
+  await page.setViewportSize(size);
+  return shot;
+}
+
+async function rugSide(employeePage, summary) {
+  let rugPage;
+  let pid;
+
+  // The RUG member opens Teams (her personal chat gets the welcome card) and the team "My Team":
+  // opening its General channel installs the bot there, added by a RUG member, so the bot makes
+  // it RUG's channel (bot_added_to_channel) and says so.
+  await stage('rug_channel', async () => {
+    rugPage = await context.newPage();
+    rugPage.on('pageerror', (e) => log(`page error (RUG): ${e.message}`));
+    use(rugPage);
+    await page.goto(RUG_URL, { timeout: STAGE_MS, waitUntil: 'domcontentloaded' });
+    await page.locator(SEL.textbox).first().waitFor({ state: 'visible', timeout: STAGE_MS });
+    const welcome = await waitForMessage(0, /Jag har en idé/i, 'welcome card in the RUG member\'s personal chat');
+    await openConversation('My Team - General', { channel: true });
+    const post = await waitForPost(/RUG:s kanal/, 'the bot\'s "this is RUG\'s channel" post', { card: false });
+    return { user: await page.locator('text=Megan Bowen').first().innerText(), welcome: welcome.text.slice(0, 80), post: post.text.slice(0, 300), screenshot: await screenshot('rug-channel') };
+  });
+
+  // The employee submits the proposal from the summary card. They named no RUG contact (the step
+  // was skipped), so the request for endorsement goes to the RUG channel.
+  await stage('submit', async () => {
+    use(employeePage);
+    const card = messageAt(summary.i);
+    const before = (await botMessages()).length;
+    await card.getByRole('button', { name: 'Skicka in', exact: true }).first().click({ timeout: STAGE_MS });
+    const msg = await waitForMessage(before, /inskickat/i, 'the "Tack! Ditt förslag … är inskickat" reply', { needCard: false });
+    pid = (msg.text.match(PID) || [null])[0];
+    if (!pid) fail(`the submit reply names no proposal id: ${msg.text.slice(0, 300)}`);
+    await messageAt(msg.i).scrollIntoViewIfNeeded();
+    return { proposal: pid, text: msg.text.slice(0, 400), screenshot: await screenshot('submitted') };
+  });
+
+  // In the RUG channel: the open request, which any RUG member but the initiator can endorse.
+  let endorsePost;
+  await stage('endorse_card', async () => {
+    use(rugPage, { channel: true });
+    const pidRe = new RegExp(pid);
+    endorsePost = await waitForPost(new RegExp(`${pid}[\\s\\S]*Förankra`), `the request for endorsement of ${pid}`);
+    const card = messageAt(endorsePost.i);
+    const buttons = await buttonNames(card);
+    if (!buttons.includes('Förankra')) fail(`the endorsement card has no "Förankra" button: ${JSON.stringify(buttons)}`);
+    if (!pidRe.test(endorsePost.text)) fail('the endorsement card does not name the proposal');
+    await card.scrollIntoViewIfNeeded();
+    return { message: endorsePost.i, buttons, text: endorsePost.text.slice(0, 600), screenshot: await screenshot('endorse-card') };
+  });
+
+  // She endorses it: the request card says so, and the case card is posted in the channel.
+  let casePost;
+  await stage('endorse', async () => {
+    const card = messageAt(endorsePost.i);
+    await mark(endorsePost.i, 'endorse-card');
+    await card.getByRole('button', { name: 'Förankra', exact: true }).first().click({ timeout: STAGE_MS });
+    const updated = await waitForPost(new RegExp(`${pid}[\\s\\S]*Förankrat av Megan Bowen`), 'the endorsement card marked "Förankrat av Megan Bowen"', { not: /Nytt förslag till RUG/ });
+    const same = await marked('endorse-card');
+    if (!same || same.i !== updated.i) fail('the endorsement was not shown on the request card itself (updated in place)');
+    const buttons = await buttonNames(messageAt(updated.i));
+    if (buttons.includes('Förankra')) fail(`the endorsed request card still offers "Förankra": ${JSON.stringify(buttons)}`);
+    const reply = /Tack! \S+ är förankrat/.test(updated.text);
+    if (!reply) fail(`no "Tack! … är förankrat" reply in the request's thread: ${updated.text.slice(-400)}`);
+    await messageAt(updated.i).scrollIntoViewIfNeeded();
+    return { message: updated.i, buttons, state: (updated.text.match(/Förankrat av Megan Bowen[^\n]*/) || [''])[0], text: updated.text.slice(0, 400), screenshot: await screenshot('endorsed') };
+  });
+
+  await stage('case_card', async () => {
+    casePost = await waitForPost(new RegExp(`Nytt förslag till RUG[\\s\\S]*${pid}`), `the case card for ${pid} in the RUG channel`);
+    const card = messageAt(casePost.i);
+    const buttons = await buttonNames(card);
+    for (const want of ['Bifall', 'Avslag', 'Begär komplettering']) {
+      if (!buttons.includes(want)) fail(`the case card lacks "${want}": ${JSON.stringify(buttons)}`);
+    }
+    if (!/Förankrat av Megan Bowen/.test(casePost.text)) fail(`the case card does not say who endorsed it: ${casePost.text.slice(0, 400)}`);
+    await card.scrollIntoViewIfNeeded();
+    return { message: casePost.i, buttons, text: casePost.text.slice(0, 800), whole_card: await wholeShot(casePost.i, 'case-card-whole'), screenshot: await screenshot('case-card') };
+  });
+
+  // A decision with a typed motivation on the case card.
+  let caseCount;
+  await stage('decision', async () => {
+    const card = messageAt(casePost.i);
+    caseCount = (await botPosts()).filter((m) => /Nytt förslag till RUG/.test(m.text) && m.text.includes(pid)).length;
+    await mark(casePost.i, 'case-card');
+    const box = card.getByRole('textbox', { name: /Motivering/ }).first();
+    await box.fill(MOTIVATION, { timeout: STAGE_MS });
+    await card.scrollIntoViewIfNeeded();
+    const filled = await screenshot('decision-typed');
+    await card.getByRole('button', { name: 'Bifall', exact: true }).first().click({ timeout: STAGE_MS });
+    const reply = await waitForPost(new RegExp(`Beslutet om ${pid} är registrerat`), 'the "Beslutet … är registrerat" reply', { card: false });
+    return { motivation: MOTIVATION, reply: reply.text.replace(/\s+/g, ' ').slice(0, 300), screenshot: filled };
+  });
+
+  // The case card is updated in place: the same post, now with the decision, who and why, and no
+  // buttons; no second case card.
+  await stage('card_updated', async () => {
+    const deadline = Date.now() + STAGE_MS;
+    let now;
+    while (Date.now() < deadline) {
+      now = await marked('case-card');
+      if (now && /Beslut: bifallen? av Megan Bowen/i.test(now.text) && now.text.includes(MOTIVATION)) break;
+      now = null;
+      await page.waitForTimeout(250);
+    }
+    if (!now) fail(`the case card (the same post) does not show the decision with its motivation: ${((await marked('case-card')) || { text: '(gone)' }).text.slice(0, 600)}`);
+    const card = messageAt(now.i);
+    const buttons = await buttonNames(card);
+    if (buttons.some((b) => /^(Bifall|Avslag|Begär komplettering)$/.test(b))) fail(`the decided case card still has decision buttons: ${JSON.stringify(buttons)}`);
+    const cases = (await botPosts()).filter((m) => /Nytt förslag till RUG/.test(m.text) && m.text.includes(pid)).length;
+    if (cases !== caseCount) fail(`expected the case card updated in place, but there are now ${cases} case cards for ${pid} (was ${caseCount})`);
+    await card.scrollIntoViewIfNeeded();
+    return { message: now.i, case_cards: cases, buttons, decision: (now.text.match(/Beslut:[^\n]*/) || [''])[0].slice(0, 300), whole_card: await wholeShot(now.i, 'case-card-decided-whole'), screenshot: await screenshot('case-card-decided') };
+  });
+
+  // The initiator is told in their personal chat, with RUG's motivation.
+  await stage('initiator_notice', async () => {
+    use(employeePage);
+    const msg = await waitForMessage(summary.i + 1, new RegExp(`RUG har bifallit ditt förslag ${pid}`), 'the decision notice in the employee\'s personal chat');
+    if (!msg.text.includes(MOTIVATION.slice(0, 40))) fail(`the notice lacks RUG's motivation: ${msg.text.slice(0, 600)}`);
+    const endorsed = (await botMessages()).some((m) => m.text.includes(`Ditt förslag ${pid} är förankrat`));
+    await messageAt(msg.i).scrollIntoViewIfNeeded();
+    return { message: msg.i, endorsed_notice: endorsed, text: msg.text.slice(0, 600), screenshot: await screenshot('initiator-notice') };
+  });
+  return { rugPage, pid };
 }
 
 // ---- the client-locale proxy ------------------------------------------------------------
