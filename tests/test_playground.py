@@ -37,9 +37,11 @@ REQUIRED_STAGES = [
     "endorse_card",
     "endorse",
     "case_card",
+    "rug_cases",
     "decision",
     "card_updated",
     "initiator_notice",
+    "group_chat",
 ]
 RUN_TIMEOUT_S = 300
 
@@ -157,6 +159,10 @@ def test_new_employee_journey_in_the_agents_playground() -> None:
     notice = stages["initiator_notice"]
     assert pid in notice["text"] and stages["decision"]["motivation"] in notice["text"], notice
     assert notice["endorsed_notice"], notice
+    # "Ärenden hos RUG" (typed by the RUG member while the case is open) lists it; a group chat
+    # question that @mentions the bot is answered.
+    assert pid in stages["rug_cases"]["line"] and "hos RUG" in stages["rug_cases"]["line"]
+    assert stages["group_chat"]["source"].startswith("Källa:"), stages["group_chat"]
 
     shots = [rec.get("screenshot") for rec in stages.values()]
     assert all(shot and (ROOT / shot).is_file() for shot in shots), shots

@@ -136,6 +136,17 @@ async function sendText(text) {
   await box.press('Enter');
 }
 
+// In a group chat Teams gives the bot only messages that @mention it, and so does the playground:
+// type "@", pick the bot from the suggestions, then the text.
+async function sendMention(text) {
+  const box = page.locator(SEL.textbox).first();
+  await box.click({ timeout: STAGE_MS });
+  await page.keyboard.type(`@${BOT_NAME.split(' ')[0]}`);
+  await page.getByRole('menuitem', { name: BOT_NAME }).first().click({ timeout: STAGE_MS });
+  await page.keyboard.type(` ${text}`);
+  await page.keyboard.press('Enter');
+}
+
 async function stage(name, fn) {
   const started = Date.now();
   log(`stage ${name} …`);
@@ -550,9 +561,37 @@ async function rugSide(employeePage, summary) {
     return { message: casePost.i, buttons, text: casePost.text.slice(0, 800), whole_card: await wholeShot(casePost.i, 'case-card-whole'), screenshot: await screenshot('case-card') };
   });
 
+  // "Ärenden hos RUG", typed by the RUG member in her personal chat while the case is open: the
+  // list card names it, hos RUG. (After the decision the list would only say that none is open.)
+  // She does it in a second tab of her playground: in 0.2.28, a card in a conversation that was
+  // left and opened again submits only its action's data, without its inputs (the typed
+  // motivation would be lost), so the channel tab stays on the channel. See README.md.
+  await stage('rug_cases', async () => {
+    const channelPage = page;
+    const tab = await context.newPage();
+    tab.on('pageerror', (e) => log(`page error (RUG, second tab): ${e.message}`));
+    use(tab);
+    try {
+      await page.goto(RUG_URL, { timeout: STAGE_MS, waitUntil: 'domcontentloaded' });
+      await page.locator(SEL.textbox).first().waitFor({ state: 'visible', timeout: STAGE_MS });
+      await waitForMessage(0, /Jag har en idé/i, 'the welcome card in the second tab');
+      const before = (await botMessages()).length;
+      await sendText('Ärenden hos RUG');
+      const msg = await waitForMessage(before, new RegExp(`Ärenden hos RUG[\\s\\S]*${pid}`), `the "Ärenden hos RUG" list card naming ${pid}`);
+      const line = (msg.text.match(new RegExp(`${pid}[^\\n]*`)) || [''])[0];
+      if (!/hos RUG/.test(line)) fail(`the list shows ${pid} but not as "hos RUG": ${line}`);
+      await messageAt(msg.i).scrollIntoViewIfNeeded();
+      return { message: msg.i, line, text: msg.text.slice(0, 600), buttons: await buttonNames(messageAt(msg.i)), screenshot: await screenshot('rug-cases') };
+    } finally {
+      await tab.close().catch(() => {});
+      use(channelPage, { channel: true });
+    }
+  });
+
   // A decision with a typed motivation on the case card.
   let caseCount;
   await stage('decision', async () => {
+    casePost = await waitForPost(new RegExp(`Nytt förslag till RUG[\\s\\S]*${pid}`), `the case card for ${pid}`);
     const card = messageAt(casePost.i);
     caseCount = (await botPosts()).filter((m) => /Nytt förslag till RUG/.test(m.text) && m.text.includes(pid)).length;
     await mark(casePost.i, 'case-card');
@@ -594,6 +633,19 @@ async function rugSide(employeePage, summary) {
     const endorsed = (await botMessages()).some((m) => m.text.includes(`Ditt förslag ${pid} är förankrat`));
     await messageAt(msg.i).scrollIntoViewIfNeeded();
     return { message: msg.i, endorsed_notice: endorsed, text: msg.text.slice(0, 600), screenshot: await screenshot('initiator-notice') };
+  });
+
+  // A group chat with the employee in it: opening it adds the bot; a question that @mentions the
+  // bot gets its answer.
+  await stage('group_chat', async () => {
+    use(employeePage);
+    await openConversation('Group Chat');
+    const intro = await waitForMessage(0, /Jag är Omtanke/, 'the bot\'s introduction in the group chat', { needCard: false });
+    const before = (await botMessages()).length;
+    await sendMention(QUESTION);
+    const msg = await waitForMessage(before, /Källa:/, 'an answer card with "Källa:" in the group chat');
+    await messageAt(msg.i).scrollIntoViewIfNeeded();
+    return { intro: intro.text.replace(/\s+/g, ' ').slice(0, 300), message: msg.i, source: (msg.text.match(/Källa:[^\n]*/) || [''])[0], text: msg.text.slice(0, 400), screenshot: await screenshot('group-chat') };
   });
   return { rugPage, pid };
 }
