@@ -42,6 +42,7 @@ REQUIRED_STAGES = [
     "card_updated",
     "initiator_notice",
     "group_chat",
+    "mobile",
 ]
 RUN_TIMEOUT_S = 300
 
@@ -163,6 +164,11 @@ def test_new_employee_journey_in_the_agents_playground() -> None:
     # question that @mentions the bot is answered.
     assert pid in stages["rug_cases"]["line"] and "hos RUG" in stages["rug_cases"]["line"]
     assert stages["group_chat"]["source"].startswith("Källa:"), stages["group_chat"]
+    # At a phone's width (390 px window, 358 px cards) nothing in the case card or the summary
+    # card is wider than its box.
+    mobile = stages["mobile"]
+    for part in ("case_card", "summary"):
+        assert mobile[part]["cards"] and mobile[part]["offenders"] == [], mobile
 
     shots = [rec.get("screenshot") for rec in stages.values()]
     assert all(shot and (ROOT / shot).is_file() for shot in shots), shots

@@ -435,6 +435,8 @@ async function journey() {
 const PID = /OH-\d{4}-\d{4}/;
 const MOTIVATION = 'Väl förankrat hos kommunen och vårdcentralen; RUG vill följa resultaten efter ett halvår.';
 const MOBILE = { width: 390, height: 844 };
+// The width a card gets on a 390 px phone in Teams (the window less 16 px on each side).
+const MOBILE_CARD_PX = MOBILE.width - 32;
 
 // Open a conversation in the playground's left pane (Personal Chat, Group Chat, a team channel).
 async function openConversation(name, { channel = false } = {}) {
@@ -483,6 +485,60 @@ async function wholeShot(i, name) {
   const shot = await screenshot(name);
   await page.setViewportSize(size);
   return shot;
+}
+
+// Horizontal overflow of the cards in message i at the current viewport: every element of each
+// card must fit in its own box (scrollWidth <= clientWidth + 1) and in the card's, and the card
+// in the window. Returns the offenders (at most 10) and the sizes.
+async function overflowOf(i) {
+  return messageAt(i).evaluate(overflowIn);
+}
+
+// What makes the card as wide as it is in the playground: the card and its ancestors, with their
+// rendered width and the CSS width / min-width / max-width they have.
+async function widthChain(i) {
+  return messageAt(i).evaluate((msg) => {
+    const chain = [];
+    let el = msg.querySelector('.ac-adaptiveCard');
+    while (el && chain.length < 8) {
+      const cs = getComputedStyle(el);
+      chain.push(`${el.tagName.toLowerCase()}.${String(el.className).split(/\s+/)[0]} ${Math.round(el.getBoundingClientRect().width)}px (width ${cs.width}, min ${cs.minWidth}, max ${cs.maxWidth})`);
+      el = el.parentElement;
+    }
+    return chain;
+  });
+}
+
+// Give the cards a phone's card width: the playground lays them out at a fixed width wider than
+// a phone (see README.md), so the check sets the card's own width, as Teams on a phone does.
+async function phoneCardWidth(on) {
+  await page.evaluate(([px, enable]) => {
+    let style = document.getElementById('journey-phone-cards');
+    if (!enable) { if (style) style.remove(); return; }
+    if (!style) { style = document.createElement('style'); style.id = 'journey-phone-cards'; document.head.appendChild(style); }
+    style.textContent = `.ac-adaptiveCard { width: ${px}px !important; max-width: ${px}px !important; min-width: 0 !important; box-sizing: border-box !important; }`;
+  }, [MOBILE_CARD_PX, on]);
+}
+
+function overflowIn(msg) {
+  const vw = document.documentElement.clientWidth;
+  const out = { viewport: vw, cards: [], offenders: [] };
+  const describe = (el) => `${el.tagName.toLowerCase()}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).slice(0, 2).join('.')}` : ''} "${(el.innerText || el.getAttribute('aria-label') || '').trim().replace(/\s+/g, ' ').slice(0, 60)}"`;
+  for (const card of msg.querySelectorAll('.ac-adaptiveCard')) {
+    const box = card.getBoundingClientRect();
+    out.cards.push({ left: Math.round(box.left), right: Math.round(box.right), width: Math.round(box.width), scrollWidth: card.scrollWidth, clientWidth: card.clientWidth });
+    for (const el of [card, ...card.querySelectorAll('*')]) {
+      const r = el.getBoundingClientRect();
+      if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') continue;
+      if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+        out.offenders.push(`${describe(el)} scrolls: scrollWidth ${el.scrollWidth} > clientWidth ${el.clientWidth}`);
+      } else if (r.right > box.right + 1 || r.left < box.left - 1) {
+        out.offenders.push(`${describe(el)} sticks out of the card: ${Math.round(r.left)}–${Math.round(r.right)} px, card ${Math.round(box.left)}–${Math.round(box.right)} px`);
+      }
+      if (out.offenders.length >= 10) return out;
+    }
+  }
+  return out;
 }
 
 async function rugSide(employeePage, summary) {
@@ -646,6 +702,36 @@ async function rugSide(employeePage, summary) {
     const msg = await waitForMessage(before, /Källa:/, 'an answer card with "Källa:" in the group chat');
     await messageAt(msg.i).scrollIntoViewIfNeeded();
     return { intro: intro.text.replace(/\s+/g, ' ').slice(0, 300), message: msg.i, source: (msg.text.match(/Källa:[^\n]*/) || [''])[0], text: msg.text.slice(0, 400), screenshot: await screenshot('group-chat') };
+  });
+
+  // A phone-width window (390 × 844): the decided case card in the RUG channel and the summary
+  // card in the employee's personal chat must fit, nothing in them wider than its box.
+  await stage('mobile', async () => {
+    const result = {};
+    use(rugPage, { channel: true });
+    await page.setViewportSize(MOBILE);
+    const decided = await marked('case-card');
+    if (!decided) fail('the case card is gone from the channel');
+    result.playground_width = await widthChain(decided.i);
+    await phoneCardWidth(true);
+    await messageAt(decided.i).scrollIntoViewIfNeeded();
+    result.case_card = await overflowOf(decided.i);
+    result.case_shot = await wholeShot(decided.i, 'mobile-case-card');
+    use(employeePage);
+    await openConversation('Personal Chat');
+    await page.setViewportSize(MOBILE);
+    const card = await waitForMessage(0, /Skicka in|skallkrav/i, 'the summary card in the personal chat');
+    const again = (await botMessages()).filter((m) => m.card && isSummary(m.text)).pop() || card;
+    await phoneCardWidth(true);
+    await messageAt(again.i).scrollIntoViewIfNeeded();
+    result.summary = await overflowOf(again.i);
+    result.screenshot = await wholeShot(again.i, 'mobile-summary');
+    const offenders = [...result.case_card.offenders.map((o) => `case card: ${o}`), ...result.summary.offenders.map((o) => `summary: ${o}`)];
+    for (const c of [...result.case_card.cards, ...result.summary.cards]) {
+      if (Math.abs(c.width - MOBILE_CARD_PX) > 1) offenders.push(`a card is ${c.width} px wide, not the phone's ${MOBILE_CARD_PX} px`);
+    }
+    if (offenders.length) fail(`cards overflow at ${MOBILE.width}×${MOBILE.height}:\n  ${offenders.join('\n  ')}`);
+    return { viewport: MOBILE, ...result };
   });
   return { rugPage, pid };
 }
