@@ -164,6 +164,7 @@ def test_new_employee_journey_in_the_agents_playground() -> None:
     # question that @mentions the bot is answered.
     assert pid in stages["rug_cases"]["line"] and "hos RUG" in stages["rug_cases"]["line"]
     assert stages["group_chat"]["source"].startswith("Källa:"), stages["group_chat"]
+    assert "registrera RUG-kanal" not in stages["group_chat"]["intro"], stages["group_chat"]
     # At a phone's width (390 px window, 358 px cards) nothing in the case card or the summary
     # card is wider than its box.
     mobile = stages["mobile"]
