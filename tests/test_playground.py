@@ -1,6 +1,7 @@
-"""End to end in a real client: a new employee's journey in the Microsoft 365 Agents Playground.
+"""End to end in a real client: a new employee's journey in the Microsoft 365 Agents Playground,
+then the RUG side of the proposal in a second playground (a RUG member's Teams).
 
-Runs tests/browser/run_journey.sh, which starts `omtanke serve`, the playground and headless
+Runs tests/browser/run_journey.sh, which starts `omtanke serve`, two playgrounds and headless
 Chromium inside a loopback-only network namespace, and walks the journey in
 tests/browser/journey.cjs. Screenshots land in tests/artifacts/playground/.
 

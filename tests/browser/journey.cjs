@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// A new employee's journey through Omtanke in the Microsoft 365 Agents Playground,
-// driven in headless Chromium by playwright-core.
+// A new employee's journey through Omtanke in the Microsoft 365 Agents Playground, then the RUG
+// side of their proposal (endorsement, the case card in RUG's channel, a decision, the notice),
+// a group chat and a phone-width check, driven in headless Chromium by playwright-core.
 //
-// Expects the playground page at JOURNEY_URL (default http://127.0.0.1:56150/) with the
-// bot behind it. Run it through tests/browser/run_journey.sh, which starts the bot and the
-// playground inside a loopback-only network namespace.
+// Expects the employee's playground page at JOURNEY_URL (default http://127.0.0.1:56150/) and
+// the RUG member's at JOURNEY_RUG_URL (default http://127.0.0.1:56151/), the bot behind both.
+// Run it through tests/browser/run_journey.sh, which starts the bot and the playgrounds inside a
+// loopback-only network namespace.
 //
 // Prints one JSON object per line on stdout: {"stage": …, "ok": true, …} for each stage,
 // then {"result": "passed"|"failed", "stages": […]}. Exits 1 on the first failed stage,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the new-employee journey end to end: `omtanke serve`, the Microsoft 365 Agents
-# Playground and headless Chromium (tests/browser/journey.cjs), all inside a loopback-only
-# network namespace, within a bounded time.
+# Runs the new-employee journey and the RUG side end to end: `omtanke serve`, two Microsoft 365
+# Agents Playgrounds (the employee's and a RUG member's Teams) and headless Chromium
+# (tests/browser/journey.cjs), all inside a loopback-only network namespace, within a bounded time.
 #
 #   sudo unshare -n bash tests/browser/run_journey.sh     # or, as root, just:
 #   bash tests/browser/run_journey.sh                      # re-runs itself under `unshare -n`
