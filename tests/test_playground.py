@@ -158,6 +158,9 @@ def test_new_employee_journey_in_the_agents_playground() -> None:
     assert updated["case_cards"] == 1, updated
     assert stages["decision"]["motivation"] in updated["decision"], updated
     assert not {"Bifall", "Avslag"} & set(updated["buttons"]), updated
+    # Every text on the case card, open and decided, has a contrast of at least 4.5:1.
+    for rec in (case, updated):
+        assert rec["contrast"]["checked"] and rec["contrast"]["offenders"] == [], rec["contrast"]
     notice = stages["initiator_notice"]
     assert pid in notice["text"] and stages["decision"]["motivation"] in notice["text"], notice
     assert notice["endorsed_notice"], notice

@@ -522,6 +522,45 @@ async function phoneCardWidth(on) {
   }, [MOBILE_CARD_PX, on]);
 }
 
+// WCAG contrast of every piece of text in the cards of message i against the background it is
+// drawn on (the nearest ancestor with an opaque background). Returns the lowest ratio and the
+// texts below `min` (at most 10).
+async function contrastOf(i, min = 4.5) {
+  return messageAt(i).evaluate((msg, floor) => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (el) => {
+      for (let x = el; x; x = x.parentElement) {
+        const c = rgb(getComputedStyle(x).backgroundColor);
+        if (c.length >= 3 && (c.length < 4 || c[3] > 0.99)) return c;
+      }
+      return [255, 255, 255];
+    };
+    const out = { lowest: null, checked: 0, offenders: [] };
+    for (const card of msg.querySelectorAll('.ac-adaptiveCard')) {
+      for (const el of card.querySelectorAll('*')) {
+        const own = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join('').trim();
+        if (!own || !el.getBoundingClientRect().width) continue;
+        const cs = getComputedStyle(el);
+        const bg = background(el);
+        const raw = rgb(cs.color);
+        const alpha = raw.length > 3 ? raw[3] * Number(cs.opacity || 1) : Number(cs.opacity || 1);
+        // A translucent colour is seen blended over its background.
+        const fg = [0, 1, 2].map((k) => alpha * raw[k] + (1 - alpha) * bg[k]);
+        const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+        const ratio = Math.round(((a + 0.05) / (b + 0.05)) * 100) / 100;
+        out.checked += 1;
+        if (out.lowest === null || ratio < out.lowest.ratio) out.lowest = { ratio, text: own.slice(0, 60), color: cs.color };
+        if (ratio < floor && out.offenders.length < 10) out.offenders.push(`"${own.slice(0, 60)}" ${cs.color} on rgb(${bg.slice(0, 3).join(', ')}): ${ratio}:1`);
+      }
+    }
+    return out;
+  }, min);
+}
+
 function overflowIn(msg) {
   const vw = document.documentElement.clientWidth;
   const out = { viewport: vw, cards: [], offenders: [] };
@@ -615,8 +654,11 @@ async function rugSide(employeePage, summary) {
       if (!buttons.includes(want)) fail(`the case card lacks "${want}": ${JSON.stringify(buttons)}`);
     }
     if (!/Förankrat av Megan Bowen/.test(casePost.text)) fail(`the case card does not say who endorsed it: ${casePost.text.slice(0, 400)}`);
+    const contrast = await contrastOf(casePost.i);
+    if (!contrast.checked) fail('found no text on the case card to check its contrast');
+    if (contrast.offenders.length) fail(`text on the case card below 4.5:1 contrast:\n  ${contrast.offenders.join('\n  ')}`);
     await card.scrollIntoViewIfNeeded();
-    return { message: casePost.i, buttons, text: casePost.text.slice(0, 800), whole_card: await wholeShot(casePost.i, 'case-card-whole'), screenshot: await screenshot('case-card') };
+    return { message: casePost.i, buttons, contrast, text: casePost.text.slice(0, 800), whole_card: await wholeShot(casePost.i, 'case-card-whole'), screenshot: await screenshot('case-card') };
   });
 
   // "Ärenden hos RUG", typed by the RUG member in her personal chat while the case is open: the
@@ -678,9 +720,11 @@ async function rugSide(employeePage, summary) {
     const buttons = await buttonNames(card);
     if (buttons.some((b) => /^(Bifall|Avslag|Begär komplettering)$/.test(b))) fail(`the decided case card still has decision buttons: ${JSON.stringify(buttons)}`);
     const cases = (await botPosts()).filter((m) => /Nytt förslag till RUG/.test(m.text) && m.text.includes(pid)).length;
+    const contrast = await contrastOf(now.i);
+    if (contrast.offenders.length) fail(`text on the decided case card below 4.5:1 contrast:\n  ${contrast.offenders.join('\n  ')}`);
     if (cases !== caseCount) fail(`expected the case card updated in place, but there are now ${cases} case cards for ${pid} (was ${caseCount})`);
     await card.scrollIntoViewIfNeeded();
-    return { message: now.i, case_cards: cases, buttons, decision: (now.text.match(/Beslut:[^\n]*/) || [''])[0].slice(0, 300), whole_card: await wholeShot(now.i, 'case-card-decided-whole'), screenshot: await screenshot('case-card-decided') };
+    return { message: now.i, case_cards: cases, buttons, contrast, decision: (now.text.match(/Beslut:[^\n]*/) || [''])[0].slice(0, 300), whole_card: await wholeShot(now.i, 'case-card-decided-whole'), screenshot: await screenshot('case-card-decided') };
   });
 
   // The initiator is told in their personal chat, with RUG's motivation.
