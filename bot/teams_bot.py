@@ -130,7 +130,13 @@ class OmtankeBot(TeamsActivityHandler):
             )
             if registered:
                 self._services.wake_outbox()
-            key = "rug.channel.registered_on_install" if registered else "welcome.team_intro"
+            if registered:
+                key = "rug.channel.registered_on_install"
+            elif conversation_type == "groupChat":
+                # A group chat is no channel: RUG's channel cannot be registered there.
+                key = "welcome.group_intro"
+            else:
+                key = "welcome.team_intro"
             await turn_context.send_activity(
                 self._services.texts.get(key, locale_for(turn_context))
             )

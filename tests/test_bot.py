@@ -118,6 +118,31 @@ async def test_bot_added_to_a_team_introduces_itself_once(harness: BotHarness) -
     assert [r.text for r in replies] == [harness.services.texts.get("welcome.team_intro")]
 
 
+async def test_bot_added_to_a_group_chat_introduces_itself_for_a_group_chat(
+    harness: BotHarness,
+) -> None:
+    """In a group chat the introduction speaks of the chat, not of a channel RUG could register."""
+    template = harness.adapter.template
+    activity = Activity().deserialize(
+        {
+            "type": "conversationUpdate",
+            "conversation": {
+                "id": "19:group@thread.v2",
+                "conversationType": "groupChat",
+                "isGroup": True,
+                "tenantId": TENANT,
+            },
+            "membersAdded": [{"id": template.recipient.id}],
+            "channelData": {"tenant": {"id": TENANT}},
+        }
+    )
+
+    replies = await send(harness, activity)
+
+    assert [r.text for r in replies] == [harness.services.texts.get("welcome.group_intro")]
+    assert "registrera RUG-kanal" not in replies[0].text
+
+
 # --- questions ----------------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
-"""End to end in a real client: a new employee's journey in the Microsoft 365 Agents Playground.
+"""End to end in a real client: a new employee's journey in the Microsoft 365 Agents Playground,
+then the RUG side of the proposal in a second playground (a RUG member's Teams).
 
-Runs tests/browser/run_journey.sh, which starts `omtanke serve`, the playground and headless
+Runs tests/browser/run_journey.sh, which starts `omtanke serve`, two playgrounds and headless
 Chromium inside a loopback-only network namespace, and walks the journey in
 tests/browser/journey.cjs. Screenshots land in tests/artifacts/playground/.
 
@@ -24,7 +25,26 @@ SCRIPT = ROOT / "tests" / "browser" / "run_journey.sh"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "playground"
 CHROMIUM = Path("/usr/bin/chromium")
 # The stages journey.cjs must report as passed, in this order (step_N stages come between).
-REQUIRED_STAGES = ["page", "welcome", "question", "proposal_start", "card_input", "summary"]
+REQUIRED_STAGES = [
+    "page",
+    "welcome",
+    "question",
+    "proposal_start",
+    "card_input",
+    "summary",
+    # The RUG side, in the RUG member's playground (and the employee's for the notice).
+    "rug_channel",
+    "submit",
+    "endorse_card",
+    "endorse",
+    "case_card",
+    "rug_cases",
+    "decision",
+    "card_updated",
+    "initiator_notice",
+    "group_chat",
+    "mobile",
+]
 RUN_TIMEOUT_S = 300
 
 
@@ -124,6 +144,36 @@ def test_new_employee_journey_in_the_agents_playground() -> None:
     # skallkrav 1-3 are met, 4 (RUG approval) waits for förankring.
     assert len(summary["checklist"]) == 4, summary["checklist"]
     assert summary["met"] == 3, summary["checklist"]
+
+    # The RUG side: the open request in RUG's channel, endorsed on the card itself; the case card
+    # posted there, decided with a typed motivation and updated in place; the initiator told.
+    assert "RUG:s kanal" in stages["rug_channel"]["post"], stages["rug_channel"]
+    pid = stages["submit"]["proposal"]
+    assert pid in stages["endorse_card"]["text"], stages["endorse_card"]
+    assert "Förankra" in stages["endorse_card"]["buttons"], stages["endorse_card"]
+    assert stages["endorse"]["state"].startswith("Förankrat av Megan Bowen"), stages["endorse"]
+    case = stages["case_card"]
+    assert {"Bifall", "Avslag", "Begär komplettering"} <= set(case["buttons"]), case
+    updated = stages["card_updated"]
+    assert updated["case_cards"] == 1, updated
+    assert stages["decision"]["motivation"] in updated["decision"], updated
+    assert not {"Bifall", "Avslag"} & set(updated["buttons"]), updated
+    # Every text on the case card, open and decided, has a contrast of at least 4.5:1.
+    for rec in (case, updated):
+        assert rec["contrast"]["checked"] and rec["contrast"]["offenders"] == [], rec["contrast"]
+    notice = stages["initiator_notice"]
+    assert pid in notice["text"] and stages["decision"]["motivation"] in notice["text"], notice
+    assert notice["endorsed_notice"], notice
+    # "Ärenden hos RUG" (typed by the RUG member while the case is open) lists it; a group chat
+    # question that @mentions the bot is answered.
+    assert pid in stages["rug_cases"]["line"] and "hos RUG" in stages["rug_cases"]["line"]
+    assert stages["group_chat"]["source"].startswith("Källa:"), stages["group_chat"]
+    assert "registrera RUG-kanal" not in stages["group_chat"]["intro"], stages["group_chat"]
+    # At a phone's width (390 px window, 358 px cards) nothing in the case card or the summary
+    # card is wider than its box.
+    mobile = stages["mobile"]
+    for part in ("case_card", "summary"):
+        assert mobile[part]["cards"] and mobile[part]["offenders"] == [], mobile
 
     shots = [rec.get("screenshot") for rec in stages.values()]
     assert all(shot and (ROOT / shot).is_file() for shot in shots), shots

@@ -1,17 +1,20 @@
 #!/usr/bin/env node
-// A new employee's journey through Omtanke in the Microsoft 365 Agents Playground,
-// driven in headless Chromium by playwright-core.
+// A new employee's journey through Omtanke in the Microsoft 365 Agents Playground, then the RUG
+// side of their proposal (endorsement, the case card in RUG's channel, a decision, the notice),
+// a group chat and a phone-width check, driven in headless Chromium by playwright-core.
 //
-// Expects the playground page at JOURNEY_URL (default http://127.0.0.1:56150/) with the
-// bot behind it. Run it through tests/browser/run_journey.sh, which starts the bot and the
-// playground inside a loopback-only network namespace.
+// Expects the employee's playground page at JOURNEY_URL (default http://127.0.0.1:56150/) and
+// the RUG member's at JOURNEY_RUG_URL (default http://127.0.0.1:56151/), the bot behind both.
+// Run it through tests/browser/run_journey.sh, which starts the bot and the playgrounds inside a
+// loopback-only network namespace.
 //
 // Prints one JSON object per line on stdout: {"stage": …, "ok": true, …} for each stage,
 // then {"result": "passed"|"failed", "stages": […]}. Exits 1 on the first failed stage,
 // with a screenshot (failure-<stage>.png) and the chat's last messages on stderr.
 //
 // Environment:
-//   JOURNEY_URL               playground page (default http://127.0.0.1:56150/)
+//   JOURNEY_URL               the employee's playground page (default http://127.0.0.1:56150/)
+//   JOURNEY_RUG_URL           the RUG member's playground page (default http://127.0.0.1:56151/)
 //   JOURNEY_ARTIFACTS         screenshot folder (default tests/artifacts/playground)
 //   JOURNEY_STAGE_TIMEOUT_MS  bound for each stage's wait (default 20000)
 //   JOURNEY_TOTAL_TIMEOUT_MS  watchdog for the whole script (default 180000)
@@ -28,6 +31,7 @@ const path = require('path');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const URL = process.env.JOURNEY_URL || 'http://127.0.0.1:56150/';
+const RUG_URL = process.env.JOURNEY_RUG_URL || 'http://127.0.0.1:56151/';
 const ARTIFACTS = path.resolve(process.env.JOURNEY_ARTIFACTS || path.join(ROOT, 'tests', 'artifacts', 'playground'));
 const STAGE_MS = Number(process.env.JOURNEY_STAGE_TIMEOUT_MS || 20000);
 const TOTAL_MS = Number(process.env.JOURNEY_TOTAL_TIMEOUT_MS || 180000);
@@ -49,10 +53,17 @@ const SEL = {
   textbox: 'div[role="textbox"][contenteditable="true"]',
   message: '.fai-OutputCard',
   card: '.ac-adaptiveCard',
+  // A post in a team channel (the new-post composer is one too: it has no card and no bot name).
+  post: 'div.fui-Card[role="group"]',
 };
+// The bot's display name in the playground (its config's bot.name).
+const BOT_NAME = 'Test Bot';
 
 const stages = [];
+// The page the helpers act on (the employee's or the RUG member's client) and how that page's
+// current conversation shows the bot's messages (chat bubbles, or posts in a team channel).
 let page = null;
+let messageSel = SEL.message;
 let context = null;
 let shotNo = 0;
 
@@ -79,11 +90,17 @@ async function screenshot(name) {
 
 // The bot's messages as the page shows them: index, text, whether it holds a card.
 async function botMessages() {
-  return page.evaluate((sel) => [...document.querySelectorAll(sel.message)].map((el, i) => ({
+  return page.evaluate(([sel, card]) => [...document.querySelectorAll(sel)].map((el, i) => ({
     i,
     text: (el.innerText || '').trim(),
-    card: !!el.querySelector(sel.card),
-  })), SEL);
+    card: !!el.querySelector(card),
+  })), [messageSel, SEL.card]);
+}
+
+// Act on page p from now on; `channel` when its open conversation is a team channel.
+function use(p, { channel = false } = {}) {
+  page = p;
+  messageSel = channel ? SEL.post : SEL.message;
 }
 
 // Wait until a bot message with index >= from matches the predicate (text RegExp), or until
@@ -105,7 +122,7 @@ async function waitForMessage(from, pattern, what, { watch = -1, watchText = nul
 }
 
 function messageAt(i) {
-  return page.locator(SEL.message).nth(i);
+  return page.locator(messageSel).nth(i);
 }
 
 async function buttonNames(scope) {
@@ -119,6 +136,17 @@ async function sendText(text) {
   await box.click({ timeout: STAGE_MS });
   await box.fill(text, { timeout: STAGE_MS });
   await box.press('Enter');
+}
+
+// In a group chat Teams gives the bot only messages that @mention it, and so does the playground:
+// type "@", pick the bot from the suggestions, then the text.
+async function sendMention(text) {
+  const box = page.locator(SEL.textbox).first();
+  await box.click({ timeout: STAGE_MS });
+  await page.keyboard.type(`@${BOT_NAME.split(' ')[0]}`);
+  await page.getByRole('menuitem', { name: BOT_NAME }).first().click({ timeout: STAGE_MS });
+  await page.keyboard.type(` ${text}`);
+  await page.keyboard.press('Enter');
 }
 
 async function stage(name, fn) {
@@ -399,6 +427,359 @@ async function journey() {
     await page.setViewportSize({ width: 1400, height: 1000 });
     return { message: summary.i, checklist, met, whole_card: path.relative(ROOT, cardShot), echoed: echoed.map((t) => t.slice(0, 40)), buttons: await buttonNames(card), text: summary.text.slice(0, 1200), screenshot: await screenshot('summary-card') };
   });
+  await rugSide(page, summary);
+}
+
+// ---- the RUG side -----------------------------------------------------------------------
+// A second playground is the RUG member's Teams (Megan Bowen, in the bot's RUG list); the
+// employee (Alex Wilber) is not in RUG. Both talk to the same bot.
+
+const PID = /OH-\d{4}-\d{4}/;
+const MOTIVATION = 'Väl förankrat hos kommunen och vårdcentralen; RUG vill följa resultaten efter ett halvår.';
+const MOBILE = { width: 390, height: 844 };
+// The width a card gets on a 390 px phone in Teams (the window less 16 px on each side).
+const MOBILE_CARD_PX = MOBILE.width - 32;
+
+// Open a conversation in the playground's left pane (Personal Chat, Group Chat, a team channel).
+async function openConversation(name, { channel = false } = {}) {
+  await page.getByRole('treeitem', { name, exact: true }).click({ timeout: STAGE_MS });
+  use(page, { channel });
+}
+
+// The bot's posts in the open team channel (the composer and the person's own posts left out).
+async function botPosts() {
+  return (await botMessages()).filter((m) => m.text.startsWith(BOT_NAME));
+}
+
+async function waitForPost(pattern, what, { card = true, not = null } = {}) {
+  const deadline = Date.now() + STAGE_MS;
+  let last = [];
+  while (Date.now() < deadline) {
+    last = await botPosts();
+    const hit = last.filter((m) => (!card || m.card) && pattern.test(m.text) && !(not && not.test(m.text)));
+    if (hit.length) return hit[hit.length - 1];
+    await page.waitForTimeout(250);
+  }
+  const tail = last.slice(-3).map((m) => `#${m.i}: ${m.text.replace(/\s+/g, ' ').slice(0, 300)}`);
+  fail(`no ${what} (${pattern}) in the channel within ${STAGE_MS} ms; last bot posts:\n  ${tail.join('\n  ') || '(none)'}`);
+  return null;
+}
+
+// Mark a message's element, to tell later whether a change came to the same message (updated in
+// place: the playground keeps the element and changes its content) or as a new one.
+async function mark(i, name) {
+  await messageAt(i).evaluate((el, n) => el.setAttribute('data-journey', n), name);
+}
+
+async function marked(name) {
+  const all = await botMessages();
+  const index = await page.evaluate(([sel, n]) => [...document.querySelectorAll(sel)]
+    .findIndex((el) => el.getAttribute('data-journey') === n), [messageSel, name]);
+  return index >= 0 ? all[index] : null;
+}
+
+// A screenshot of a whole message: a window tall enough for it, then the usual size again.
+async function wholeShot(i, name) {
+  const size = page.viewportSize();
+  const box = await messageAt(i).boundingBox();
+  await page.setViewportSize({ width: size.width, height: Math.min(4000, Math.ceil((box ? box.height : 0) + 300)) });
+  await messageAt(i).scrollIntoViewIfNeeded();
+  const shot = await screenshot(name);
+  await page.setViewportSize(size);
+  return shot;
+}
+
+// Horizontal overflow of the cards in message i at the current viewport: every element of each
+// card must fit in its own box (scrollWidth <= clientWidth + 1) and in the card's, and the card
+// in the window. Returns the offenders (at most 10) and the sizes.
+async function overflowOf(i) {
+  return messageAt(i).evaluate(overflowIn);
+}
+
+// What makes the card as wide as it is in the playground: the card and its ancestors, with their
+// rendered width and the CSS width / min-width / max-width they have.
+async function widthChain(i) {
+  return messageAt(i).evaluate((msg) => {
+    const chain = [];
+    let el = msg.querySelector('.ac-adaptiveCard');
+    while (el && chain.length < 8) {
+      const cs = getComputedStyle(el);
+      chain.push(`${el.tagName.toLowerCase()}.${String(el.className).split(/\s+/)[0]} ${Math.round(el.getBoundingClientRect().width)}px (width ${cs.width}, min ${cs.minWidth}, max ${cs.maxWidth})`);
+      el = el.parentElement;
+    }
+    return chain;
+  });
+}
+
+// Give the cards a phone's card width: the playground lays them out at a fixed width wider than
+// a phone (see README.md), so the check sets the card's own width, as Teams on a phone does.
+async function phoneCardWidth(on) {
+  await page.evaluate(([px, enable]) => {
+    let style = document.getElementById('journey-phone-cards');
+    if (!enable) { if (style) style.remove(); return; }
+    if (!style) { style = document.createElement('style'); style.id = 'journey-phone-cards'; document.head.appendChild(style); }
+    style.textContent = `.ac-adaptiveCard { width: ${px}px !important; max-width: ${px}px !important; min-width: 0 !important; box-sizing: border-box !important; }`;
+  }, [MOBILE_CARD_PX, on]);
+}
+
+// WCAG contrast of every piece of text in the cards of message i against the background it is
+// drawn on (the nearest ancestor with an opaque background). Returns the lowest ratio and the
+// texts below `min` (at most 10).
+async function contrastOf(i, min = 4.5) {
+  return messageAt(i).evaluate((msg, floor) => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (el) => {
+      for (let x = el; x; x = x.parentElement) {
+        const c = rgb(getComputedStyle(x).backgroundColor);
+        if (c.length >= 3 && (c.length < 4 || c[3] > 0.99)) return c;
+      }
+      return [255, 255, 255];
+    };
+    const out = { lowest: null, checked: 0, offenders: [] };
+    for (const card of msg.querySelectorAll('.ac-adaptiveCard')) {
+      for (const el of card.querySelectorAll('*')) {
+        const own = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent).join('').trim();
+        if (!own || !el.getBoundingClientRect().width) continue;
+        const cs = getComputedStyle(el);
+        const bg = background(el);
+        const raw = rgb(cs.color);
+        const alpha = raw.length > 3 ? raw[3] * Number(cs.opacity || 1) : Number(cs.opacity || 1);
+        // A translucent colour is seen blended over its background.
+        const fg = [0, 1, 2].map((k) => alpha * raw[k] + (1 - alpha) * bg[k]);
+        const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+        const ratio = Math.round(((a + 0.05) / (b + 0.05)) * 100) / 100;
+        out.checked += 1;
+        if (out.lowest === null || ratio < out.lowest.ratio) out.lowest = { ratio, text: own.slice(0, 60), color: cs.color };
+        if (ratio < floor && out.offenders.length < 10) out.offenders.push(`"${own.slice(0, 60)}" ${cs.color} on rgb(${bg.slice(0, 3).join(', ')}): ${ratio}:1`);
+      }
+    }
+    return out;
+  }, min);
+}
+
+function overflowIn(msg) {
+  const vw = document.documentElement.clientWidth;
+  const out = { viewport: vw, cards: [], offenders: [] };
+  const describe = (el) => `${el.tagName.toLowerCase()}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).slice(0, 2).join('.')}` : ''} "${(el.innerText || el.getAttribute('aria-label') || '').trim().replace(/\s+/g, ' ').slice(0, 60)}"`;
+  for (const card of msg.querySelectorAll('.ac-adaptiveCard')) {
+    const box = card.getBoundingClientRect();
+    out.cards.push({ left: Math.round(box.left), right: Math.round(box.right), width: Math.round(box.width), scrollWidth: card.scrollWidth, clientWidth: card.clientWidth });
+    for (const el of [card, ...card.querySelectorAll('*')]) {
+      const r = el.getBoundingClientRect();
+      if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') continue;
+      if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+        out.offenders.push(`${describe(el)} scrolls: scrollWidth ${el.scrollWidth} > clientWidth ${el.clientWidth}`);
+      } else if (r.right > box.right + 1 || r.left < box.left - 1) {
+        out.offenders.push(`${describe(el)} sticks out of the card: ${Math.round(r.left)}–${Math.round(r.right)} px, card ${Math.round(box.left)}–${Math.round(box.right)} px`);
+      }
+      if (out.offenders.length >= 10) return out;
+    }
+  }
+  return out;
+}
+
+async function rugSide(employeePage, summary) {
+  let rugPage;
+  let pid;
+
+  // The RUG member opens Teams (her personal chat gets the welcome card) and the team "My Team":
+  // opening its General channel installs the bot there, added by a RUG member, so the bot makes
+  // it RUG's channel (bot_added_to_channel) and says so.
+  await stage('rug_channel', async () => {
+    rugPage = await context.newPage();
+    rugPage.on('pageerror', (e) => log(`page error (RUG): ${e.message}`));
+    use(rugPage);
+    await page.goto(RUG_URL, { timeout: STAGE_MS, waitUntil: 'domcontentloaded' });
+    await page.locator(SEL.textbox).first().waitFor({ state: 'visible', timeout: STAGE_MS });
+    const welcome = await waitForMessage(0, /Jag har en idé/i, 'welcome card in the RUG member\'s personal chat');
+    await openConversation('My Team - General', { channel: true });
+    const post = await waitForPost(/RUG:s kanal/, 'the bot\'s "this is RUG\'s channel" post', { card: false });
+    return { user: await page.locator('text=Megan Bowen').first().innerText(), welcome: welcome.text.slice(0, 80), post: post.text.slice(0, 300), screenshot: await screenshot('rug-channel') };
+  });
+
+  // The employee submits the proposal from the summary card. They named no RUG contact (the step
+  // was skipped), so the request for endorsement goes to the RUG channel.
+  await stage('submit', async () => {
+    use(employeePage);
+    const card = messageAt(summary.i);
+    const before = (await botMessages()).length;
+    await card.getByRole('button', { name: 'Skicka in', exact: true }).first().click({ timeout: STAGE_MS });
+    const msg = await waitForMessage(before, /inskickat/i, 'the "Tack! Ditt förslag … är inskickat" reply', { needCard: false });
+    pid = (msg.text.match(PID) || [null])[0];
+    if (!pid) fail(`the submit reply names no proposal id: ${msg.text.slice(0, 300)}`);
+    await messageAt(msg.i).scrollIntoViewIfNeeded();
+    return { proposal: pid, text: msg.text.slice(0, 400), screenshot: await screenshot('submitted') };
+  });
+
+  // In the RUG channel: the open request, which any RUG member but the initiator can endorse.
+  let endorsePost;
+  await stage('endorse_card', async () => {
+    use(rugPage, { channel: true });
+    const pidRe = new RegExp(pid);
+    endorsePost = await waitForPost(new RegExp(`${pid}[\\s\\S]*Förankra`), `the request for endorsement of ${pid}`);
+    const card = messageAt(endorsePost.i);
+    const buttons = await buttonNames(card);
+    if (!buttons.includes('Förankra')) fail(`the endorsement card has no "Förankra" button: ${JSON.stringify(buttons)}`);
+    if (!pidRe.test(endorsePost.text)) fail('the endorsement card does not name the proposal');
+    await card.scrollIntoViewIfNeeded();
+    return { message: endorsePost.i, buttons, text: endorsePost.text.slice(0, 600), screenshot: await screenshot('endorse-card') };
+  });
+
+  // She endorses it: the request card says so, and the case card is posted in the channel.
+  let casePost;
+  await stage('endorse', async () => {
+    const card = messageAt(endorsePost.i);
+    await mark(endorsePost.i, 'endorse-card');
+    await card.getByRole('button', { name: 'Förankra', exact: true }).first().click({ timeout: STAGE_MS });
+    const updated = await waitForPost(new RegExp(`${pid}[\\s\\S]*Förankrat av Megan Bowen`), 'the endorsement card marked "Förankrat av Megan Bowen"', { not: /Nytt förslag till RUG/ });
+    const same = await marked('endorse-card');
+    if (!same || same.i !== updated.i) fail('the endorsement was not shown on the request card itself (updated in place)');
+    const buttons = await buttonNames(messageAt(updated.i));
+    if (buttons.includes('Förankra')) fail(`the endorsed request card still offers "Förankra": ${JSON.stringify(buttons)}`);
+    const reply = /Tack! \S+ är förankrat/.test(updated.text);
+    if (!reply) fail(`no "Tack! … är förankrat" reply in the request's thread: ${updated.text.slice(-400)}`);
+    await messageAt(updated.i).scrollIntoViewIfNeeded();
+    return { message: updated.i, buttons, state: (updated.text.match(/Förankrat av Megan Bowen[^\n]*/) || [''])[0], text: updated.text.slice(0, 400), screenshot: await screenshot('endorsed') };
+  });
+
+  await stage('case_card', async () => {
+    casePost = await waitForPost(new RegExp(`Nytt förslag till RUG[\\s\\S]*${pid}`), `the case card for ${pid} in the RUG channel`);
+    const card = messageAt(casePost.i);
+    const buttons = await buttonNames(card);
+    for (const want of ['Bifall', 'Avslag', 'Begär komplettering']) {
+      if (!buttons.includes(want)) fail(`the case card lacks "${want}": ${JSON.stringify(buttons)}`);
+    }
+    if (!/Förankrat av Megan Bowen/.test(casePost.text)) fail(`the case card does not say who endorsed it: ${casePost.text.slice(0, 400)}`);
+    const contrast = await contrastOf(casePost.i);
+    if (!contrast.checked) fail('found no text on the case card to check its contrast');
+    if (contrast.offenders.length) fail(`text on the case card below 4.5:1 contrast:\n  ${contrast.offenders.join('\n  ')}`);
+    await card.scrollIntoViewIfNeeded();
+    return { message: casePost.i, buttons, contrast, text: casePost.text.slice(0, 800), whole_card: await wholeShot(casePost.i, 'case-card-whole'), screenshot: await screenshot('case-card') };
+  });
+
+  // "Ärenden hos RUG", typed by the RUG member in her personal chat while the case is open: the
+  // list card names it, hos RUG. (After the decision the list would only say that none is open.)
+  // She does it in a second tab of her playground: in 0.2.28, a card in a conversation that was
+  // left and opened again submits only its action's data, without its inputs (the typed
+  // motivation would be lost), so the channel tab stays on the channel. See README.md.
+  await stage('rug_cases', async () => {
+    const channelPage = page;
+    const tab = await context.newPage();
+    tab.on('pageerror', (e) => log(`page error (RUG, second tab): ${e.message}`));
+    use(tab);
+    try {
+      await page.goto(RUG_URL, { timeout: STAGE_MS, waitUntil: 'domcontentloaded' });
+      await page.locator(SEL.textbox).first().waitFor({ state: 'visible', timeout: STAGE_MS });
+      await waitForMessage(0, /Jag har en idé/i, 'the welcome card in the second tab');
+      const before = (await botMessages()).length;
+      await sendText('Ärenden hos RUG');
+      const msg = await waitForMessage(before, new RegExp(`Ärenden hos RUG[\\s\\S]*${pid}`), `the "Ärenden hos RUG" list card naming ${pid}`);
+      const line = (msg.text.match(new RegExp(`${pid}[^\\n]*`)) || [''])[0];
+      if (!/hos RUG/.test(line)) fail(`the list shows ${pid} but not as "hos RUG": ${line}`);
+      await messageAt(msg.i).scrollIntoViewIfNeeded();
+      return { message: msg.i, line, text: msg.text.slice(0, 600), buttons: await buttonNames(messageAt(msg.i)), screenshot: await screenshot('rug-cases') };
+    } finally {
+      await tab.close().catch(() => {});
+      use(channelPage, { channel: true });
+    }
+  });
+
+  // A decision with a typed motivation on the case card.
+  let caseCount;
+  await stage('decision', async () => {
+    casePost = await waitForPost(new RegExp(`Nytt förslag till RUG[\\s\\S]*${pid}`), `the case card for ${pid}`);
+    const card = messageAt(casePost.i);
+    caseCount = (await botPosts()).filter((m) => /Nytt förslag till RUG/.test(m.text) && m.text.includes(pid)).length;
+    await mark(casePost.i, 'case-card');
+    const box = card.getByRole('textbox', { name: /Motivering/ }).first();
+    await box.fill(MOTIVATION, { timeout: STAGE_MS });
+    await card.scrollIntoViewIfNeeded();
+    const filled = await screenshot('decision-typed');
+    await card.getByRole('button', { name: 'Bifall', exact: true }).first().click({ timeout: STAGE_MS });
+    const reply = await waitForPost(new RegExp(`Beslutet om ${pid} är registrerat`), 'the "Beslutet … är registrerat" reply', { card: false });
+    return { motivation: MOTIVATION, reply: reply.text.replace(/\s+/g, ' ').slice(0, 300), screenshot: filled };
+  });
+
+  // The case card is updated in place: the same post, now with the decision, who and why, and no
+  // buttons; no second case card.
+  await stage('card_updated', async () => {
+    const deadline = Date.now() + STAGE_MS;
+    let now;
+    while (Date.now() < deadline) {
+      now = await marked('case-card');
+      if (now && /Beslut: bifallen? av Megan Bowen/i.test(now.text) && now.text.includes(MOTIVATION)) break;
+      now = null;
+      await page.waitForTimeout(250);
+    }
+    if (!now) fail(`the case card (the same post) does not show the decision with its motivation: ${((await marked('case-card')) || { text: '(gone)' }).text.slice(0, 600)}`);
+    const card = messageAt(now.i);
+    const buttons = await buttonNames(card);
+    if (buttons.some((b) => /^(Bifall|Avslag|Begär komplettering)$/.test(b))) fail(`the decided case card still has decision buttons: ${JSON.stringify(buttons)}`);
+    const cases = (await botPosts()).filter((m) => /Nytt förslag till RUG/.test(m.text) && m.text.includes(pid)).length;
+    const contrast = await contrastOf(now.i);
+    if (contrast.offenders.length) fail(`text on the decided case card below 4.5:1 contrast:\n  ${contrast.offenders.join('\n  ')}`);
+    if (cases !== caseCount) fail(`expected the case card updated in place, but there are now ${cases} case cards for ${pid} (was ${caseCount})`);
+    await card.scrollIntoViewIfNeeded();
+    return { message: now.i, case_cards: cases, buttons, contrast, decision: (now.text.match(/Beslut:[^\n]*/) || [''])[0].slice(0, 300), whole_card: await wholeShot(now.i, 'case-card-decided-whole'), screenshot: await screenshot('case-card-decided') };
+  });
+
+  // The initiator is told in their personal chat, with RUG's motivation.
+  await stage('initiator_notice', async () => {
+    use(employeePage);
+    const msg = await waitForMessage(summary.i + 1, new RegExp(`RUG har bifallit ditt förslag ${pid}`), 'the decision notice in the employee\'s personal chat');
+    if (!msg.text.includes(MOTIVATION.slice(0, 40))) fail(`the notice lacks RUG's motivation: ${msg.text.slice(0, 600)}`);
+    const endorsed = (await botMessages()).some((m) => m.text.includes(`Ditt förslag ${pid} är förankrat`));
+    await messageAt(msg.i).scrollIntoViewIfNeeded();
+    return { message: msg.i, endorsed_notice: endorsed, text: msg.text.slice(0, 600), screenshot: await screenshot('initiator-notice') };
+  });
+
+  // A group chat with the employee in it: opening it adds the bot; a question that @mentions the
+  // bot gets its answer.
+  await stage('group_chat', async () => {
+    use(employeePage);
+    await openConversation('Group Chat');
+    const intro = await waitForMessage(0, /Jag är Omtanke/, 'the bot\'s introduction in the group chat', { needCard: false });
+    const before = (await botMessages()).length;
+    await sendMention(QUESTION);
+    const msg = await waitForMessage(before, /Källa:/, 'an answer card with "Källa:" in the group chat');
+    await messageAt(msg.i).scrollIntoViewIfNeeded();
+    return { intro: intro.text.replace(/\s+/g, ' ').slice(0, 300), message: msg.i, source: (msg.text.match(/Källa:[^\n]*/) || [''])[0], text: msg.text.slice(0, 400), screenshot: await screenshot('group-chat') };
+  });
+
+  // A phone-width window (390 × 844): the decided case card in the RUG channel and the summary
+  // card in the employee's personal chat must fit, nothing in them wider than its box.
+  await stage('mobile', async () => {
+    const result = {};
+    use(rugPage, { channel: true });
+    await page.setViewportSize(MOBILE);
+    const decided = await marked('case-card');
+    if (!decided) fail('the case card is gone from the channel');
+    result.playground_width = await widthChain(decided.i);
+    await phoneCardWidth(true);
+    await messageAt(decided.i).scrollIntoViewIfNeeded();
+    result.case_card = await overflowOf(decided.i);
+    result.case_shot = await wholeShot(decided.i, 'mobile-case-card');
+    use(employeePage);
+    await openConversation('Personal Chat');
+    await page.setViewportSize(MOBILE);
+    const card = await waitForMessage(0, /Skicka in|skallkrav/i, 'the summary card in the personal chat');
+    const again = (await botMessages()).filter((m) => m.card && isSummary(m.text)).pop() || card;
+    await phoneCardWidth(true);
+    await messageAt(again.i).scrollIntoViewIfNeeded();
+    result.summary = await overflowOf(again.i);
+    result.screenshot = await wholeShot(again.i, 'mobile-summary');
+    const offenders = [...result.case_card.offenders.map((o) => `case card: ${o}`), ...result.summary.offenders.map((o) => `summary: ${o}`)];
+    for (const c of [...result.case_card.cards, ...result.summary.cards]) {
+      if (Math.abs(c.width - MOBILE_CARD_PX) > 1) offenders.push(`a card is ${c.width} px wide, not the phone's ${MOBILE_CARD_PX} px`);
+    }
+    if (offenders.length) fail(`cards overflow at ${MOBILE.width}×${MOBILE.height}:\n  ${offenders.join('\n  ')}`);
+    return { viewport: MOBILE, ...result };
+  });
+  return { rugPage, pid };
 }
 
 // ---- the client-locale proxy ------------------------------------------------------------

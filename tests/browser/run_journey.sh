@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the new-employee journey end to end: `omtanke serve`, the Microsoft 365 Agents
-# Playground and headless Chromium (tests/browser/journey.cjs), all inside a loopback-only
-# network namespace, within a bounded time.
+# Runs the new-employee journey and the RUG side end to end: `omtanke serve`, two Microsoft 365
+# Agents Playgrounds (the employee's and a RUG member's Teams) and headless Chromium
+# (tests/browser/journey.cjs), all inside a loopback-only network namespace, within a bounded time.
 #
 #   sudo unshare -n bash tests/browser/run_journey.sh     # or, as root, just:
 #   bash tests/browser/run_journey.sh                      # re-runs itself under `unshare -n`
@@ -17,7 +17,8 @@
 #   JOURNEY_ARTIFACTS    screenshots and logs (default tests/artifacts/playground)
 #   JOURNEY_BOT_CMD      command that serves the bot on 127.0.0.1:$JOURNEY_BOT_PORT
 #                        (default: .venv/bin/omtanke serve)
-#   JOURNEY_BOT_PORT     default 3978;  JOURNEY_PLAYGROUND_PORT  default 56150
+#   JOURNEY_BOT_PORT     default 3978;  JOURNEY_PLAYGROUND_PORT  default 56150 (the employee's
+#                        client); JOURNEY_RUG_PLAYGROUND_PORT default 56151 (the RUG member's)
 #   JOURNEY_LOCALE       the client locale the bot sees (default sv-SE, through a loopback proxy
 #                        on JOURNEY_PROXY_PORT, default 3979; en-US = the playground's own)
 # Exit code: journey.cjs's (0 = every stage passed), or 3 when the bot or the playground
@@ -51,12 +52,13 @@ ip link set lo up
 ARTIFACTS="${JOURNEY_ARTIFACTS:-$ROOT/tests/artifacts/playground}"
 BOT_PORT="${JOURNEY_BOT_PORT:-3978}"
 PG_PORT="${JOURNEY_PLAYGROUND_PORT:-56150}"
+RUG_PG_PORT="${JOURNEY_RUG_PLAYGROUND_PORT:-56151}"
 PROXY_PORT="${JOURNEY_PROXY_PORT:-3979}"
 LOCALE="${JOURNEY_LOCALE-sv-SE}"
 PLAYGROUND="$ROOT/node_modules/.bin/agentsplayground"
 PY="$ROOT/.venv/bin/python"
 mkdir -p "$ARTIFACTS"
-rm -f "$ARTIFACTS"/*.png
+rm -f "$ARTIFACTS"/*.png "$ARTIFACTS"/playground*.log
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/omtanke-journey.XXXXXX")"
 
 pids=()
@@ -108,11 +110,19 @@ with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=2
 EOF
 }
 
-# 3. The bot: local use, auth off (no MicrosoftAppId), its data in a fresh folder.
+# 3. The bot: local use, auth off (no MicrosoftAppId), its data in a fresh folder. RUG is one
+#    person: Megan Bowen, the current user of the second playground
+#    (rug-member.m365agentsplayground.yml); the first playground's user, Alex Wilber (its
+#    built-in config), is the employee and not in RUG.
 unset MicrosoftAppId MicrosoftAppPassword MicrosoftAppType MicrosoftAppTenantId OMTANKE_ALLOWED_TENANTS \
-  OMTANKE_SMTP_HOST
+  OMTANKE_SMTP_HOST OMTANKE_ADMINS OMTANKE_COORDINATORS
 export OMTANKE_DATA_DIR="$WORK/data" PORT="$BOT_PORT" OMTANKE_HOST=127.0.0.1 PYTHONUNBUFFERED=1
-mkdir -p "$OMTANKE_DATA_DIR"
+export OMTANKE_RUG_MEMBERS="$WORK/rug_members.json"
+mkdir -p "$OMTANKE_DATA_DIR" "$WORK/employee" "$WORK/rug"
+cat >"$OMTANKE_RUG_MEMBERS" <<'EOF'
+[{"name": "Megan Bowen", "email": "meganb@example.com",
+  "aad_object_id": "00000000-0000-0000-0000-0000000000021", "organisation": "Region Halland"}]
+EOF
 BOT_CMD="${JOURNEY_BOT_CMD:-$ROOT/.venv/bin/omtanke serve}"
 log "starting bot: $BOT_CMD (data in $OMTANKE_DATA_DIR)"
 (cd "$ROOT" && exec $BOT_CMD) >"$ARTIFACTS/bot.log" 2>&1 &
@@ -136,18 +146,32 @@ if [[ "$LOCALE" != en-US && -n "$LOCALE" ]]; then
   ENDPOINT="http://127.0.0.1:$PROXY_PORT/api/messages"
 fi
 
-# 5. The playground (offline, telemetry off, no browser of its own).
-log "starting the Agents Playground on port $PG_PORT -> $ENDPOINT"
-(cd "$WORK" && APPLICATION_INSIGHTS_NO_STATSBEAT=1 TEAMSAPPTESTER_BROWSER=none exec "$PLAYGROUND" \
-  -e "$ENDPOINT" -c msteams -p "$PG_PORT" --disable-telemetry) \
-  >"$ARTIFACTS/playground.log" 2>&1 &
-pg_pid=$!
-pids+=("$pg_pid")
-if ! wait_for 60 "playground (port $PG_PORT)" "$pg_pid" port_open "$PG_PORT"; then
-  tail -n 40 "$ARTIFACTS/playground.log" >&2 || true
-  exit 3
-fi
-log "playground listening on 127.0.0.1:$PG_PORT"
+# 5. Two playgrounds (offline, telemetry off, no browser of their own): two Teams clients of one
+#    tenant, the employee's (built-in config, Alex Wilber) and the RUG member's (Megan Bowen).
+#    The bot answers each at the serviceUrl its activities came from.
+start_playground() { # NAME PORT FOLDER [CONFIG]
+  local name="$1" port="$2" folder="$3" config="${4:-}"
+  log "starting the Agents Playground ($name) on port $port -> $ENDPOINT"
+  (cd "$folder" && APPLICATION_INSIGHTS_NO_STATSBEAT=1 TEAMSAPPTESTER_BROWSER=none \
+    M365_AGENTS_PLAYGROUND_CONFIG_PATH="${config:-$folder/.m365agentsplayground.yml}" \
+    exec "$PLAYGROUND" -e "$ENDPOINT" -c msteams -p "$port" --disable-telemetry) \
+    >"$ARTIFACTS/playground-$name.log" 2>&1 &
+  pg_pid=$!
+  pids+=("$pg_pid")
+}
+start_playground employee "$PG_PORT" "$WORK/employee"
+employee_pid=$pg_pid
+start_playground rug "$RUG_PG_PORT" "$WORK/rug" "$HERE/rug-member.m365agentsplayground.yml"
+rug_pid=$pg_pid
+for spec in "employee $PG_PORT $employee_pid" "rug $RUG_PG_PORT $rug_pid"; do
+  read -r name port pid <<<"$spec"
+  if ! wait_for 60 "playground $name (port $port)" "$pid" port_open "$port"; then
+    tail -n 40 "$ARTIFACTS/playground-$name.log" >&2 || true
+    exit 3
+  fi
+  log "playground $name listening on 127.0.0.1:$port"
+done
+pg_pid=$employee_pid
 
 if [[ "$MODE" == --interactive ]]; then
   # A person's browser, inside the same namespace (an X11 or Wayland display reaches it through
@@ -156,7 +180,7 @@ if [[ "$MODE" == --interactive ]]; then
     log "opening the playground in Chromium; close the window or press Ctrl-C to stop"
     /usr/bin/chromium --no-sandbox --disable-quic --no-first-run --disable-background-networking \
       --disable-component-update --disable-sync --user-data-dir="$WORK/chromium" \
-      "http://127.0.0.1:$PG_PORT/" >"$ARTIFACTS/chromium.log" 2>&1 || true
+      "http://127.0.0.1:$PG_PORT/" "http://127.0.0.1:$RUG_PG_PORT/" >"$ARTIFACTS/chromium.log" 2>&1 || true
   else
     log "no display: bot and playground are up inside this namespace only; Ctrl-C stops them"
     wait "$pg_pid" || true
@@ -166,7 +190,8 @@ fi
 
 # 6. The journey in headless Chromium.
 set +e
-JOURNEY_URL="http://127.0.0.1:$PG_PORT/" JOURNEY_ARTIFACTS="$ARTIFACTS" node "$HERE/journey.cjs"
+JOURNEY_URL="http://127.0.0.1:$PG_PORT/" JOURNEY_RUG_URL="http://127.0.0.1:$RUG_PG_PORT/" \
+  JOURNEY_ARTIFACTS="$ARTIFACTS" node "$HERE/journey.cjs"
 rc=$?
 set -e
 if ((rc != 0)); then
