@@ -18,7 +18,7 @@ whose eTag no longer matches raises ETagConflictError and changes nothing.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -98,6 +98,17 @@ class KeyValueStore(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Release files, locks and connections; the store cannot be used afterwards."""
+
+    async def inspect(self, prefix: str, visit: Callable[[str, Document], None]) -> int:
+        """Call visit(key, document) for every key with the prefix, in key order; return how
+        many (the start-up check). visit must neither change nor keep the document: a store
+        may pass its own, to save a copy of every record."""
+        keys = await self.keys(prefix)
+        documents = await self.read(keys)
+        for key in keys:
+            if key in documents:
+                visit(key, documents[key])
+        return len(documents)
 
 
 class RecordStore(ABC):

@@ -847,9 +847,11 @@ class ProposalRepository:
         for found in stored:
             _check_stored_proposal(found, record_where(self._table.where, found.key))
         for prefix, fields in ((layout.DRAFT, DRAFT_FIELDS), (layout.STASH, STASH_FIELDS)):
-            keys = await self._store.keys(prefix)
-            for key, document in (await self._store.read(keys)).items():
+
+            def check(key: str, document: Record, fields: Mapping[str, str] = fields) -> None:
                 _check_draft_document(document, key_where(self._store.where, key), fields)
+
+            await self._store.inspect(prefix, check)
         return len(stored)
 
 
