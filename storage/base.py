@@ -148,6 +148,15 @@ class RecordStore(ABC):
     async def all(self) -> list[Versioned]:
         """Every record, in id order."""
 
+    async def inspect(self, visit: Callable[[Row], None]) -> int:
+        """Call visit(row) for every record, in id order; return how many (the start-up
+        check). visit must neither change nor keep the document: a store may pass its own,
+        to save a copy and an eTag of every record."""
+        stored = await self.all()
+        for found in stored:
+            visit(Row(found.key, found.document, found.index))
+        return len(stored)
+
     @abstractmethod
     async def rewrite(self, rows: Sequence[Row]) -> None:
         """Replace the whole table with exactly these records, at once where the backend can
