@@ -210,7 +210,12 @@ def _serve(settings: Settings, texts: Texts) -> int:
 
 async def _collect_from_now_on(_app: object) -> None:
     """After the stores are open (on_startup runs after the app's cleanup contexts start):
-    freeze what start-up built, then turn the collector back on."""
+    freeze what start-up built, then turn the collector back on.
+
+    No collection first: it would hold up readiness by 0.1-0.17 s, and start-up leaves only
+    about 1,800 unreachable objects (gc.collect() at this point, 10,000 conversations), which
+    stay frozen.
+    """
     gc.freeze()
     gc.enable()
 
