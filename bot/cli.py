@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -186,18 +187,37 @@ def _data_admin(settings: Settings, args: argparse.Namespace, texts: Texts) -> i
 
 
 def _serve(settings: Settings, texts: Texts) -> int:
-    from aiohttp import web
-
-    from bot.app import create_app
-
-    configure_logging(settings.log_level, "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Start-up allocates the SDK's modules, the knowledge base and every stored record, and
+    # none of it is garbage: the cyclic collector would only rescan the growing heap. It
+    # runs again once the app is open, with what start-up built frozen out of its scans.
+    gc.disable()
     try:
+        from aiohttp import web
+
+        from bot.app import create_app
+
+        configure_logging(settings.log_level, "%(asctime)s %(levelname)s %(name)s: %(message)s")
         app = create_app(settings)
+        app.on_startup.append(_collect_from_now_on)
         web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     except Exception as err:  # start-up failures (corrupt store, bad data file) end here
         logging.getLogger("omtanke").error("could not start: %s", describe(err, texts))
         return 1
+    finally:
+        gc.enable()
     return 0
+
+
+async def _collect_from_now_on(_app: object) -> None:
+    """After the stores are open (on_startup runs after the app's cleanup contexts start):
+    freeze what start-up built, then turn the collector back on.
+
+    No collection first: it would hold up readiness by 0.1-0.17 s, and start-up leaves only
+    about 1,800 unreachable objects (gc.collect() at this point, 10,000 conversations), which
+    stay frozen.
+    """
+    gc.freeze()
+    gc.enable()
 
 
 def _load_kb(settings: Settings):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ whose eTag no longer matches raises ETagConflictError and changes nothing.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -99,6 +99,17 @@ class KeyValueStore(ABC):
     async def close(self) -> None:
         """Release files, locks and connections; the store cannot be used afterwards."""
 
+    async def inspect(self, prefix: str, visit: Callable[[str, Document], None]) -> int:
+        """Call visit(key, document) for every key with the prefix, in key order; return how
+        many (the start-up check). visit must neither change nor keep the document: a store
+        may pass its own, to save a copy of every record."""
+        keys = await self.keys(prefix)
+        documents = await self.read(keys)
+        for key in keys:
+            if key in documents:
+                visit(key, documents[key])
+        return len(documents)
+
 
 class RecordStore(ABC):
     """A table of JSON records by id, findable by equality on the indexes given at write."""
@@ -136,6 +147,15 @@ class RecordStore(ABC):
     @abstractmethod
     async def all(self) -> list[Versioned]:
         """Every record, in id order."""
+
+    async def inspect(self, visit: Callable[[Row], None]) -> int:
+        """Call visit(row) for every record, in id order; return how many (the start-up
+        check). visit must neither change nor keep the document: a store may pass its own,
+        to save a copy and an eTag of every record."""
+        stored = await self.all()
+        for found in stored:
+            visit(Row(found.key, found.document, found.index))
+        return len(stored)
 
     @abstractmethod
     async def rewrite(self, rows: Sequence[Row]) -> None:

@@ -495,6 +495,26 @@ class ShardedTinyStore(KeyValueStore):
                 found.extend(key for key in shard.documents if key.startswith(prefix))
         return sorted(found)
 
+    async def inspect(self, prefix: str, visit: Callable[[str, Document], None]) -> int:
+        """Visit the stored documents themselves, in key order: no copy of each record.
+
+        A write never changes a stored document in place (it stores a detached copy under
+        the key), so the documents taken under each shard's lock stay as they were.
+        """
+        self._check_open()
+        found: list[tuple[str, Document]] = []
+        for shard in self._shards:
+            async with shard.lock:
+                found.extend(
+                    (key, document)
+                    for key, document in shard.documents.items()
+                    if key.startswith(prefix)
+                )
+        found.sort(key=lambda item: item[0])
+        for key, document in found:
+            visit(key, document)
+        return len(found)
+
     async def read_versioned(self, key: str) -> Versioned | None:
         """The document and its content eTag."""
         self._check_open()

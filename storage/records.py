@@ -58,11 +58,11 @@ def _millis() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _check_index(found: Versioned, expected: Mapping[str, str], where: str) -> None:
+def _check_index(index: Mapping[str, str], expected: Mapping[str, str], where: str) -> None:
     """The stored index must say what the record says, or find() would miss or mislead."""
-    if dict(found.index) != dict(expected):
+    if dict(index) != dict(expected):
         raise CorruptStoreError(
-            f"{where}: its index {dict(found.index)!r} does not match the record "
+            f"{where}: its index {dict(index)!r} does not match the record "
             f"(expected {dict(expected)!r}; edited by hand?)"
         )
 
@@ -188,16 +188,17 @@ class EscalationLog:
 
     async def check(self) -> int:
         """Check every question's fields and index (start-up); return how many there are."""
-        stored = await self._table.all()
-        for found in stored:
-            where = record_where(self._table.where, found.key)
+
+        def check(found: Row) -> None:
+            where = record_where(self._table.where, found.id)
             require(found.document, where, ESCALATION_FIELDS)
             optional(found.document, where, ESCALATION_OPTIONAL_FIELDS)
             status = found.document.get("status", ESCALATION_STATES[0])
             if status not in ESCALATION_STATES:
                 raise CorruptStoreError(f"{where}: field 'status' is not a known state")
-            _check_index(found, escalation_index(found.document), where)
-        return len(stored)
+            _check_index(found.index, escalation_index(found.document), where)
+
+        return await self._table.inspect(check)
 
 
 def escalation_index(record: Mapping[str, Any]) -> dict[str, str]:
@@ -485,13 +486,17 @@ class Outbox:
     async def check(self) -> int:
         """Validate every stored item and its index (start-up); return how many are pending."""
         pending = 0
-        for stored in await self._table.all():
-            where = record_where(self._table.where, stored.key)
+
+        def check(stored: Row) -> None:
+            nonlocal pending
+            where = record_where(self._table.where, stored.id)
             check_outbox_item(stored.document, where)
-            if stored.document["id"] != stored.key:
+            if stored.document["id"] != stored.id:
                 raise CorruptStoreError(f"{where}: field 'id' is not the record's id")
-            _check_index(stored, outbox_index(stored.document), where)
+            _check_index(stored.index, outbox_index(stored.document), where)
             pending += not stored.document["delivered_at"]
+
+        await self._table.inspect(check)
         return pending
 
 
@@ -546,20 +551,20 @@ def _check_effect(effect: Any, where: str) -> None:
         raise CorruptStoreError(f"{where}: is neither an audit entry nor a message")
 
 
-def _check_stored_proposal(found: Versioned, where: str) -> Proposal:
+def _check_stored_proposal(found: Row, where: str) -> Proposal:
     """A stored proposal's content, id, pending effects and index (start-up)."""
     try:
         proposal = Proposal.from_dict(found.document)
     except ProposalFormatError as error:
         raise CorruptStoreError(f"{where}: {error}") from error
-    if proposal.id != found.key:
+    if proposal.id != found.id:
         raise CorruptStoreError(f"{where}: field 'id' is not the record's id")
     optional(found.document, where, {DRAFT_TOKEN: TEXT, PENDING: LIST})
     for number, effect in enumerate(found.document.get(PENDING) or [], start=1):
         _check_effect(effect, f"{where}: {PENDING} {number}")
     token = str(found.document.get(DRAFT_TOKEN, ""))
     pending = bool(found.document.get(PENDING))
-    _check_index(found, _proposal_index(proposal, token, pending), where)
+    _check_index(found.index, _proposal_index(proposal, token, pending), where)
     return proposal
 
 
@@ -843,14 +848,18 @@ class ProposalRepository:
     async def check(self) -> int:
         """Check every stored proposal, draft and set-aside draft (start-up): a damaged one
         stops here, named; return the number of proposals."""
-        stored = await self._table.all()
-        for found in stored:
-            _check_stored_proposal(found, record_where(self._table.where, found.key))
+
+        def check_proposal(found: Row) -> None:
+            _check_stored_proposal(found, record_where(self._table.where, found.id))
+
+        stored = await self._table.inspect(check_proposal)
         for prefix, fields in ((layout.DRAFT, DRAFT_FIELDS), (layout.STASH, STASH_FIELDS)):
-            keys = await self._store.keys(prefix)
-            for key, document in (await self._store.read(keys)).items():
+
+            def check(key: str, document: Record, fields: Mapping[str, str] = fields) -> None:
                 _check_draft_document(document, key_where(self._store.where, key), fields)
-        return len(stored)
+
+            await self._store.inspect(prefix, check)
+        return stored
 
 
 # ----- everything together ------------------------------------------------------------------------

@@ -236,6 +236,24 @@ class TinyRecordStore(RecordStore):
         result: list[Versioned] = await self._run(operation)
         return result
 
+    async def inspect(self, visit: Callable[[Row], None]) -> int:
+        """Visit the cached records themselves, in id order: no copy and no eTag of each.
+
+        A write replaces a record's document and index with new objects (TinyDB updates the
+        stored record's top level), never changes them in place, so the rows taken under the
+        lock stay as they were.
+        """
+
+        def operation() -> list[Row]:
+            return sorted(
+                (Row(s[ID], s[DOC], s[INDEX]) for s in self._table.all()), key=lambda r: r.id
+            )
+
+        rows: list[Row] = await self._run(operation)
+        for row in rows:
+            visit(row)
+        return len(rows)
+
     async def rewrite(self, rows: Sequence[Row]) -> None:
         """Replace the table with these records in one atomic write of the file."""
         checked = checked_rows(rows)

@@ -88,6 +88,19 @@ class KeyValueStoreContract:
 
         assert await kv.keys() == ["audit/c", "draft/a", "draft/b"]
 
+    async def test_inspect_visits_what_read_gives_in_key_order(self, kv: KeyValueStore) -> None:
+        await kv.write({"draft/b": {"n": 2}, "draft/a": {"n": [1]}, "draft-stash/1": {"n": 3}})
+        await kv.write({"person/x": {}, "draft/c": {"n": 4}})
+        await kv.delete(["draft/c"])
+        seen: list[tuple[str, object]] = []
+
+        count = await kv.inspect("draft/", lambda key, document: seen.append((key, document)))
+
+        assert count == 2
+        assert seen == [("draft/a", {"n": [1]}), ("draft/b", {"n": 2})]
+        assert await kv.inspect("nothing/", lambda key, document: seen.append((key, {}))) == 0
+        assert len(seen) == 2
+
     async def test_keys_by_prefix(self, kv: KeyValueStore) -> None:
         await kv.write({f"draft/{n}": {} for n in range(3)} | {"draft-stash/1": {}, "d": {}})
 

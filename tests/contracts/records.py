@@ -84,6 +84,22 @@ class RecordStoreContract:
 
     # ----- find and all -------------------------------------------------------------------
 
+    async def test_inspect_visits_every_record_in_id_order(self, table: RecordStore) -> None:
+        await table.put("b", {"n": [2]}, index={"status": "open"})
+        await table.put("a", {"n": 1})
+        await table.put("c", {"n": 3})
+        await table.delete("c")
+        seen: list[tuple[str, object, dict[str, str]]] = []
+
+        count = await table.inspect(
+            lambda row: seen.append((row.id, row.document, dict(row.index)))
+        )
+        await table.put("b", {"n": "changed"}, index={"status": "closed"})
+
+        assert count == 2
+        # What was visited stays as it was when a record is replaced afterwards.
+        assert seen == [("a", {"n": 1}, {}), ("b", {"n": [2]}, {"status": "open"})]
+
     async def test_find_by_index_in_id_order(self, table: RecordStore) -> None:
         for record_id, status in (("c", "open"), ("a", "open"), ("b", "closed"), ("d", "open")):
             await table.put(record_id, {"id": record_id}, index={"status": status, "u": "x"})
