@@ -34,7 +34,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/lint-imports --no-cache
 
 test: $(VENV)/.installed node_modules/.installed /usr/bin/chromium lint
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2
 
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks
