@@ -55,8 +55,11 @@ _HARD_SPLIT = re.compile(r"[,;\n]+")
 _SOFT_SIGNS = r"\s*&\s*|\s*/\s*|\s*\+\s*"
 
 
+@lru_cache(maxsize=16384)
 def fold(text: str) -> str:
-    """Lower-case, drop diacritics (å→a, ä→a, ö→o) and punctuation, collapse spaces."""
+    """Lower-case, drop diacritics (å→a, ä→a, ö→o) and punctuation, collapse spaces.
+
+    Cached: every turn that reads organisations folds the whole alias table again."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(re.sub(r"[^0-9a-z]+", " ", plain).split())
@@ -249,7 +252,12 @@ def _contains(folded: str, word: str) -> bool:
         return False
     if len(word) <= _SHORT_WORD:
         return word in folded.split()
-    return re.search(rf"(?<![0-9a-z]){re.escape(word)}", folded) is not None
+    return _word_start(word).search(folded) is not None
+
+
+@lru_cache(maxsize=4096)
+def _word_start(word: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![0-9a-z]){re.escape(word)}")
 
 
 def _find_word(folded: str, groups: tuple[_Words, ...]) -> tuple[str, _Words] | None:
@@ -289,7 +297,7 @@ def _original_word(text: str, token: str) -> str:
 
 
 def _find_municipality(
-    text: str, folded: str, data: OrganisationData, known: set[str]
+    text: str, folded: str, data: OrganisationData, known: frozenset[str]
 ) -> tuple[_Municipality, Message | None] | None:
     """Return the first municipality named (by place, genitive, locality or typo) and why."""
     for token in folded.split():
@@ -317,6 +325,7 @@ def _find_municipality(
     return None
 
 
+@lru_cache(maxsize=8)
 def vocabulary(data: OrganisationData) -> frozenset[str]:
     """Every single word in the alias table, folded (no piece of a list on its own)."""
     return frozenset(_vocabulary(data))
@@ -346,7 +355,7 @@ def _understand_one(text: str, data: OrganisationData) -> OrgMatch:
     region_alias = any(_contains(folded, fold(a)) for a in data.region_aliases)
     unit = _find_word(folded, data.region_units)
     service = _find_word(folded, data.municipal_services)
-    muni = _find_municipality(text, folded, data, _vocabulary(data))
+    muni = _find_municipality(text, folded, data, vocabulary(data))
 
     # The longest word decides: "socialpsykiatri" (kommun) beats "psykiatri" (region),
     # "vårdcentralen" (region) beats "kommun" in "vårdcentralen i Laholms kommun".
