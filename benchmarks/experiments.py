@@ -1,17 +1,16 @@
 """`omtanke serve` with candidate fixes applied at run time, to measure a fix before making it
 (nothing here changes the product's files).
 
-    python -m benchmarks.experiments gc_freeze     # then serves like `omtanke serve`
-    python -m benchmarks --only latency --experiment gc_freeze
+    python -m benchmarks.experiments gc_threshold     # then serves like `omtanke serve`
+    python -m benchmarks --only latency --experiment gc_threshold --baseline /tmp/head
 
-Experiments (refs, aiohttp_sender and late_sweep were measured here first and are now part
-of the product):
+Experiments (refs, aiohttp_sender, late_sweep and gc_freeze were measured here first and are
+now part of the product; uvloop and gc_threshold were measured and not kept, see README):
   inline_io       The sharded store appends to its journal on the event loop, not in a thread.
-  gc_freeze       After the services are open, gc.freeze() moves the loaded knowledge base and
-                  stored documents out of the cyclic collector's reach (start-up and pauses).
-  gc_threshold    gc_freeze, and the youngest generation collected every 20,000 allocations
-                  instead of 700 (fewer, equally short pauses).
-  uvloop          The event loop is uvloop's (libuv) instead of asyncio's own.
+  gc_threshold    The youngest generation collected every 20,000 allocations instead of 700
+                  (fewer, equally short pauses).
+  uvloop          The event loop is uvloop's (libuv) instead of asyncio's own
+                  (`.venv/bin/pip install uvloop` first; it is not a dependency).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-EXPERIMENTS = ("inline_io", "gc_freeze", "gc_threshold", "uvloop")
+EXPERIMENTS = ("inline_io", "gc_threshold", "uvloop")
 
 
 def _inline_io() -> None:
@@ -33,26 +32,9 @@ def _inline_io() -> None:
     services.ShardedTinyStore = InlineStore  # type: ignore[misc]
 
 
-def _gc_freeze() -> None:
-    import gc
-
-    from bot import app, services
-
-    original = services.open_services
-
-    async def open_services(settings: Any, **kwargs: Any) -> Any:
-        opened = await original(settings, **kwargs)
-        gc.collect()
-        gc.freeze()
-        return opened
-
-    app.open_services = open_services
-
-
 def _gc_threshold() -> None:
     import gc
 
-    _gc_freeze()
     gc.set_threshold(20_000, 10, 10)
 
 
@@ -64,8 +46,7 @@ def _uvloop() -> None:
 
 def apply(names: list[str]) -> None:
     """Apply the named experiments (unknown names are an error)."""
-    table = {"inline_io": _inline_io, "gc_freeze": _gc_freeze, "gc_threshold": _gc_threshold,
-             "uvloop": _uvloop}
+    table = {"inline_io": _inline_io, "gc_threshold": _gc_threshold, "uvloop": _uvloop}
     for name in names:
         if name not in table:
             raise SystemExit(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
