@@ -97,7 +97,7 @@ def log_it():
 if sys.argv[1] == "serve":
     import aiohttp.web, bot.app
     aiohttp.web.run_app = lambda app, **kw: log_it()
-    bot.app.create_app = lambda settings: None
+    bot.app.create_app = lambda settings: aiohttp.web.Application()
 else:
     import bot.chat
     async def chat(settings):
