@@ -470,8 +470,25 @@ class ProposalDialog(Dialog):
         await dc.context.send_activity(
             self._texts.get(key, locale, id=proposal.id, title=proposal.title)
         )
+        await self._mark_summary_submitted(dc, draft, proposal.id, locale)
         await self._services.deliver_now(deliver)
         return await dc.end_dialog(proposal.id)
+
+    async def _mark_summary_submitted(
+        self, dc: DialogContext, draft: Draft, proposal_id: str, locale: str
+    ) -> None:
+        """Replace the clicked summary card with one that says it was submitted, no buttons.
+
+        The proposal is stored already: a card that cannot be updated is only logged."""
+        card_id = dc.context.activity.reply_to_id
+        if not card_id:
+            return
+        activity = card_activity(self._summary_card(draft, locale, [], submitted_id=proposal_id))
+        activity.id = card_id
+        try:
+            await dc.context.update_activity(activity)
+        except Exception:
+            logger.exception("could not mark the summary card %r as submitted", card_id)
 
     async def _begin_complement(self, dc: DialogContext, proposal_id: str) -> DialogTurnResult:
         """Reopen the initiator's proposal at the fields RUG named (komplettering)."""
@@ -600,8 +617,12 @@ class ProposalDialog(Dialog):
         candidates: list[Candidate],
         original: Proposal | None = None,
         requested: list[str] | None = None,
+        submitted_id: str = "",
     ) -> dict[str, Any]:
-        """The summary; in a komplettering each section says whether it changed."""
+        """The summary; in a komplettering each section says whether it changed.
+
+        With `submitted_id`, the card as it stays after submit: a line with the id, no buttons.
+        """
         t = self._texts
         p = draft.proposal
         before = (
@@ -634,7 +655,7 @@ class ProposalDialog(Dialog):
                 line = krav.checklist_line(t, item.number, krav.mark(item), said, locale)
                 color = "Default" if item.met else "Attention"
             checks.append({"line": line, "color": color})
-        can_submit = self._can_submit(p)
+        can_submit = self._can_submit(p) and not submitted_id
         similar = [
             {
                 "line": t.get(
@@ -651,7 +672,12 @@ class ProposalDialog(Dialog):
             "sections": shown,
             "checks": checks,
             "can_submit": can_submit,
-            "cannot_submit": not can_submit,
+            "cannot_submit": not can_submit and not submitted_id,
+            "open": not submitted_id,
+            "submitted": bool(submitted_id),
+            "submitted_line": t.get("proposal.summary.submitted_as", locale, id=submitted_id)
+            if submitted_id
+            else "",
             "similar": similar,
             "has_similar": bool(similar),
             "draft": draft.token,
