@@ -644,6 +644,8 @@ class ProposalDialog(Dialog):
             if item.number == 4 and not item.met:
                 if not len(self._services.rug):
                     key = "proposal.summary.krav4_pending_no_list"
+                elif submitted_id:
+                    key = "proposal.summary.krav4_sent"
                 elif p.rug_contact:
                     key = "proposal.summary.krav4_pending"
                 else:

@@ -26,6 +26,7 @@ async def test_the_summary_card_is_marked_submitted_without_buttons(service: Ser
     texts = "\n".join(card_texts(card))
     assert f"Inskickat som {pid}" in texts
     assert "Trygg hemgång" in texts  # the summary itself stays readable
+    assert "förfrågan är skickad" in texts  # skallkrav 4 no longer says "when you submit"
 
     # The old card's data clicked again (a second window): answered, nothing submitted twice.
     assert await service.click(ANNA, submit, reply_to=summary_id) == 201
