@@ -164,7 +164,7 @@ def model_from_json(cls: type[M], data: Any) -> M:
     """``cls.deserialize(data)``, read directly when the JSON is plain (msrest otherwise)."""
     try:
         return _read_model(cls, data)
-    except _Fallback:
+    except (_Fallback, TypeError):  # TypeError: a model whose __init__ differs from its map
         return cls.deserialize(data)
 
 
