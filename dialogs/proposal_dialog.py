@@ -23,7 +23,14 @@ from dialogs.answers import answer_card_activity, record_feedback
 from dialogs.ids import PROPOSAL_DIALOG
 from dialogs.intents import SMALL_TALK, Intent, recognise
 from dialogs.ports import DialogServices
-from dialogs.replies import actor_of, card_activity, locale_for, send_outcome, user_key
+from dialogs.replies import (
+    actor_of,
+    card_activity,
+    locale_for,
+    replace_clicked_card,
+    send_outcome,
+    user_key,
+)
 from dialogs.status import my_proposals_activity, short_date
 from dialogs.steps import (
     MotivationStep,
@@ -477,18 +484,10 @@ class ProposalDialog(Dialog):
     async def _mark_summary_submitted(
         self, dc: DialogContext, draft: Draft, proposal_id: str, locale: str
     ) -> None:
-        """Replace the clicked summary card with one that says it was submitted, no buttons.
-
-        The proposal is stored already: a card that cannot be updated is only logged."""
-        card_id = dc.context.activity.reply_to_id
-        if not card_id:
-            return
-        activity = card_activity(self._summary_card(draft, locale, [], submitted_id=proposal_id))
-        activity.id = card_id
-        try:
-            await dc.context.update_activity(activity)
-        except Exception:
-            logger.exception("could not mark the summary card %r as submitted", card_id)
+        """Replace the clicked summary card with one that says it was submitted, no buttons."""
+        if dc.context.activity.reply_to_id:
+            card = self._summary_card(draft, locale, [], submitted_id=proposal_id)
+            await replace_clicked_card(dc.context, card)
 
     async def _begin_complement(self, dc: DialogContext, proposal_id: str) -> DialogTurnResult:
         """Reopen the initiator's proposal at the fields RUG named (komplettering)."""

@@ -69,6 +69,23 @@ def channel_reference(turn_context: TurnContext) -> dict[str, Any]:
     return dict(reference.serialize())
 
 
+async def replace_clicked_card(turn_context: TurnContext, card: dict[str, Any]) -> None:
+    """Replace the card whose button started this turn with `card`, in place.
+
+    What the turn changed is stored before this runs: a card that cannot be updated (or a turn
+    that was no click on a card) is only logged or skipped.
+    """
+    card_id = turn_context.activity.reply_to_id
+    if not card_id:
+        return
+    activity = card_activity(card)
+    activity.id = card_id
+    try:
+        await turn_context.update_activity(activity)
+    except Exception:
+        logger.exception("could not update the card %r", card_id)
+
+
 async def send_outcome(
     services: DialogServices, turn_context: TurnContext, outcome: Outcome
 ) -> None:
@@ -79,14 +96,8 @@ async def send_outcome(
     """
     if outcome.deliver:
         await services.deliver_now(outcome.deliver)
-    card_id = turn_context.activity.reply_to_id
-    if outcome.card is not None and card_id:
-        activity = card_activity(outcome.card)
-        activity.id = card_id
-        try:
-            await turn_context.update_activity(activity)
-        except Exception:
-            logger.exception("could not update the card %r", card_id)
+    if outcome.card is not None:
+        await replace_clicked_card(turn_context, outcome.card)
     for reply in outcome.replies:
         try:
             await turn_context.send_activity(activity_to_send(reply))
