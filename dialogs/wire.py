@@ -28,13 +28,18 @@ M = TypeVar("M", bound=Model)
 
 
 class _Fallback(Exception):
-    """A value the fast path does not cover: msrest serialises the whole body instead."""
+    """A value the fast path does not cover: msrest handles the whole model instead."""
 
 
 # One model class's attributes as (attribute, JSON key, declared type); None: msrest only.
 _Plan = tuple[tuple[str, str, str], ...]
 _PLANS: dict[type, _Plan | None] = {}
 _PLAIN = (str, int, float, bool)
+
+
+def _is_exactly(kind: type, declared: str) -> bool:
+    """The value's type is the declared basic one itself (msrest would convert any other)."""
+    return kind in _PLAIN and kind.__name__ == declared
 
 
 def _plan_of(cls: type) -> _Plan:
@@ -91,7 +96,7 @@ class FastSerializer(Serializer):
                 return value.value
             raise _Fallback
         if declared in ("bool", "int", "float"):
-            if kind.__name__ == declared and kind in _PLAIN:
+            if _is_exactly(kind, declared):
                 return value
             raise _Fallback
         if declared == "object":
@@ -196,7 +201,7 @@ def _read_value(raw: Any, declared: str, dependencies: dict[str, Any]) -> Any:
             return raw
         raise _Fallback
     if declared in ("bool", "int", "float"):
-        if kind.__name__ == declared and kind in _PLAIN:
+        if _is_exactly(kind, declared):
             return raw
         raise _Fallback
     if declared == "object":
