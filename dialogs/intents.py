@@ -243,7 +243,8 @@ def _core(words: list[str]) -> list[str]:
     w = _words()
     start = next((n for n in range(1, len(words) + 1) if _small_talk(words[:n]) != Intent.NONE), 0)
     if start:
-        while start < len(words) and _known(words[start], w.greeting | w.thanks | w.address):
+        leading = w.greeting | w.thanks | w.address
+        while start < len(words) and _known(words[start], leading):
             start += 1
     end = next(
         (n for n in range(start, len(words)) if _small_talk(words[n:]) != Intent.NONE),
@@ -380,7 +381,10 @@ def _case(text: str, words: list[str]) -> Recognised | None:
     id_words = set(fold(found.group()).split())
     others = [word for word in words if word not in id_words]
     w = _words()
-    if len(others) > 6 or not all(_known(word, w.case_words | w.small_talk) for word in others):
+    if len(others) > 6:
+        return None
+    around = w.case_words | w.small_talk
+    if not all(_known(word, around) for word in others):
         return None
     return Recognised(Intent.RUG_CASE, case_id=found.group().upper())
 
