@@ -44,6 +44,7 @@ eval: $(VENV)/.installed
 	$(PY) -m knowledge.eval
 	$(PY) -m knowledge.loso
 	$(PY) -m dialogs.intent_eval
+	$(PY) -m dialogs.intent_train --check
 
 calibrate: $(VENV)/.installed
 	$(PY) -m knowledge.calibrate

@@ -25,6 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "eval" / "intents" / "labelled.jsonl"
 # Written by a second writer, measured once after the last change (see the README).
 HOLDOUT = ROOT / "eval" / "intents" / "holdout.jsonl"
+# A third writer, briefed on phone-typed follow-ups, measured once before it was trained on.
+PHONE = ROOT / "eval" / "intents" / "phone.jsonl"
+WRITERS = (LABELLED, HOLDOUT, PHONE)
 KNOWLEDGE_SETS = ROOT / "eval"
 QUESTION = "question"
 PROCESS_QUESTION = "process_question"
@@ -111,7 +114,7 @@ def taken_from_the_knowledge_base(questions: Sequence[tuple[str, bool]]) -> Coun
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("files", nargs="*", type=Path, default=[LABELLED, HOLDOUT])
+    parser.add_argument("files", nargs="*", type=Path, default=list(WRITERS))
     parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
     args = parser.parse_args(argv)
     rows = read_labelled(args.files)

@@ -29,6 +29,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from dialogs.intent_model import QUESTION, THRESHOLD, DenseModel, predict
 from domain.proposal import PROPOSAL_ID
 from knowledge.clauses import looks_like_question
 
@@ -83,6 +84,8 @@ class Recognised:
     intent: Intent
     title: str = ""
     case_id: str = ""
+    # False when only the learned model recognised it: what would start something asks first.
+    sure: bool = True
 
 
 def fold(text: str) -> str:
@@ -389,11 +392,39 @@ def _case(text: str, words: list[str]) -> Recognised | None:
     return Recognised(Intent.RUG_CASE, case_id=found.group().upper())
 
 
-def classify(text: str | None, allowed: frozenset[Intent] | None = None) -> Recognised:
+def classify(
+    text: str | None,
+    allowed: frozenset[Intent] | None = None,
+    *,
+    learned: DenseModel | None = None,
+    threshold: float = THRESHOLD,
+) -> Recognised:
     """What the message asks for; Intent.NONE when it is a question or an answer.
 
-    With `allowed`, only those intents are recognised (a running dialog's commands).
+    The rules first; when they find nothing, the learned model (dialogs.intent_model, or
+    `learned`) routes a message it is sure enough of. With `allowed`, only those intents are
+    recognised by the rules (a running dialog's commands), and the model is not asked.
     """
+    found = _by_rules(text, allowed)
+    if found.intent != Intent.NONE or found.title or allowed is not None or not text:
+        return found
+    return _by_model(text, learned, threshold) or found
+
+
+def _by_model(text: str, learned: DenseModel | None, threshold: float) -> Recognised | None:
+    """The model's intent for a message the rules did not recognise, if it is sure enough."""
+    label, probability = predict(text, learned)
+    if label == QUESTION or probability < threshold:
+        return None
+    intent = Intent(label)
+    if intent == Intent.RUG_CASE:
+        found = _CASE_ID.search(text)
+        return Recognised(intent, case_id=found.group().upper(), sure=False) if found else None
+    return Recognised(intent, sure=False)
+
+
+def _by_rules(text: str | None, allowed: frozenset[Intent] | None) -> Recognised:
+    """What the data file's words say the message asks for (see the module's docstring)."""
     if not text:
         return Recognised(Intent.NONE)
     folded = fold(text)

@@ -116,8 +116,10 @@ class RootDialog(ComponentDialog):
         """Run what a typed command or small talk asks for; None for a question."""
         intent = recognised.intent
         in_channel = actor_of(inner_dc.context).conversation_type == "channel"
-        if intent == Intent.IDEA:
+        if intent == Intent.IDEA and recognised.sure:
             return await self._start_proposal(inner_dc)
+        if intent == Intent.IDEA:
+            return await self._offer_guidance(inner_dc, "", locale)
         if intent == Intent.IDEA_IN_WORDS:
             return await self._offer_guidance(inner_dc, recognised.title, locale)
         if intent == Intent.CONTINUE:
