@@ -2,6 +2,7 @@
 
     python -m benchmarks.echo_servers botbuilder PORT   # bare botbuilder echo, as the SDK samples
     python -m benchmarks.echo_servers aiohttp PORT      # plain aiohttp echo, one ClientSession
+    python -m benchmarks.echo_servers floor PORT        # botbuilder echo with Omtanke's fast paths
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aiohttp import ClientSession, web
 
 BOTBUILDER = "botbuilder"
 AIOHTTP = "aiohttp"
+FLOOR = "floor"
 
 
 def botbuilder_app() -> web.Application:
@@ -71,6 +73,49 @@ def botbuilder_app() -> web.Application:
     return app
 
 
+def floor_app() -> web.Application:
+    """The SDK's turn with everything Omtanke does to make it cheap, and nothing else: the
+    activity read by dialogs.wire, Omtanke's CloudAdapter (cached connector clients on the
+    bot's aiohttp session, the fast serializer), an ActivityHandler that echoes. No state, no
+    dialogs, no knowledge base: what a turn costs on botbuilder before the product does anything.
+    """
+    from botbuilder.core import (
+        ActivityHandler,
+        ConversationState,
+        MemoryStorage,
+        MessageFactory,
+        TurnContext,
+    )
+    from botbuilder.schema import Activity
+
+    from bot.adapter import create_adapter
+    from bot.settings import Settings
+    from dialogs.wire import model_from_json, outgoing
+    from presentation.texts import Texts
+
+    class EchoBot(ActivityHandler):
+        async def on_message_activity(self, turn_context: TurnContext) -> None:
+            text = f"Echo: {turn_context.activity.text}"
+            await turn_context.send_activity(outgoing(MessageFactory.text(text)))
+
+    settings = Settings.from_env({})
+    adapter = create_adapter(settings, Texts.load(), ConversationState(MemoryStorage()))
+    bot = EchoBot()
+
+    async def messages(request: web.Request) -> web.Response:
+        activity = model_from_json(Activity, await request.json())
+        auth = await adapter.bot_framework_authentication.authenticate_request(
+            activity, request.headers.get("Authorization", "")
+        )
+        await adapter.process_activity(auth, activity, bot.on_turn)
+        return web.Response(status=201)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", _healthz)
+    return app
+
+
 def aiohttp_app() -> web.Application:
     """Plain aiohttp: read the activity, post the echo to the connector, answer 201."""
     session_key = web.AppKey("session", ClientSession)
@@ -110,7 +155,7 @@ async def _healthz(request: web.Request) -> web.Response:
 def main(argv: list[str]) -> None:
     """Serve the named reference bot on 127.0.0.1:PORT until terminated."""
     kind, port = argv[0], int(argv[1])
-    app = botbuilder_app() if kind == BOTBUILDER else aiohttp_app()
+    app = {BOTBUILDER: botbuilder_app, FLOOR: floor_app}.get(kind, aiohttp_app)()
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
