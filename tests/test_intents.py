@@ -40,3 +40,13 @@ def test_small_talk_around_a_question_leaves_it_a_question() -> None:
     for text in ["hej! vad är nära vård?", "tack, och vad är färdplanen?",
                  "God morgon, vilka är skallkraven?", "Thanks! What is RUG?"]:  # fmt: skip
         assert classify(text).intent == Intent.NONE, text
+
+
+def test_a_message_naming_a_case_id_asks_for_that_case() -> None:
+    for text in ("vad står det i OH-2026-0018?", "kan du ta fram oh-2026-0119 åt mig",
+                 "återremittera OH-2026-0013"):
+        found = classify(text)
+        assert found.intent == Intent.RUG_CASE, text
+        assert found.case_id.startswith("OH-2026-"), found
+    long_text = "Jag skrev om OH-2026-0013 i mitt förslag " + "och så vidare " * 20
+    assert classify(long_text).intent != Intent.RUG_CASE
