@@ -184,8 +184,20 @@ class RugWorkflow:
         return self._t("rug.channel.registered", actor.locale)
 
     async def bot_added_to_channel(self, actor: Actor, reference: dict[str, Any]) -> bool:
-        """The bot was added to a team channel: register it when a RUG member/admin added it."""
+        """The bot was added to a team channel: register it when a RUG member/admin added it
+        and RUG has no other channel yet.
+
+        A RUG member may well add the bot to another team's channel too (the coordinators',
+        their own unit's): that must not quietly move RUG's cards there. Moving RUG's channel
+        takes "registrera RUG-kanal", which the bot's introduction there tells them.
+        """
         if not (self.is_rug_member(actor.aad) or self.is_admin(actor.aad)):
+            return False
+        current = await self._records.references.rug_channel()
+        here = str((reference.get("conversation") or {}).get("id") or "")
+        there = str(((current or {}).get("conversation") or {}).get("id") or "")
+        if there and _channel_of(there) != _channel_of(here):
+            logger.info("bot added to another channel by %r; RUG's channel stays", actor.aad)
             return False
         await self._store_channel(actor, reference)
         return True

@@ -43,9 +43,18 @@ REQUIRED_STAGES = [
     "card_updated",
     "initiator_notice",
     "group_chat",
+    # An idea in the employee's own words, then the escalation loop to the coordinators.
+    "idea_offer",
+    "idea_guided",
+    "coordinators_channel",
+    "escalate",
+    "escalation_card",
+    "escalation_answer",
+    "escalation_reply",
+    "escalation_card_updated",
     "mobile",
 ]
-RUN_TIMEOUT_S = 300
+RUN_TIMEOUT_S = 360
 
 
 def _missing_prerequisites() -> list[str]:
@@ -169,6 +178,39 @@ def test_new_employee_journey_in_the_agents_playground() -> None:
     assert pid in stages["rug_cases"]["line"] and "hos RUG" in stages["rug_cases"]["line"]
     assert stages["group_chat"]["source"].startswith("Källa:"), stages["group_chat"]
     assert "registrera RUG-kanal" not in stages["group_chat"]["intro"], stages["group_chat"]
+    # "Jag har en idé om videomöten vid utskrivning": the offer of the guided dialog with Ja /
+    # Nej, tack and the words after "om" as the title; "Ja" starts it past the title step, with
+    # that title shown; "avbryt" + "Ja, avbryt" leaves it.
+    offer = stages["idea_offer"]
+    assert "Vad roligt!" in offer["text"], offer
+    assert offer["title"].lower() == "videomöten vid utskrivning", offer
+    assert {"Ja", "Nej, tack"} <= set(offer["buttons"]), offer
+    guided = stages["idea_guided"]
+    assert guided["step"] == 2 and guided["title"] == offer["title"], guided
+    assert "avbrutit" in guided["cancelled"], guided
+    # The escalation loop: Announcements registered as the coordinators' channel; a declined
+    # question sent on; Megan's answer in the card reaches the employee; the card is updated in
+    # place (one card, who answered, no answer box or buttons left).
+    assert "samordnarnas kanal" in stages["coordinators_channel"]["reply"]
+    assert "RUG:s kanal" not in stages["coordinators_channel"]["intro"].replace(
+        "om det är RUG:s kanal", ""
+    ), stages["coordinators_channel"]
+    escalate = stages["escalate"]
+    assert "Skicka frågan till samordnarna" in escalate["buttons"], escalate
+    assert "samordnarna" in escalate["reply"], escalate
+    card = stages["escalation_card"]
+    assert escalate["question"] in card["text"] and card["answer_boxes"] == 1, card
+    assert {"Skicka svar", "Markera som klar"} <= set(card["buttons"]), card
+    answer = stages["escalation_answer"]["answer"]
+    assert "Alex Wilber" in stages["escalation_answer"]["reply"], stages["escalation_answer"]
+    reply = stages["escalation_reply"]["text"]
+    assert f"Svar på din fråga om ”{escalate['question']}”" in reply, reply
+    assert answer in reply and "Megan Bowen" in reply, reply
+    answered = stages["escalation_card_updated"]
+    assert answered["state"].startswith("Besvarad av Megan Bowen"), answered
+    assert answered["cards"] == 1 and answered["answer_boxes"] == 0, answered
+    assert answer in answered["text"], answered
+    assert not {"Skicka svar", "Markera som klar"} & set(answered["buttons"]), answered
     # At a phone's width (390 px window, 358 px cards) nothing in the case card or the summary
     # card is wider than its box.
     mobile = stages["mobile"]

@@ -230,6 +230,53 @@ async def test_channel_registered_when_a_member_adds_the_bot(service: Service) -
     assert "RUG:s kanal" in service.connector.texts_to(CHANNEL)[-1]
 
 
+async def test_adding_the_bot_to_another_channel_does_not_move_rugs_channel(
+    service: Service,
+) -> None:
+    """A RUG member adds the bot to a second channel (say the coordinators'): RUG's channel
+    stays where it is, the bot introduces itself there without claiming it, and only
+    "registrera RUG-kanal" typed there moves it."""
+    other = "19:samordnare@thread.tacv2"
+
+    def added_by(who: dict[str, Any], conversation_id: str) -> dict[str, Any]:
+        body = teams_message(
+            service_url=service.connector.url,
+            sender=who,
+            conversation_id=conversation_id,
+            conversation_type="channel",
+        )
+        body.update(type="conversationUpdate", membersAdded=[{"id": "28:omtanke-bot"}])
+        return body
+
+    async def rug_channel() -> str:
+        reference = await service.services.records.references.rug_channel()
+        assert reference is not None
+        return str(reference["conversation"]["id"])
+
+    assert await service.post(added_by(ROLF, CHANNEL)) == 201
+    assert await service.post(added_by(RUT, other)) == 201
+    await service.restart()
+    assert await rug_channel() == CHANNEL
+    intro = service.connector.texts_to(other)[-1]
+    assert "RUG:s kanal" not in intro.replace("om det är RUG:s kanal", "")
+    assert "registrera RUG-kanal" in intro
+    # Installed again in RUG's own channel: still RUG's, and it says so.
+    assert await service.post(added_by(RUT, CHANNEL)) == 201
+    assert await rug_channel() == CHANNEL
+    assert "Den här kanalen är nu RUG:s kanal" in service.connector.texts_to(CHANNEL)[-1]
+    # Moving it is a deliberate act.
+    assert (
+        await service.say(
+            RUT,
+            "registrera RUG-kanal",
+            conversation_id=f"{other};messageid=7",
+            conversation_type="channel",
+        )
+        == 201
+    )
+    assert await rug_channel() == other
+
+
 async def test_message_kept_and_retried_when_the_connector_is_down(service: Service) -> None:
     """The connector fails: the notice stays in the outbox and goes out when it is back."""
     await meet_everyone(service)

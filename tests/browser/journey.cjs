@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // A new employee's journey through Omtanke in the Microsoft 365 Agents Playground, then the RUG
 // side of their proposal (endorsement, the case card in RUG's channel, a decision, the notice),
-// a group chat and a phone-width check, driven in headless Chromium by playwright-core.
+// a group chat, an idea in the employee's own words, a declined question escalated to the
+// coordinators and answered by one, and a phone-width check, driven in headless Chromium by
+// playwright-core.
 //
 // Expects the employee's playground page at JOURNEY_URL (default http://127.0.0.1:56150/) and
 // the RUG member's at JOURNEY_RUG_URL (default http://127.0.0.1:56151/), the bot behind both.
@@ -17,7 +19,7 @@
 //   JOURNEY_RUG_URL           the RUG member's playground page (default http://127.0.0.1:56151/)
 //   JOURNEY_ARTIFACTS         screenshot folder (default tests/artifacts/playground)
 //   JOURNEY_STAGE_TIMEOUT_MS  bound for each stage's wait (default 20000)
-//   JOURNEY_TOTAL_TIMEOUT_MS  watchdog for the whole script (default 180000)
+//   JOURNEY_TOTAL_TIMEOUT_MS  watchdog for the whole script (default 240000)
 //   JOURNEY_CHROMIUM          browser executable (default /usr/bin/chromium)
 //   JOURNEY_MAX_STEPS         most proposal cards walked before giving up (default 30)
 //
@@ -34,7 +36,7 @@ const URL = process.env.JOURNEY_URL || 'http://127.0.0.1:56150/';
 const RUG_URL = process.env.JOURNEY_RUG_URL || 'http://127.0.0.1:56151/';
 const ARTIFACTS = path.resolve(process.env.JOURNEY_ARTIFACTS || path.join(ROOT, 'tests', 'artifacts', 'playground'));
 const STAGE_MS = Number(process.env.JOURNEY_STAGE_TIMEOUT_MS || 20000);
-const TOTAL_MS = Number(process.env.JOURNEY_TOTAL_TIMEOUT_MS || 180000);
+const TOTAL_MS = Number(process.env.JOURNEY_TOTAL_TIMEOUT_MS || 240000);
 const CHROMIUM = process.env.JOURNEY_CHROMIUM || '/usr/bin/chromium';
 const MAX_STEPS = Number(process.env.JOURNEY_MAX_STEPS || 30);
 const CHROMIUM_ARGS = [
@@ -750,6 +752,9 @@ async function rugSide(employeePage, summary) {
     return { intro: intro.text.replace(/\s+/g, ' ').slice(0, 300), message: msg.i, source: (msg.text.match(/Källa:[^\n]*/) || [''])[0], text: msg.text.slice(0, 400), screenshot: await screenshot('group-chat') };
   });
 
+  await ideaInOwnWords(employeePage);
+  await escalationLoop(employeePage);
+
   // A phone-width window (390 × 844): the decided case card in the RUG channel and the summary
   // card in the employee's personal chat must fit, nothing in them wider than its box.
   await stage('mobile', async () => {
@@ -780,6 +785,201 @@ async function rugSide(employeePage, summary) {
     return { viewport: MOBILE, ...result };
   });
   return { rugPage, pid };
+}
+
+// ---- an idea in the user's own words -----------------------------------------------------
+// The employee writes their idea as a sentence instead of pressing "Jag har en idé": the bot
+// offers the guided dialog with the words after "om" as the title; "Ja" starts it at the step
+// after the title. The journey then cancels it ("avbryt", "Ja, avbryt"): the draft is kept, and
+// nothing else in the journey depends on it.
+
+const IDEA_WORDS = 'Jag har en idé om videomöten vid utskrivning';
+const IDEA_WORDS_TITLE = 'videomöten vid utskrivning';
+const TITLE_NOTE = /Jag skriver in ”([^”]+)” som titel/;
+
+async function ideaInOwnWords(employeePage) {
+  let offer;
+  await stage('idea_offer', async () => {
+    use(employeePage);
+    await openConversation('Personal Chat');
+    await waitForMessage(0, /Jag har en idé/i, 'the welcome card in the personal chat');
+    const before = (await botMessages()).length;
+    await sendText(IDEA_WORDS);
+    offer = await waitForMessage(before, /Vad roligt! Vill du att jag guidar dig/, 'the "Vad roligt! …" offer of the guided dialog');
+    const title = (offer.text.match(TITLE_NOTE) || [null, null])[1];
+    if (!title) fail(`the offer does not say which title it will use: ${offer.text.slice(0, 400)}`);
+    if (title.toLowerCase() !== IDEA_WORDS_TITLE) fail(`the offer's title is "${title}", not the words after "om" ("${IDEA_WORDS_TITLE}")`);
+    const buttons = await buttonNames(messageAt(offer.i));
+    for (const want of ['Ja', 'Nej, tack']) {
+      if (!buttons.includes(want)) fail(`the offer lacks the button "${want}": ${JSON.stringify(buttons)}`);
+    }
+    await messageAt(offer.i).scrollIntoViewIfNeeded();
+    return { typed: IDEA_WORDS, message: offer.i, title, buttons, text: offer.text.slice(0, 500), screenshot: await screenshot('idea-offer') };
+  });
+
+  await stage('idea_guided', async () => {
+    const before = (await botMessages()).length;
+    await messageAt(offer.i).getByRole('button', { name: 'Ja', exact: true }).first().click({ timeout: STAGE_MS });
+    const step = await waitForMessage(before, STEP, 'the guided dialog\'s first card after "Ja"');
+    const [, n, of] = step.text.match(STEP);
+    // The title was given: the dialog starts at the step after it, and says which title it took.
+    if (Number(n) !== 2) fail(`after "Ja" the dialog shows step ${n}, not step 2 (the title step should be done): ${step.text.slice(0, 300)}`);
+    const notes = (await botMessages()).filter((m) => m.i >= before && TITLE_NOTE.test(m.text));
+    if (!notes.length) fail('the dialog does not show the title it took from the sentence');
+    const title = notes[notes.length - 1].text.match(TITLE_NOTE)[1];
+    if (title.toLowerCase() !== IDEA_WORDS_TITLE) fail(`the dialog took the title "${title}", not "${IDEA_WORDS_TITLE}"`);
+    await messageAt(step.i).scrollIntoViewIfNeeded();
+    const stepShot = await screenshot('idea-guided-step');
+    // Out again: "avbryt", then "Ja, avbryt" on the question card.
+    const beforeCancel = (await botMessages()).length;
+    await sendText('avbryt');
+    const ask = await waitForMessage(beforeCancel, /Vill du avbryta\?/, 'the "Vill du avbryta?" card');
+    await messageAt(ask.i).getByRole('button', { name: 'Ja, avbryt', exact: true }).first().click({ timeout: STAGE_MS });
+    const done = await waitForMessage(beforeCancel, /jag har avbrutit/i, 'the "Okej, jag har avbrutit" reply', { needCard: false });
+    await messageAt(done.i).scrollIntoViewIfNeeded();
+    return {
+      step: Number(n), of: Number(of), title, title_note: notes[notes.length - 1].text.slice(0, 300),
+      cancelled: done.text.slice(0, 300), screenshot: stepShot, after: await screenshot('idea-cancelled'),
+    };
+  });
+}
+
+// ---- the escalation loop ------------------------------------------------------------------
+// A question the knowledge base declines goes, at the employee's click, to the coordinators'
+// channel; a coordinator (Megan Bowen, on the coordinators' list run_journey.sh gives the bot)
+// answers in the card; the employee gets the answer in their personal chat; the card is updated
+// in place. The coordinators' channel is the team's other channel, "Announcements", registered
+// by typing "registrera samordnarkanal" in it. It is opened in a second tab of Megan's
+// playground that stays on it (a card in a channel that was left and opened again submits
+// without its inputs, see README.md), so the RUG channel's tab keeps its marked case card.
+
+const PARKING = 'Var kan jag parkera vid sjukhuset?';
+const COORDINATOR_ANSWER = 'Parkeringen vid sjukhusen sköts av Regionfastigheter; personalparkering söker du på intranätet.';
+const COORDINATORS_CHANNEL = 'My Team - Announcements';
+
+function escapeRe(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// Any post in the open channel (the bot's or a person's, whose thread holds the bot's reply)
+// that matches.
+async function waitForAnyPost(pattern, what) {
+  const deadline = Date.now() + STAGE_MS;
+  let last = [];
+  while (Date.now() < deadline) {
+    last = await botMessages();
+    const hit = last.filter((m) => pattern.test(m.text));
+    if (hit.length) return hit[0];
+    await page.waitForTimeout(250);
+  }
+  const head = last.slice(0, 3).map((m) => `#${m.i}: ${m.text.replace(/\s+/g, ' ').slice(0, 300)}`);
+  fail(`no ${what} (${pattern}) in the channel within ${STAGE_MS} ms; newest posts:\n  ${head.join('\n  ') || '(none)'}`);
+  return null;
+}
+
+async function escalationCards() {
+  return (await botPosts()).filter((m) => m.card && /Fråga till samordnarna/.test(m.text) && m.text.includes(PARKING));
+}
+
+async function escalationLoop(employeePage) {
+  let coordPage;
+  let intro = null;
+  await stage('coordinators_channel', async () => {
+    coordPage = await context.newPage();
+    coordPage.on('pageerror', (e) => log(`page error (coordinator): ${e.message}`));
+    use(coordPage);
+    await page.goto(RUG_URL, { timeout: STAGE_MS, waitUntil: 'domcontentloaded' });
+    await page.locator(SEL.textbox).first().waitFor({ state: 'visible', timeout: STAGE_MS });
+    await waitForMessage(0, /Jag har en idé/i, 'the welcome card in the coordinator\'s second tab');
+    await openConversation(COORDINATORS_CHANNEL, { channel: true });
+    // Opening the channel the first time installs the bot there: its introduction.
+    intro = await waitForPost(/Jag är Omtanke/, `the bot's introduction in "${COORDINATORS_CHANNEL}"`, { card: false });
+    // In a channel, as in Teams, only posts that @mention the bot reach it.
+    await sendMention('registrera samordnarkanal');
+    const reply = await waitForAnyPost(/Den här kanalen är nu samordnarnas kanal/, 'the "… är nu samordnarnas kanal" reply');
+    return { channel: COORDINATORS_CHANNEL, intro: intro.text.replace(/\s+/g, ' ').slice(0, 300), reply: reply.text.replace(/\s+/g, ' ').slice(0, 400), screenshot: await screenshot('coordinators-channel') };
+  });
+
+  let employeeFrom;
+  await stage('escalate', async () => {
+    use(employeePage);
+    employeeFrom = (await botMessages()).length;
+    await sendText(PARKING);
+    const decline = await waitForMessage(employeeFrom, /utanför det jag kan hjälpa till med|Det kan jag tyvärr inte/, 'the bot declining the parking question');
+    const card = messageAt(decline.i);
+    const buttons = await buttonNames(card);
+    const escalate = 'Skicka frågan till samordnarna';
+    if (!buttons.includes(escalate)) fail(`the decline offers no "${escalate}" button: ${JSON.stringify(buttons)}`);
+    if (/Källa:/.test(decline.text)) fail(`the parking question was answered, not declined: ${decline.text.slice(0, 300)}`);
+    await card.scrollIntoViewIfNeeded();
+    const declineShot = await screenshot('escalate-declined');
+    const before = (await botMessages()).length;
+    await card.getByRole('button', { name: escalate, exact: true }).first().click({ timeout: STAGE_MS });
+    const sent = await waitForMessage(before, /skickat din fråga vidare till samordnarna/, 'the "… skickat din fråga vidare till samordnarna" reply', { needCard: false });
+    await messageAt(sent.i).scrollIntoViewIfNeeded();
+    return { question: PARKING, decline: decline.text.replace(/\s+/g, ' ').slice(0, 400), buttons, reply: sent.text.slice(0, 300), screenshot: declineShot, after: await screenshot('escalated') };
+  });
+
+  let escPost;
+  await stage('escalation_card', async () => {
+    use(coordPage, { channel: true });
+    escPost = await waitForPost(new RegExp(`Fråga till samordnarna[\\s\\S]*${escapeRe(PARKING)}`), 'the escalated question\'s card in the coordinators\' channel');
+    const card = messageAt(escPost.i);
+    const buttons = await buttonNames(card);
+    for (const want of ['Skicka svar', 'Markera som klar']) {
+      if (!buttons.includes(want)) fail(`the escalation card lacks "${want}": ${JSON.stringify(buttons)}`);
+    }
+    if (!/Från:?\s*Alex Wilber/.test(escPost.text)) fail(`the escalation card does not say who asked: ${escPost.text.slice(0, 400)}`);
+    const boxes = await card.locator(SEL.card).getByRole('textbox').count();
+    if (boxes !== 1) fail(`the escalation card has ${boxes} text boxes, not one answer box`);
+    await card.scrollIntoViewIfNeeded();
+    return { message: escPost.i, buttons, answer_boxes: boxes, cards: (await escalationCards()).length, text: escPost.text.slice(0, 600), screenshot: await screenshot('escalation-card') };
+  });
+
+  await stage('escalation_answer', async () => {
+    const card = messageAt(escPost.i);
+    await mark(escPost.i, 'escalation-card');
+    await card.locator(SEL.card).getByRole('textbox').first().fill(COORDINATOR_ANSWER, { timeout: STAGE_MS });
+    await card.scrollIntoViewIfNeeded();
+    const typed = await screenshot('escalation-answer-typed');
+    await card.getByRole('button', { name: 'Skicka svar', exact: true }).first().click({ timeout: STAGE_MS });
+    const reply = await waitForPost(/Svaret är skickat till Alex Wilber/, 'the "Tack! Svaret är skickat till Alex Wilber" reply', { card: false });
+    return { answer: COORDINATOR_ANSWER, reply: (reply.text.match(/Tack! Svaret är skickat[^\n]*/) || [''])[0], screenshot: typed };
+  });
+
+  await stage('escalation_reply', async () => {
+    use(employeePage);
+    const msg = await waitForMessage(employeeFrom, new RegExp(`Svar på din fråga om ”${escapeRe(PARKING)}”`), 'the coordinator\'s answer in the employee\'s personal chat', { needCard: false });
+    if (!msg.text.includes(COORDINATOR_ANSWER)) fail(`the answer's text is not in the message: ${msg.text.slice(0, 400)}`);
+    if (!/Megan Bowen/.test(msg.text)) fail(`the answer does not say which coordinator wrote it: ${msg.text.slice(0, 400)}`);
+    await messageAt(msg.i).scrollIntoViewIfNeeded();
+    return { message: msg.i, text: msg.text.slice(0, 500), screenshot: await screenshot('escalation-reply') };
+  });
+
+  await stage('escalation_card_updated', async () => {
+    use(coordPage, { channel: true });
+    const deadline = Date.now() + STAGE_MS;
+    let now = null;
+    while (Date.now() < deadline) {
+      now = await marked('escalation-card');
+      if (now && /Besvarad av Megan Bowen/.test(now.text) && now.text.includes(COORDINATOR_ANSWER)) break;
+      now = null;
+      await page.waitForTimeout(250);
+    }
+    if (!now) fail(`the escalation card (the same post) does not show who answered and the answer: ${((await marked('escalation-card')) || { text: '(gone)' }).text.slice(0, 600)}`);
+    const card = messageAt(now.i);
+    const buttons = await buttonNames(card);
+    if (buttons.some((b) => /^(Skicka svar|Markera som klar)$/.test(b))) fail(`the answered card still has its buttons: ${JSON.stringify(buttons)}`);
+    const boxes = await card.locator(SEL.card).getByRole('textbox').count();
+    if (boxes) fail(`the answered card still has ${boxes} answer box(es)`);
+    const cards = (await escalationCards()).length;
+    if (cards !== 1) fail(`expected the escalation card updated in place, but there are ${cards} cards for the question`);
+    await card.scrollIntoViewIfNeeded();
+    const shot = await screenshot('escalation-card-answered');
+    await coordPage.close().catch(() => {});
+    use(employeePage);
+    return { message: now.i, cards, buttons, answer_boxes: boxes, state: (now.text.match(/Besvarad av Megan Bowen[^\n]*/) || [''])[0], text: now.text.slice(0, 600), screenshot: shot };
+  });
 }
 
 // ---- the client-locale proxy ------------------------------------------------------------

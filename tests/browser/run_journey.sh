@@ -13,7 +13,7 @@
 # refuses to start anything when it sees a network interface other than loopback.
 #
 # Environment (all optional):
-#   JOURNEY_TIMEOUT      seconds for the whole run (default 240)
+#   JOURNEY_TIMEOUT      seconds for the whole run (default 300)
 #   JOURNEY_ARTIFACTS    screenshots and logs (default tests/artifacts/playground)
 #   JOURNEY_BOT_CMD      command that serves the bot on 127.0.0.1:$JOURNEY_BOT_PORT
 #                        (default: .venv/bin/omtanke serve)
@@ -27,7 +27,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-TOTAL="${JOURNEY_TIMEOUT:-240}"
+TOTAL="${JOURNEY_TIMEOUT:-300}"
 MODE="${1:-journey}"
 
 # 1. Get into a fresh network namespace (needs root, or a user namespace that allows it).
@@ -123,6 +123,9 @@ cat >"$OMTANKE_RUG_MEMBERS" <<'EOF'
 [{"name": "Megan Bowen", "email": "meganb@example.com",
   "aad_object_id": "00000000-0000-0000-0000-0000000000021", "organisation": "Region Halland"}]
 EOF
+# The coordinators, who answer the questions the knowledge base declined: Megan Bowen too.
+export OMTANKE_COORDINATORS="$WORK/coordinators.json"
+cp "$OMTANKE_RUG_MEMBERS" "$OMTANKE_COORDINATORS"
 BOT_CMD="${JOURNEY_BOT_CMD:-$ROOT/.venv/bin/omtanke serve}"
 log "starting bot: $BOT_CMD (data in $OMTANKE_DATA_DIR)"
 (cd "$ROOT" && exec $BOT_CMD) >"$ARTIFACTS/bot.log" 2>&1 &
