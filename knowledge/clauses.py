@@ -103,16 +103,44 @@ def weighted_clauses(text: str) -> list[Weighted]:
         asks = "?" in delimiter or (bool(rest) and rest[0] in QUESTION_STARTS)
         clauses.append((words, prefix, asks))
     if len(clauses) == 1 and clauses[0][1] == 0:
-        return [[(w, 1.0) for w in clauses[0][0]]]
+        aside = _asides(clauses[0][0])
+        return [[(w, ASIDE_WEIGHT if j in aside else 1.0) for j, w in enumerate(clauses[0][0])]]
     asking_has_content = any(
         asks and any(_is_content(w) for w in words[prefix:]) for words, prefix, asks in clauses
     )
     out: list[Weighted] = []
     for words, prefix, asks in clauses:
         side = SIDE_WEIGHT if asking_has_content and not asks else 1.0
-        out.append([(w, CONTEXT_WEIGHT if j < prefix else side) for j, w in enumerate(words)])
+        aside = _asides(words)
+        out.append([(w, CONTEXT_WEIGHT if j < prefix else ASIDE_WEIGHT if j in aside else side)
+                     for j, w in enumerate(words)])
     return out
 
+
+# Where the asker heard of the topic ("alla pratar om nära vård *på APT:n*") says nothing
+# about it: those words weigh less than a self-description and, like it, are left out
+# when other content remains.
+ASIDE_WEIGHT = 0.15
+_HEARSAY = frozenset(
+    "pratar pratas pratade talar talas talade hor hort horde namns namnas namnt namnde sags "
+    "diskuteras diskuterar diskuterade tjatar nams hear heard hearing talk talking talked "
+    "mentioned discussed".split())
+_PLACE_LINKS = frozenset("pa under vid at during in".split())
+# A place phrase at the end of a hearsay clause: the preposition and at most three words.
+_PLACE_REACH = 4
+
+
+def _asides(words: Sequence[str]) -> set[int]:
+    """Positions of a clause's words that weigh ASIDE_WEIGHT (see above)."""
+    out: set[int] = set()
+    heard = next((i for i, w in enumerate(words) if w in _HEARSAY), None)
+    if heard is not None:
+        # The place follows the topic: some content word between the verb and it.
+        for k in range(len(words) - 1, max(heard + 1, len(words) - _PLACE_REACH), -1):
+            if words[k] in _PLACE_LINKS and any(_is_content(w) for w in words[heard + 1:k]):
+                out.update(range(k, len(words)))
+                break
+    return out
 
 # The word a question asks about follows one of these ("vilka *kommuner* är med …").
 FOCUS_CUES = frozenset("vad vilka vilken vilket vem which what".split())

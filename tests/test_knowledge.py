@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.clauses import weighted_words
+from knowledge.clauses import CONTEXT_WEIGHT, weighted_words
 from knowledge.errors import KnowledgeDataError
 from knowledge.kb import KnowledgeBase, looks_like_question
 from knowledge.loader import PACKAGED, read_decision, read_decline_policy
@@ -349,6 +349,20 @@ def test_weighted_words_keeps_context_when_the_asking_clause_is_empty() -> None:
 
 def test_single_clause_question_keeps_full_weight() -> None:
     assert {w for _, w in weighted_words("vilka är skallkraven")} == {1.0}
+
+
+def test_where_the_asker_heard_of_the_topic_weighs_least() -> None:
+    weights = dict(weighted_words("Alla pratar om nära vård på APT. Vad är det?"))
+    assert weights["apt"] < CONTEXT_WEIGHT < weights["vard"]
+    assert set(dict(weighted_words("vad står i förslaget till yttrande")).values()) == {1.0}
+
+
+def test_a_role_with_an_adjective_is_the_self_description() -> None:
+    weights = dict(weighted_words("Som nyanställd läkare på vårdcentral har jag hört om "
+                                  "faktorerna. Vilka är de?"))
+    assert weights["lakare"] == weights["vardcentral"] == CONTEXT_WEIGHT
+    # "Som chef får jag …" asks who may: the modal stays out of the self-description.
+    assert dict(weighted_words("Som chef får jag skicka in förslag?"))["behorighet"] == 1.0
 
 
 @pytest.mark.parametrize(
