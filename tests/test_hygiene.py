@@ -52,6 +52,7 @@ DEVELOPER_TOOLS = frozenset(
         "knowledge/styles.py",
         "knowledge/questions.py",
         "dialogs/intent_eval.py",
+        "dialogs/intent_train.py",
     }
 )
 # Words kept in stored data or model files, never shown: the audit log's unknown actor, the
