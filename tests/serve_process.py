@@ -126,6 +126,33 @@ async def post_turn(
     return status, replies
 
 
+# The bot's answer when the store is busy: nothing was saved, and the user is asked to retry.
+_CANNOT_SAVE = "inte spara just nu"
+_SAVE_ATTEMPTS = 20
+
+
+def _texts(replies: list[dict[str, Any]]) -> list[str]:
+    return [str(r.get("text", "")) for r in replies]
+
+
+async def _until_saved(
+    http: aiohttp.ClientSession,
+    base: str,
+    connector: FakeConnector,
+    who: dict[str, Any],
+    text: str | None = None,
+    value: dict[str, Any] | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """One turn, sent again (as the reply asks) while the bot says it could not save it: on a
+    loaded machine the store can be busy, and an answer it did not save is not acknowledged."""
+    for attempt in range(_SAVE_ATTEMPTS):
+        status, replies = await post_turn(http, base, connector, who, text, value)
+        if status != 201 or not any(_CANNOT_SAVE in t for t in _texts(replies)):
+            return status, replies
+        await asyncio.sleep(0.05 * (attempt + 1))
+    raise AssertionError(f"the bot could not save {text or value!r} in {_SAVE_ATTEMPTS} tries")
+
+
 async def walk(
     http: aiohttp.ClientSession,
     base: str,
@@ -148,7 +175,7 @@ async def walk(
         for index, (text, field_name) in enumerate(STEPS):
             mine.in_flight = field_name
             answer = text.format(title=mine.title)
-            status, replies = await post_turn(http, base, connector, who, answer)
+            status, replies = await _until_saved(http, base, connector, who, text=answer)
             assert status == 201
             ledger.turns += 1
             mine.in_flight = None
@@ -163,10 +190,13 @@ async def walk(
             if a.get("data", {}).get("action") == "submit"
         )
         mine.submitting = True
-        status, replies = await post_turn(http, base, connector, who, value=data)
+        status, replies = await _until_saved(http, base, connector, who, value=data)
         done = [r for r in replies if "är inskickat" in str(r.get("text", ""))]
         if status == 201 and done:
             found = PROPOSAL_ID.search(str(done[-1]["text"]))
             assert found is not None
             ledger.proposals[found.group()] = (mine.aad, mine.title)
+        elif status == 201:
+            # Anything else would leave the draft open and the next round's answers misfiled.
+            raise AssertionError(f"submit not acknowledged: {_texts(replies)}")
         mine.started, mine.acknowledged, mine.submitting = False, {}, False
