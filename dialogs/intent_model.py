@@ -15,13 +15,13 @@ Answering reads data/intent_model.json with plain Python; training needs numpy a
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from knowledge.clauses import QUESTION_STARTS
+from knowledge.loader import read_ranker
 from knowledge.ranker import PAIR, TermRanker
 from knowledge.text import stem, tokenize
 
@@ -92,21 +92,7 @@ def model() -> DenseModel:
     """The packaged model (an empty one, which never routes, when the file is missing)."""
     if not MODEL_FILE.exists():
         return DenseModel((), (), {})
-    return DenseModel.of(from_json(json.loads(MODEL_FILE.read_text(encoding="utf-8"))))
-
-
-def from_json(raw: dict[str, object]) -> TermRanker:
-    """A model as stored by TermRanker.to_json."""
-    classes = raw["classes"]
-    bias = raw["bias"]
-    weights = raw["weights"]
-    assert isinstance(classes, list) and isinstance(bias, list) and isinstance(weights, dict)
-    return TermRanker(
-        tuple(str(c) for c in classes),
-        tuple(float(b) for b in bias),
-        {str(t): {int(i): float(w) for i, w in row.items()} for t, row in weights.items()},
-        0.0,
-    )
+    return DenseModel.of(read_ranker(MODEL_FILE))
 
 
 def predict(text: str, learned: DenseModel | None = None) -> tuple[str, float]:

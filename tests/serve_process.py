@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 
+from presentation.texts import Texts
 from tests.builders import card_actions, card_of, teams_message, user
 from tests.commands import REPO_ROOT, cli_env, free_port, omtanke_command
 from tests.dialog_scenario import ANSWERS
@@ -127,7 +128,7 @@ async def post_turn(
 
 
 # The bot's answer when the store is busy: nothing was saved, and the user is asked to retry.
-_CANNOT_SAVE = "inte spara just nu"
+_CANNOT_SAVE = Texts.load().get("general.cannot_save", "sv")
 _SAVE_ATTEMPTS = 20
 
 
