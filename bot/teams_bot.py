@@ -9,7 +9,7 @@ from typing import Any
 
 from botbuilder.core import ConversationState, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.dialogs import Dialog, DialogExtensions
+from botbuilder.dialogs import Dialog
 from botbuilder.schema import Activity, ChannelAccount
 from botbuilder.schema.teams import TeamInfo
 
@@ -17,6 +17,7 @@ from bot.adapter import remember_sent
 from bot.services import TEAMS_CHANNEL, Services
 from dialogs.ids import DIALOG_STATE_PROPERTY
 from dialogs.replies import actor_of, card_activity, channel_reference, first_name, locale_for
+from dialogs.runner import run_dialog
 from domain.personnummer import contains_identity_number
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,12 @@ logger = logging.getLogger(__name__)
 # replay) is not applied again. The ids of the last RECENT_PER_CONVERSATION activities are
 # kept in the conversation's state (so another instance knows them too), and the last
 # RECENT_IN_PROCESS in this process (so a copy arriving while the first is still running,
-# before its state is saved, is caught too).
+# before its state is saved, is caught too). A typed message whose turn changed no
+# conversation state (a knowledge-base question, help, small talk) is not written down just
+# to record its id: that write and its fsync were a third of such a turn. Its copy in this
+# process is still caught; a copy reaching another instance or a restarted one is answered
+# again, which changes nothing stored (replies are the same; proposals live in the dialog's
+# state, which a step does change).
 RECENT_ACTIVITIES_PROPERTY = "OmtankeRecentActivities"
 RECENT_PER_CONVERSATION = 32
 RECENT_IN_PROCESS = 10_000
@@ -63,7 +69,9 @@ class OmtankeBot(TeamsActivityHandler):
                 return
         try:
             await super().on_turn(turn_context)
-            if key is not None:
+            if key is not None and (
+                activity.value is not None or self._state_changed(turn_context)
+            ):
                 recent = await self._recent_ids.get(turn_context, list)
                 recent.append(key[1])
                 del recent[:-RECENT_PER_CONVERSATION]
@@ -73,6 +81,11 @@ class OmtankeBot(TeamsActivityHandler):
             if key is not None:
                 self._seen.pop(key, None)
             raise
+
+    def _state_changed(self, turn_context: TurnContext) -> bool:
+        """Whether this turn changed the conversation's state (so it will be written)."""
+        cached = self._conversation_state.get_cached_state(turn_context)
+        return cached is not None and bool(cached.is_changed)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         """Strip @mentions and hand the message (or card submit) to the root dialog."""
@@ -94,7 +107,7 @@ class OmtankeBot(TeamsActivityHandler):
             )
             return
         await self._services.references.remember(turn_context)
-        await DialogExtensions.run_dialog(self._root, turn_context, self._dialog_state)
+        await run_dialog(self._root, turn_context, self._dialog_state)
 
     async def on_teams_members_added_dispatch(
         self, members_added: list[ChannelAccount], team_info: TeamInfo, turn_context: TurnContext

@@ -216,22 +216,37 @@ def _small_talk(words: list[str]) -> Intent:
 
 
 def _command(folded: str, allowed: frozenset[Intent] | None) -> Intent:
-    """The whole-message command the folded text is, or NONE."""
+    """The whole-message command the folded text is, or NONE.
+
+    The exact phrase wins; else the nearest phrase of five letters or more (a typo), the
+    first of equals in the data file's order. Phrases of four letters must match exactly.
+    """
     if not folded or len(folded) > _MAX_COMMAND_CHARS:
         return Intent.NONE
-    best, best_score = Intent.NONE, 0.0
+    exact, intents, phrases = _command_phrases(allowed)
+    if folded in exact:
+        return exact[folded]
+    match = process.extractOne(folded, phrases, scorer=fuzz.ratio, score_cutoff=_MIN_SCORE)
+    return Intent.NONE if match is None else intents[match[2]]
+
+
+@lru_cache(maxsize=16)
+def _command_phrases(
+    allowed: frozenset[Intent] | None,
+) -> tuple[dict[str, Intent], tuple[Intent, ...], tuple[str, ...]]:
+    """The commands open to a message: exact phrase → intent, and the phrases typos may hit."""
+    exact: dict[str, Intent] = {}
+    pairs: list[tuple[Intent, str]] = []
     for intent, phrases in _words().commands.items():
         if (allowed is None and intent in _DIALOG_ONLY) or (
             allowed is not None and intent not in allowed
         ):
             continue
         for phrase in phrases:
-            score = 100.0 if folded == phrase else fuzz.ratio(folded, phrase)
-            if len(phrase) <= 4 and score < 100:
-                continue
-            if score > best_score:
-                best, best_score = intent, score
-    return best if best_score >= _MIN_SCORE else Intent.NONE
+            exact.setdefault(phrase, intent)
+            if len(phrase) > 4:
+                pairs.append((intent, phrase))
+    return exact, tuple(i for i, _ in pairs), tuple(p for _, p in pairs)
 
 
 def _core(words: list[str]) -> list[str]:
@@ -242,13 +257,19 @@ def _core(words: list[str]) -> list[str]:
     small-talk run ("tack för hjälpen, ha en bra dag"). "vi" or "bra" alone stay.
     """
     w = _words()
-    start = next((n for n in range(1, len(words) + 1) if _small_talk(words[:n]) != Intent.NONE), 0)
+    # Only a run of small-talk words can be small talk: look no further than where it ends.
+    talk_head = next((n for n, word in enumerate(words) if not _known(word, w.small_talk)),
+                     len(words))
+    talk_tail = next((n for n, word in enumerate(reversed(words))
+                      if not _known(word, w.small_talk)), len(words))
+    start = next((n for n in range(1, talk_head + 1) if _small_talk(words[:n]) != Intent.NONE), 0)
     if start:
         leading = w.greeting | w.thanks | w.address
         while start < len(words) and _known(words[start], leading):
             start += 1
     end = next(
-        (n for n in range(start, len(words)) if _small_talk(words[n:]) != Intent.NONE),
+        (n for n in range(max(start, len(words) - talk_tail), len(words))
+         if _small_talk(words[n:]) != Intent.NONE),
         len(words),
     )
     return words[start:end]

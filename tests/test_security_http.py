@@ -308,6 +308,35 @@ async def test_the_same_activity_after_a_restart_is_still_applied_once(service: 
     assert (draft.proposal.title, draft.proposal.background) == ("Min titel", "")
 
 
+async def test_a_question_delivered_twice_is_answered_once_and_not_written_down(
+    service: Service,
+) -> None:
+    chat = "a:personal-aad-anna"
+    key = f"msteams/conversations/{chat}"
+    first = teams_message(
+        "Vad är nära vård?", service_url=service.connector.url, sender=ANNA, conversation_id=chat
+    )
+    assert await service.post(first) == 201  # the chat's first turn stores its dialog state
+    store = service.services.bot_storage.store
+    stored = await store.read_versioned(key)
+    question = teams_message(
+        "Vad är RUG?", service_url=service.connector.url, sender=ANNA, conversation_id=chat
+    )
+    replies = len(service.connector.texts_to(chat))
+
+    statuses = [await service.post(question), *await asyncio.gather(
+        service.post(question), service.post(question)
+    )]
+
+    assert statuses == [201, 201, 201]
+    assert len(service.connector.texts_to(chat)) == replies + 1
+    # Nothing in the conversation changed, so nothing was written (not even the id).
+    again = await store.read_versioned(key)
+    assert stored is not None and again is not None and again.etag == stored.etag
+    recent = str(again.document)
+    assert first["id"] in recent and question["id"] not in recent
+
+
 async def test_ten_concurrent_clicks_on_skicka_in_give_one_proposal_and_one_request(
     service: Service,
 ) -> None:
