@@ -32,7 +32,7 @@ def tagger() -> StyleTagger:
         ("Vem är det som bestämmer vilka av våra idéer som blir av?", ("paraphrase",)),
         ("Vem är det i RUG som bestämmer vilka idéer som blir av?", ()),
         ("Vad är RUG och hur skickar jag in ett förslag?", ("two_questions",)),
-        ("Hej! Vad är nära vård?", ("short_chat", "wrapped")),
+        ("Hej! Vad är nära vård?", ("short_chat", "wrapped", "paraphrase")),
         ("Vad gör RUG? Mvh Leila", ("short_chat", "wrapped")),
         ("Vänligen redogör för tidplanen för yttrandet över granskningen.", ("formal",)),
     ],
