@@ -3,7 +3,8 @@
 1. The re-ranker (knowledge.ranker) is trained on the entries' titles, phrasings and
    keywords, on the labelled questions of the tuning sets and on generated variants of
    them (knowledge.styles: no diacritics, a typo, the asker's role first, a greeting or
-   sign-off, lower case), and written to knowledge/data/ranker.json.
+   sign-off, lower case, the domain's terms in everyday words), and written to
+   knowledge/data/ranker.json.
 2. For the decision, the tuning sets are split into folds by set; every question (and
    its variants) is ranked by a re-ranker trained *without its fold* (cross-fitting), so
    the evidence looks as it will on questions the model has never seen. The best entry's

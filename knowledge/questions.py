@@ -29,7 +29,8 @@ TUNING_FILES = (
 BLIND_FILES = ("holdout9.jsonl", "holdout10.jsonl")
 DEFAULT_FILES = tuple(EVAL_DIR / name for name in (*TUNING_FILES, *BLIND_FILES))
 # Variants of each labelled question in the training pool: two per question (the kinds
-# rotate over the questions, so every kind is there) keep training time in check.
+# rotate over the questions, so every kind is there) keep training time in check; a question
+# that names a term of knowledge/data/paraphrases.json gets its paraphrase besides.
 VARIANTS_PER_QUESTION = 2
 ORIGINAL = "original"
 

@@ -5,7 +5,9 @@ another. Every labelled question carries its styles (stored in the question sets
 `python -m knowledge.styles --write`); `make eval` reports accuracy per style and
 leave-one-style-out (knowledge.eval). The variants rewrite a labelled question the way
 other people would write it – without diacritics, with one typo, with the asker's role
-first, with a greeting or a sign-off, in lower case – and keep its label.
+first, with a greeting or a sign-off, in lower case, or with the domain's terms said in
+everyday words (knowledge/data/paraphrases.json: "gruppen som beslutar om förslagen" for
+RUG) – and keep its label.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from knowledge.clauses import CONTEXT_WEIGHT, is_english, question_parts, weighted_words
+from knowledge.errors import KnowledgeDataError, read_data_object
 from knowledge.kb import KnowledgeBase
 from knowledge.text import STOPWORDS, fold
 
@@ -29,7 +32,7 @@ EVAL_DIR = Path(__file__).resolve().parents[1] / "eval"
 
 STYLES = (
     "short_chat", "long_self_description", "no_diacritics_typos", "english",
-    "two_questions", "wrapped", "formal",
+    "two_questions", "wrapped", "formal", "paraphrase",
 )
 # A question none of the rules tag; reported, but no style of its own to leave out.
 PLAIN = "plain"
@@ -66,6 +69,68 @@ _CHAT_MARKERS = re.compile(
     r"\b(?:nån|nåt|nå|e|typ|asså|ba|lr|iaf|mkt|o|btw|pls|plz|ok|okej|hmm|eh)\b|\?\?|!|\.\.\.|:\)",
     re.IGNORECASE,
 )
+# A question of at least this many words that names none of the domain's official terms
+# describes what it asks about in its own words.
+_PARAPHRASE_WORDS = 5
+PARAPHRASES_PATH = Path(__file__).parent / "data" / "paraphrases.json"
+
+
+@dataclass(frozen=True)
+class Paraphrases:
+    """The domain's terms and their everyday descriptions, per language ("sv", "en").
+
+    `official` holds folded word starts of the official terms (a question without any of
+    them is written in its own words); `groups` are (forms, descriptions): the forms of one
+    term as a question writes them and what the same thing is called in everyday words.
+    """
+
+    official: dict[str, tuple[str, ...]]
+    groups: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]
+
+    def names_official_term(self, question: str, lang: str) -> bool:
+        """Whether the question uses one of the official terms of its language."""
+        folded = " " + re.sub(r"[^a-z0-9]+", " ", fold(question)) + " "
+        return any(f" {term}" in folded for term in self.official[lang])
+
+
+_PACKAGED: list[Paraphrases] = []
+
+
+def packaged_paraphrases() -> Paraphrases:
+    """The packaged table, read the first time it is needed."""
+    if not _PACKAGED:
+        _PACKAGED.append(read_paraphrases())
+    return _PACKAGED[0]
+
+
+def read_paraphrases(path: Path = PARAPHRASES_PATH) -> Paraphrases:
+    """Read and check paraphrases.json; KnowledgeDataError names the field that is wrong."""
+    raw = read_data_object(path)
+    official_raw = raw.get("official")
+    if not isinstance(official_raw, dict):
+        raise KnowledgeDataError(path, "official", "not_texts")
+    official: dict[str, tuple[str, ...]] = {}
+    groups: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = {}
+    for lang in ("sv", "en"):
+        terms = official_raw.get(lang)
+        if not isinstance(terms, list) or not all(isinstance(t, str) and t for t in terms):
+            raise KnowledgeDataError(path, f"official.{lang}", "not_texts")
+        official[lang] = tuple(re.sub(r"[^a-z0-9]+", " ", fold(t)).strip() for t in terms)
+        items = raw.get(lang)
+        if not isinstance(items, list):
+            raise KnowledgeDataError(path, lang, "not_texts")
+        parsed = []
+        for i, item in enumerate(items):
+            forms = item.get("forms") if isinstance(item, dict) else None
+            say = item.get("say") if isinstance(item, dict) else None
+            if not (isinstance(forms, list) and forms and isinstance(say, list) and say
+                    and all(isinstance(t, str) and t for t in (*forms, *say))):
+                raise KnowledgeDataError(path, f"{lang}[{i}]", "not_texts")
+            parsed.append((tuple(forms), tuple(say)))
+        groups[lang] = tuple(parsed)
+    return Paraphrases(official, groups)
+
+
 # Folded Swedish function words that are written with diacritics ("ar" for "är").
 _FOLDED_FUNCTION_WORDS = frozenset(
     "ar pa for sa nar far maste ocksa var vara dar aven fran hur mal vard nara att".split()
@@ -80,7 +145,9 @@ def _crc(text: str) -> int:
 class StyleTagger:
     """Tags questions by rule; the knowledge's own vocabulary tells a typo from a word."""
 
-    def __init__(self, vocabulary: Iterable[str]) -> None:
+    def __init__(self, vocabulary: Iterable[str], paraphrases: Paraphrases | None = None
+                 ) -> None:
+        self._paraphrases = paraphrases or packaged_paraphrases()
         words = {w for text in vocabulary for w in re.findall(r"[^\W\d_]+", text.lower())}
         # Folded forms of words written with diacritics: "vard" stands for "vård".
         self._folded_diacritic = frozenset(fold(w) for w in words if _DIACRITICS.search(w))
@@ -118,6 +185,10 @@ class StyleTagger:
             and not described and (english or bool(_DIACRITICS.search(text)))
         ):
             styles.add("formal")
+        # In its own words: long enough to describe something, and no official term.
+        if len(words) >= _PARAPHRASE_WORDS and not any(
+                self._paraphrases.names_official_term(text, lang) for lang in ("sv", "en")):
+            styles.add("paraphrase")
         return tuple(s for s in STYLES if s in styles)
 
     def _lacks_diacritics(self, text: str, normalized: Sequence[str]) -> bool:
@@ -169,7 +240,11 @@ _SIGN_OFFS_EN = (" Kind regards, Sam", " Thanks in advance!", " Best wishes, a {
 _GREETINGS_SV = ("Hej! ", "Hej, ", "Hejsan! ", "God morgon! ")
 _GREETINGS_EN = ("Hi! ", "Hello, ")
 VARIANT_KINDS = ("no_diacritics", "typo", "role_prefix", "sign_off", "lower_case", "greeting")
+# Not in the rotation: every question that names a term of the table also gets it said in
+# everyday words, so the other kinds keep their share.
+PARAPHRASE = "paraphrase"
 _KIND_STYLE = {
+    "paraphrase": "paraphrase",
     "no_diacritics": "no_diacritics_typos", "typo": "no_diacritics_typos",
     "role_prefix": "long_self_description", "sign_off": "wrapped", "greeting": "wrapped",
 }
@@ -208,6 +283,34 @@ def _typo(text: str, seed: int) -> str | None:
     return text[:start] + slipped + text[start + len(word):]
 
 
+def _paraphrase(text: str, english: bool, seed: int,
+                paraphrases: Paraphrases | None = None) -> str | None:
+    """Every term of the table in the question said in everyday words, or None if it has none.
+
+    Each occurrence gets one of its descriptions, chosen by the seed and its place; one at
+    the start of the question starts with a capital letter.
+    """
+    table = paraphrases or packaged_paraphrases()
+    groups = table.groups["en" if english else "sv"]
+    say_of = {fold(form): say for forms, say in groups for form in forms}
+    pattern = re.compile(
+        r"(?<!\w)(" + "|".join(re.escape(f) for f in sorted(
+            (f for forms, _ in groups for f in forms), key=len, reverse=True)) + r")(?!\w)",
+        re.IGNORECASE,
+    )
+    count = 0
+
+    def describe(match: re.Match[str]) -> str:
+        nonlocal count
+        say = say_of[fold(match.group(1))]
+        count += 1
+        chosen = say[(seed // 5 + 3 * count) % len(say)]
+        return chosen[:1].upper() + chosen[1:] if match.start() == 0 else chosen
+
+    rewritten = pattern.sub(describe, text)
+    return rewritten if count else None
+
+
 def make_variant(question: str, kind: str, english: bool) -> str | None:
     """One variant of the question, or None when the kind does not apply to it."""
     seed = _crc(f"{kind}:{question}")
@@ -220,6 +323,8 @@ def make_variant(question: str, kind: str, english: bool) -> str | None:
         return _typo(q, seed)
     if kind == "lower_case":
         return None if q.lower() == q else q.lower()
+    if kind == "paraphrase":
+        return _paraphrase(q, english, seed)
     roles = _ROLES_EN if english else _ROLES_SV
     role = roles[seed % len(roles)]
     place = _PLACES[(seed // 13) % len(_PLACES)]
@@ -240,14 +345,15 @@ def make_variant(question: str, kind: str, english: bool) -> str | None:
 
 
 def variants(question: str, tagger: StyleTagger, per_question: int = 2) -> list[Variant]:
-    """per_question variants of a question, of kinds chosen by its hash (all kinds occur)."""
+    """per_question variants of a question, of kinds chosen by its hash (all kinds occur),
+    and its paraphrase when it names a term of the table."""
     english = "english" in tagger.tag(question)
     kinds = list(VARIANT_KINDS)
     offset = _crc(question) % len(kinds)
     out: list[Variant] = []
-    for kind in kinds[offset:] + kinds[:offset]:
-        if len(out) == per_question:
-            break
+    for kind in [*kinds[offset:], *kinds[:offset], PARAPHRASE]:
+        if len(out) >= per_question and kind != PARAPHRASE:
+            continue
         text = make_variant(question, kind, english)
         if text is None or text == question:
             continue

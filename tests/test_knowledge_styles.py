@@ -25,12 +25,14 @@ def tagger() -> StyleTagger:
         ("vad är rug", ("short_chat",)),
         ("vad ar fardplanen for nagot", ("short_chat", "no_diacritics_typos")),
         ("Hur skickar jag in mitt initativ, och vem bestämmer om förslagen sedan?",
-         ("no_diacritics_typos", "two_questions")),
+         ("no_diacritics_typos", "two_questions", "paraphrase")),
         ("What are the four success factors?", ("short_chat", "english")),
         ("Jag jobbar som undersköterska i Varberg och undrar hur processen för nya "
-         "initiativ går till", ("long_self_description",)),
+         "initiativ går till", ("long_self_description", "paraphrase")),
+        ("Vem är det som bestämmer vilka av våra idéer som blir av?", ("paraphrase",)),
+        ("Vem är det i RUG som bestämmer vilka idéer som blir av?", ()),
         ("Vad är RUG och hur skickar jag in ett förslag?", ("two_questions",)),
-        ("Hej! Vad är nära vård?", ("short_chat", "wrapped")),
+        ("Hej! Vad är nära vård?", ("short_chat", "wrapped", "paraphrase")),
         ("Vad gör RUG? Mvh Leila", ("short_chat", "wrapped")),
         ("Vänligen redogör för tidplanen för yttrandet över granskningen.", ("formal",)),
     ],
@@ -68,14 +70,37 @@ def test_variants_keep_the_question_and_add_their_style(tagger: StyleTagger) -> 
     question = "Vilka är de fyra skallkraven?"
     made = variants(question, tagger, per_question=6)
     assert {v.kind for v in made} == {"no_diacritics", "typo", "role_prefix", "sign_off",
-                                      "lower_case", "greeting"}
+                                      "lower_case", "greeting", "paraphrase"}
     by_kind = {v.kind: v for v in made}
     assert by_kind["role_prefix"].q.endswith(question[1:])
     assert "long_self_description" in by_kind["role_prefix"].styles
     assert "wrapped" in by_kind["greeting"].styles and "wrapped" in by_kind["sign_off"].styles
     assert "no_diacritics_typos" in by_kind["typo"].styles
+    assert "skallkrav" not in by_kind["paraphrase"].q.lower()
+    assert "paraphrase" in by_kind["paraphrase"].styles
     # The same question always gets the same variants.
     assert variants(question, tagger, per_question=6) == made
+
+
+@pytest.mark.parametrize(
+    ("question", "english", "gone"),
+    [
+        ("Vem i RUG beslutar om förslagen?", False, ("rug", "beslutar")),
+        ("Var hittar jag mallen på vårdgivarwebben?", False, ("mallen", "vårdgivarwebben")),
+        ("Vad är skillnaden mellan målbilden och färdplanen?", False, ("målbild", "färdplan")),
+        ("Who in RUG decides on it?", True, ("rug",)),
+    ],
+)
+def test_a_paraphrase_says_the_terms_in_everyday_words(
+    tagger: StyleTagger, question: str, english: bool, gone: tuple[str, ...]
+) -> None:
+    made = make_variant(question, "paraphrase", english)
+    assert made is not None and made[:1].isupper()
+    assert not any(term in made.lower() for term in gone), made
+
+
+def test_a_question_without_a_term_has_no_paraphrase() -> None:
+    assert make_variant("Hur går det till?", "paraphrase", english=False) is None
 
 
 def test_english_questions_get_english_wrapping(tagger: StyleTagger) -> None:
@@ -90,7 +115,9 @@ def test_the_pool_labels_variants_like_their_question(tmp_path: Path, tagger: St
     path.write_text(json.dumps({"q": "Vad är färdplanen?", "topic": "fardplan",
                                 "styles": ["short_chat"]}) + "\n", encoding="utf-8")
     pool = labelled_pool([path], tagger, per_question=2)
-    assert [p.original for p in pool] == [True, False, False]
+    # Two variants of the rotating kinds, and the paraphrase of "färdplanen".
+    assert [p.original for p in pool] == [True, False, False, False]
+    assert pool[-1].kind == "paraphrase"
     assert all(p.topics == ("fardplan",) and p.set_name == "set.jsonl" for p in pool)
 
 
