@@ -15,7 +15,7 @@ from storage.records import Records, escalation_index
 from storage.tiny_backend import TinyBackend
 
 FUNDING = "Hur söker man pengar för ett initiativ?"
-FUNDING_2 = "Vem bestämmer om pengarna?"
+FUNDING_2 = "Vem betalar för ett initiativ?"
 OFF_TOPIC = "Vilken färg har bilen?"
 
 
