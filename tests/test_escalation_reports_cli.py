@@ -16,7 +16,7 @@ from storage.tiny_backend import TinyBackend
 
 FUNDING = "Hur söker man pengar för ett initiativ?"
 FUNDING_2 = "Vem betalar för ett initiativ?"
-OFF_TOPIC = "Vilken färg har bilen?"
+OFF_TOPIC = "Vad blir vädret i helgen?"
 
 
 def _run(args: list[str], data: Path, monkeypatch: pytest.MonkeyPatch) -> int:
