@@ -45,6 +45,10 @@ def _answers(port: int) -> bool:
         return False
 
 
+class _PortTaken(RuntimeError):
+    """Azurite could not bind a port picked for it: another process took it first."""
+
+
 @dataclass
 class Azurite:
     """A running Azurite: its ports, connection string and a fresh prefix per caller."""
@@ -75,8 +79,23 @@ class Azurite:
         )
 
     @classmethod
-    def start(cls) -> Azurite:
-        """Start Azurite from node_modules and wait (polling, with a deadline) until it serves."""
+    def start(cls, attempts: int = 3) -> Azurite:
+        """Start Azurite from node_modules and wait (polling, with a deadline) until it serves.
+
+        Its ports are picked free just before it binds them; another process (a test server
+        on the other worker) can take one in between, so a start that finds its port taken is
+        tried again on new ports.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                return cls._start_once()
+            except _PortTaken:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _start_once(cls) -> Azurite:
         if not AZURITE.exists():
             raise RuntimeError(
                 f"{AZURITE} is missing: run 'npm ci' (make test does) to install Azurite"
@@ -92,6 +111,8 @@ class Azurite:
             if process.poll() is not None:
                 error = (location / LOG).read_text(errors="replace")
                 azurite.stop()
+                if "EADDRINUSE" in error:
+                    raise _PortTaken(f"Azurite exited at start-up: {error.strip()}")
                 raise RuntimeError(f"Azurite exited at start-up: {error.strip()}")
             if _answers(blob) and _answers(table):
                 return azurite
