@@ -12,8 +12,9 @@
    scope and the entry is a right one, else 0 (a wrong entry is worse than a decline). A
    logistic regression with a small L2 penalty is fitted by Newton's method, and the
    confidence threshold is the lowest one that still declines `--decline` of the
-   out-of-scope questions people wrote (variants excluded). The result is written to
-   knowledge/data/decision.json.
+   out-of-scope questions people wrote (variants excluded), or the balance point of
+   answers and declines when that is lower (see choose_threshold). The result is written
+   to knowledge/data/decision.json.
 
 Run it again after edits to entries.json and check the figures with `make eval`.
 knowledge.loso uses the same pieces to leave one style out.
@@ -142,26 +143,34 @@ def fit(samples: list[list[float]], labels: list[int], l2: float = 1.0) -> list[
 def choose_threshold(
     model: DecisionModel, evidence: Evidence, decline: float
 ) -> tuple[float, float, float]:
-    """Lowest threshold declining `decline` of the written out-of-scope questions.
+    """Lowest threshold declining `decline` of the written out-of-scope questions – unless
+    getting there costs more answers than it gains declines.
 
-    Returns (threshold, in-scope right, out-of-scope declined), both over the questions
-    people wrote; the variants train the model but do not set its target.
+    Raising the threshold trades in-scope answers for declines. Past the threshold where
+    the share of in-scope questions answered right plus the share of out-of-scope ones
+    declined is highest, every further point of declines costs more than a point of
+    answers; a threshold above that balance point only pays off on evidence like the
+    training's. When the decline target lies beyond it (out-of-scope questions that look
+    more like real ones than before, as when a style is left out of training), the balance
+    point is taken instead. Returns (threshold, in-scope right, out-of-scope declined),
+    both over the questions people wrote; the variants train the model but do not set its
+    target.
     """
     rows = [(model.confidence(dict(zip(FEATURES, x, strict=True))), y, out)
             for x, y, out, original in zip(evidence.samples, evidence.labels,
                                             evidence.out_flags, evidence.original, strict=True)
             if original]
-    figures = (0.99, 0.0, 0.0)
+    curve = []
     for step in range(1, 100):
         threshold = step / 100
         kept = [(y, out) for c, y, out in rows if c >= threshold]
         declined = ((evidence.out_of_scope - sum(1 for _, out in kept if out))
                     / max(evidence.out_of_scope, 1))
-        figures = (threshold, sum(1 for y, _ in kept if y) / max(evidence.in_scope, 1), declined)
-        if declined >= decline:
-            break
-    # Unreachable target: the strictest threshold, with what it reaches.
-    return figures
+        curve.append((threshold, sum(1 for y, _ in kept if y) / max(evidence.in_scope, 1),
+                      declined))
+    balance = max(curve, key=lambda point: point[1] + point[2])  # the first of equals
+    reaching = next((point for point in curve if point[2] >= decline), curve[-1])
+    return min(balance, reaching)
 
 
 def choose_suggest(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 
+from knowledge.calibrate import Evidence, choose_threshold
 from knowledge.calibrate import main as calibrate_main
-from knowledge.decision import FEATURES
+from knowledge.decision import FEATURES, DecisionModel
 from knowledge.errors import KnowledgeDataError
 from knowledge.eval import evaluate
 from knowledge.kb import KnowledgeBase
@@ -69,3 +71,36 @@ def test_calibration_writes_a_model_that_meets_its_decline_target(tmp_path: Path
     report = evaluate(kb, dev, repeats=1)
     assert report.decline_rate >= 0.95
     assert report.accuracy >= 0.9
+
+
+def _evidence(right: list[float], outside: list[float]) -> Evidence:
+    """Written questions whose best entry has these confidences (under _by_confidence)."""
+    evidence = Evidence()
+    for confidence, label, out in ([(c, 1, False) for c in right]
+                                   + [(c, 0, True) for c in outside]):
+        features = {name: 0.0 for name in FEATURES}
+        features["score"] = math.log(confidence / (1.0 - confidence))
+        evidence.samples.append([features[name] for name in FEATURES])
+        evidence.labels.append(label)
+        evidence.out_flags.append(out)
+        evidence.original.append(True)
+    evidence.in_scope, evidence.out_of_scope = len(right), len(outside)
+    return evidence
+
+
+_by_confidence = DecisionModel({name: (1.0 if name == "score" else 0.0) for name in FEATURES},
+                               0.0, 0.5)
+
+
+def test_the_threshold_is_the_lowest_that_reaches_the_decline_target() -> None:
+    evidence = _evidence(right=[0.8] * 10, outside=[0.1] * 9 + [0.3])
+    threshold, right, declined = choose_threshold(_by_confidence, evidence, 0.95)
+    assert (threshold, right, declined) == (0.31, 1.0, 1.0)
+
+
+def test_a_decline_target_out_of_reach_does_not_cost_more_answers_than_it_gains() -> None:
+    # Reaching 95 % declined needs 0.95, which would leave 1 of 10 in-scope questions
+    # answered; at 0.11 all ten are answered and 8 of 10 declined, the best balance.
+    evidence = _evidence(right=[0.6] + [0.9] * 8 + [0.97], outside=[0.1] * 8 + [0.92, 0.94])
+    threshold, right, declined = choose_threshold(_by_confidence, evidence, 0.95)
+    assert (threshold, right, declined) == (0.11, 1.0, 0.8)
