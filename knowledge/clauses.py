@@ -74,11 +74,15 @@ def topic_words(clauses: Sequence[Weighted]) -> Weighted:
     Who asks ("jag jobbar som undersköterska i Varberg") says nothing about which entry
     answers; left in, even at a low weight, its words are unknown to the knowledge and
     make a well-asked question look unsure. When the self-description is all the content
-    there is, it stays.
+    there is, it stays, at full weight.
     """
     words = [word for clause in clauses for word in clause]
     rest = [(w, c) for w, c in words if c > CONTEXT_WEIGHT]
-    return rest if any(_is_content(w) for w, _ in rest) else words
+    if any(_is_content(w) for w, _ in rest):
+        return rest
+    # The asking clause points back at the self-description ("Vi har fått frågan om nära
+    # vård från politikerna, vad är det?"): it holds the topic, at full weight.
+    return [(w, 1.0 if c == CONTEXT_WEIGHT else c) for w, c in words]
 
 
 def weighted_clauses(text: str) -> list[Weighted]:

@@ -365,6 +365,36 @@ def test_a_role_with_an_adjective_is_the_self_description() -> None:
     assert dict(weighted_words("Som chef får jag skicka in förslag?"))["behorighet"] == 1.0
 
 
+def test_what_the_asker_will_present_is_the_topic_not_the_self_description() -> None:
+    weights = dict(weighted_words("Vi ska prata om skallkraven på nästa APT. Vilka är de?"))
+    assert weights["skallkraven"] == 1.0 and weights["prata"] == CONTEXT_WEIGHT
+    weights = dict(weighted_words("Jag ska hålla i en workshop om framgångsfaktorerna. Vilka?"))
+    assert weights["workshop"] == CONTEXT_WEIGHT < weights["framgangsfaktorerna"]
+    # Without an "om", what one holds is the occasion, not the topic.
+    weights = dict(weighted_words("Jag ska hålla en genomgång på APT. Vad är RUG?"))
+    assert weights["genomgang"] == weights["apt"] == CONTEXT_WEIGHT
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Vi ska presentera målbilden för nya medarbetare. Kan du sammanfatta den?", "malbild"),
+        ("Jag ska presentera nära vård för politikerna i nämnden, vad är det kortfattat?",
+         "nara_vard"),
+        ("Vi ska prata om skallkraven på nästa APT. Vilka är de?", "skallkrav"),
+        ("Jag ska prata om RUG på ledningsgruppen imorgon, vad gör de egentligen?", "rug"),
+        ("I am going to talk about RUG at a meeting. What do they do?", "rug"),
+        # All the content is in the self-description: it is the topic.
+        ("Vi har fått frågan om nära vård från politikerna, vad är det?", "nara_vard"),
+    ],
+)
+def test_a_topic_named_in_the_askers_self_description_is_answered(
+    kb: KnowledgeBase, question: str, expected: str
+) -> None:
+    answer = kb.answer(question)
+    assert (answer.answered, answer.topic) == (True, expected)
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
