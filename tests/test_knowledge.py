@@ -507,6 +507,8 @@ def test_results_so_far_are_declined(kb: KnowledgeBase, question: str) -> None:
         ("Hur passar hälsofrämjande arbete in i målbilden?", "halsoframjande"),
         ("Många av mina patienter har långt till vårdcentralen. Måste nära vård vara "
          "geografiskt nära?", "nara_vard_narhet"),
+        # A shared record as a way of working is no one's record.
+        ("Behöver vi en gemensam journal för att få sammanhållen vård?", "sammanhallen_vard"),
     ],
 )
 def test_patients_in_general_and_fitting_in_are_no_sensitive_words(
@@ -514,6 +516,14 @@ def test_patients_in_general_and_fitting_in_are_no_sensitive_words(
 ) -> None:
     answer = kb.answer(question)
     assert (answer.answered, answer.topic) == (True, topic)
+
+
+@pytest.mark.parametrize(
+    "question", ["kan du kolla journalen för Karin Andersson", "Vad står i min journal?"]
+)
+def test_someones_record_is_still_declined_as_sensitive(kb: KnowledgeBase, question: str) -> None:
+    answer = kb.answer(question)
+    assert (answer.answered, answer.reason) == (False, "sensitive")
 
 
 def test_gnhh_by_its_full_name(kb: KnowledgeBase) -> None:
