@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -16,8 +17,9 @@ from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
 )
-from botbuilder.schema import Activity, ActivityTypes, CallerIdConstants
+from botbuilder.schema import Activity, ActivityTypes, CallerIdConstants, ResourceResponse
 from botframework.connector.aio import ConnectorClient
+from botframework.connector.aio.operations_async import ConversationsOperations
 from botframework.connector.auth import (
     AuthenticateRequestResult,
     AuthenticationConstants,
@@ -103,15 +105,19 @@ class _BearerPolicy(AsyncHTTPPolicy):
 
     async def send(self, request: Any, **kwargs: Any) -> Any:
         """Sign the request when the credentials carry an app id (auth on), then send it."""
-        credentials = self._credentials
-        app_id = getattr(credentials, "microsoft_app_id", None)
-        if credentials is not None and app_id and app_id != ANONYMOUS_SKILL_APP_ID:
-            token = await asyncio.to_thread(credentials.get_access_token)
-            request.http_request.headers["Authorization"] = f"Bearer {token}"
-        else:
-            request.http_request.headers.pop("Authorization", None)
+        await _sign(request.http_request.headers, self._credentials)
         assert self.next is not None  # the pipeline links every policy to the next
         return await self.next.send(request, **kwargs)
+
+
+async def _sign(headers: Any, credentials: Any) -> None:
+    """The bot's token in `headers` when the credentials carry an app id (auth on), else none."""
+    app_id = getattr(credentials, "microsoft_app_id", None)
+    if credentials is not None and app_id and app_id != ANONYMOUS_SKILL_APP_ID:
+        token = await asyncio.to_thread(credentials.get_access_token)
+        headers["Authorization"] = f"Bearer {token}"
+    else:
+        headers.pop("Authorization", None)
 
 
 class _AiohttpDriver(UniversalAioHTTPSender):
@@ -132,26 +138,120 @@ class _AiohttpDriver(UniversalAioHTTPSender):
         """The session outlives single requests; it is closed with the adapter."""
 
     async def send(self, request: Any, **config: Any) -> Any:
-        """One HTTP call; a dropped connection is tried once more on a fresh one."""
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        for attempt in (1, 2):
-            try:
-                result = await self._session.request(
-                    request.method, request.url, data=request.data, headers=request.headers
-                )
-                break
-            except aiohttp.ClientConnectionError:
-                if attempt == 2:
-                    raise
+        """One msrest request; see `_request`."""
+        result = await self._request(request.method, request.url, request.data, request.headers)
         response = AioHttpClientResponse(request, result)
         await response.load_body()
         return response
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        """POST `body`; the status and the whole response body."""
+        result = await self._request("POST", url, body, headers)
+        async with result:
+            return result.status, await result.read()
+
+    async def _request(
+        self, method: str, url: str, data: Any, headers: Any
+    ) -> aiohttp.ClientResponse:
+        """One HTTP call; a dropped connection is tried once more on a fresh one."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        try:
+            return await self._session.request(method, url, data=data, headers=headers)
+        except aiohttp.ClientConnectionError:
+            return await self._session.request(method, url, data=data, headers=headers)
 
     async def close(self) -> None:
         """Close the shared session."""
         if self._session is not None:
             await self._session.close()
+
+
+_REPLY_URL = ConversationsOperations.reply_to_activity.metadata["url"]
+_SEND_URL = ConversationsOperations.send_to_conversation.metadata["url"]
+
+
+class _DirectConversations(ConversationsOperations):
+    """A reply or a message to a conversation posted straight on the shared session.
+
+    The same request the SDK's operations build (URL, headers, body, the bot's token), without
+    msrest's request objects, policy pipeline and response wrappers: about a third of what a
+    reply cost in process. Anything unusual (raw responses, per-call options) and every other
+    operation go the SDK's way.
+    """
+
+    _USER_AGENT = "User-Agent"
+
+    def __init__(self, client: ConnectorClient, driver: _AiohttpDriver) -> None:
+        super().__init__(client._client, client.config, client._serialize, client._deserialize)
+        self._driver = driver
+        self._user_agent = client.config.user_agent
+
+    async def reply_to_activity(
+        self, conversation_id: str, activity_id: str, activity: Activity, **options: Any
+    ) -> ResourceResponse | None:
+        """POST /v3/conversations/{id}/activities/{activityId}."""
+        if options:
+            return await super().reply_to_activity(
+                conversation_id, activity_id, activity, **options
+            )
+        url = self._client.format_url(
+            _REPLY_URL,
+            conversationId=self._serialize.url("conversation_id", conversation_id, "str"),
+            activityId=self._serialize.url("activity_id", activity_id, "str"),
+        )
+        return await self._post(url, activity, {"x-ms-conversation-id": conversation_id})
+
+    async def send_to_conversation(
+        self, conversation_id: str, activity: Activity, **options: Any
+    ) -> ResourceResponse | None:
+        """POST /v3/conversations/{id}/activities."""
+        if options:
+            return await super().send_to_conversation(conversation_id, activity, **options)
+        url = self._client.format_url(
+            _SEND_URL,
+            conversationId=self._serialize.url("conversation_id", conversation_id, "str"),
+        )
+        return await self._post(url, activity, {})
+
+    async def _post(
+        self, url: str, activity: Activity, extra: dict[str, str]
+    ) -> ResourceResponse | None:
+        body = json.dumps(self._serialize.body(activity, "Activity")).encode()
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json; charset=utf-8",
+            self._USER_AGENT: self._user_agent,
+            **extra,
+        }
+        await _sign(headers, self.config.credentials)
+        status, content = await self._driver.post(url, body, headers)
+        if status not in (200, 201, 202):
+            raise ConnectorError(status, content)
+        try:
+            data = json.loads(content) if content.strip() else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return None
+        return ResourceResponse(id=data.get("id") if isinstance(data.get("id"), str) else None)
+
+
+# The SDK's operations read their URL from the method (`self.reply_to_activity.metadata`).
+_DirectConversations.reply_to_activity.metadata = (  # type: ignore[attr-defined]
+    ConversationsOperations.reply_to_activity.metadata
+)
+_DirectConversations.send_to_conversation.metadata = (  # type: ignore[attr-defined]
+    ConversationsOperations.send_to_conversation.metadata
+)
+
+
+class ConnectorError(RuntimeError):
+    """The channel's connector refused a message (an HTTP status outside 200–202)."""
+
+    def __init__(self, status: int, content: bytes) -> None:
+        super().__init__(f"connector answered HTTP {status}: {content[:200]!r}")
+        self.status = status
 
 
 class _CachingConnectorFactory(ConnectorFactory):
@@ -186,6 +286,7 @@ class _CachingConnectorFactory(ConnectorFactory):
                 AioHTTPSender(self._driver),
             )
             use_fast_serializer(client)
+            client.conversations = _DirectConversations(client, self._driver)
             self._cache[key] = client
         return client
 
