@@ -109,7 +109,7 @@ class KeyValueBotStorage(Storage):
         flat = envelope.get(ENVELOPE_ITEM)
         self._check_classes(flat, key, "read")
         try:
-            return Unpickler(safe=True, on_missing="error").restore(flat)
+            return restore_state(flat)
         # ClassNotFoundError derives from BaseException, not Exception.
         except (Exception, errors.ClassNotFoundError) as error:
             raise CorruptStoreError(f"stored item {key!r} cannot be restored: {error}") from error
@@ -288,6 +288,55 @@ def _name_if_plain(kind: type, value: Any) -> str | None:
         and not util.is_iterator(value)
     )
     return name if plain else None
+
+
+def restore_state(flat: Any) -> Any:
+    """jsonpickle's restore (safe, a missing class is an error) of what flatten_state writes.
+
+    Dicts, lists, primitives and py/object dicts of the plain classes flatten_state writes
+    directly (the class made with __new__, its attributes set in stored order, as jsonpickle
+    does); anything else – a reference, a tuple, a class with its own pickling, an unknown
+    class – hands the whole item to jsonpickle.
+    """
+    try:
+        return _restore_plain(flat)
+    except _NotPlain:
+        return Unpickler(safe=True, on_missing="error").restore(flat)
+
+
+def _restore_plain(value: Any) -> Any:
+    kind = type(value)
+    if kind in _PRIMITIVES:
+        return value
+    if kind is list:
+        return [_restore_plain(v) for v in value]
+    if kind is not dict:
+        raise _NotPlain
+    name = value.get(tags.OBJECT)
+    if name is None:
+        restored: dict[str, Any] = {}
+        for key, item in value.items():
+            if key in tags.RESERVED:
+                raise _NotPlain
+            restored[key] = _restore_plain(item)
+        return restored
+    cls: Any = _plain_class_named(name)
+    instance = cls.__new__(cls)
+    for key, item in value.items():
+        if key == tags.OBJECT:
+            continue
+        if key in tags.RESERVED or key.startswith("__"):
+            raise _NotPlain
+        setattr(instance, key, _restore_plain(item))
+    return instance
+
+
+def _plain_class_named(name: Any) -> type:
+    """The class flatten_state flattened under `name` in this process, or _NotPlain."""
+    for kind, plain_name in _PLAIN_CLASSES.items():
+        if plain_name == name:
+            return kind
+    raise _NotPlain
 
 
 class _FastCachedState(CachedBotState):

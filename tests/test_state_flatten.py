@@ -1,5 +1,6 @@
-"""flatten_state is jsonpickle's flatten (storage/bot_storage.py): the same JSON for every
-conversation state a real journey stores, and jsonpickle itself for what it does not cover."""
+"""flatten_state and restore_state are jsonpickle's flatten and restore (storage/bot_storage.py):
+the same JSON and the same objects for every conversation state a real journey stores, and
+jsonpickle itself for what they do not cover."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+import pytest
 from botbuilder.dialogs import DialogInstance, DialogState
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
 
-from storage.bot_storage import FastConversationState, flatten_state
+from storage import bot_storage
+from storage.bot_storage import FastConversationState, flatten_state, restore_state
 from tests.rug_scenario import ANNA, dialog_answers, meet_everyone
 from tests.service import Service
 
@@ -60,6 +63,38 @@ def test_plain_state_and_everything_handed_to_jsonpickle_flatten_alike() -> None
     ]
     for case in cases:
         same_json(case)
+        same_restored(Pickler().flatten(case))
+
+
+def same_restored(flat: Any) -> None:
+    """restore_state(flat) and jsonpickle's restore: the same classes, the same attributes."""
+    ours, theirs = restore_state(flat), Unpickler(safe=True).restore(flat)
+    assert type(ours) is type(theirs)
+    assert json.dumps(Pickler().flatten(ours)) == json.dumps(Pickler().flatten(theirs))
+    if isinstance(theirs, dict) and isinstance(theirs.get("omtanke.dialog_state"), DialogState):
+        ours_stack = ours["omtanke.dialog_state"].dialog_stack
+        theirs_stack = theirs["omtanke.dialog_state"].dialog_stack
+        assert [type(i) for i in ours_stack] == [type(i) for i in theirs_stack]
+
+
+def test_restore_builds_dialog_state_objects_and_hands_the_rest_to_jsonpickle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    flat = Pickler().flatten({"omtanke.dialog_state": dialog_state({"step": "title"})})
+    flatten_state(dialog_state({}))  # the classes flatten_state knows as plain
+    with monkeypatch.context() as patch:  # plain state never reaches jsonpickle
+        patch.setattr(bot_storage, "Unpickler", None)
+        restored = restore_state(flat)
+    root = restored["omtanke.dialog_state"].dialog_stack[0]
+    assert isinstance(root, DialogInstance) and root.id == "omtanke.root"
+    assert root.state["dialogs"].dialog_stack[0].state == {"step": "title"}
+    # Unknown to flatten_state, a reference, or a class of its own: jsonpickle's restore.
+    shared = DialogInstance("x", {})
+    for odd in ({"twice": [shared, shared]}, {"own": WithState()}, {"t": (1, 2)}):
+        same_restored(Pickler().flatten(odd))
+    twice = restore_state(Pickler().flatten({"twice": [shared, shared]}))["twice"]
+    assert twice[0] is twice[1]
+    assert restore_state(Pickler().flatten({"own": WithState()}))["own"].a == 2
 
 
 async def test_every_state_a_journey_stores_flattens_as_jsonpickle_does(service: Service) -> None:
@@ -73,6 +108,7 @@ async def test_every_state_a_journey_stores_flattens_as_jsonpickle_does(service:
         for envelope in (await store.read(keys)).values():
             state = Unpickler(safe=True).restore(envelope["item"])
             same_json(state)
+            same_restored(envelope["item"])
             # What was stored is what jsonpickle would have stored.
             assert json.dumps(envelope["item"]) == json.dumps(Pickler().flatten(state))
             seen += 1
