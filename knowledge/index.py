@@ -39,6 +39,8 @@ ASKED_FIELDS = ("title", "phrasings")
 FUZZY_FIELDS = ("title", "keywords")
 # Abbreviations as the entries write them: RUG, GNHH, HSU.
 _ACRONYM = re.compile(r"\b[A-ZÅÄÖ]{2,6}\b")
+# E-mail and web addresses: their words ("regionhalland") are no compounds of the language.
+_ADDRESS = re.compile(r"\S+@\S+|https?://\S+|\b[\w.-]+\.(?:se|com|org|nu)\b\S*")
 
 
 @dataclass
@@ -77,6 +79,7 @@ class Index:
         base_vocab: set[str] = set()
         surface: set[str] = set()
         acronyms: set[str] = set()
+        compounds: set[str] = set()
         for fields in index_texts.values():
             for field_name, texts in fields.items():
                 if field_name == "kind":
@@ -86,10 +89,15 @@ class Index:
                     surface.update(w for w in normalize(text).split()
                                    if w not in STOPWORDS and len(w) > 2)
                     acronyms.update(normalize(found) for found in _ACRONYM.findall(text))
+                    compounds.update(w for w in normalize(_ADDRESS.sub(" ", text)).split()
+                                     if w not in STOPWORDS and len(w) >= 6)
         self.vocab_base = frozenset(base_vocab)
         # Folded words written in the entries, and their abbreviations (for typos).
         self.surface = frozenset(surface)
         self.acronyms = frozenset(acronyms)
+        # Words of six letters or more written in the entries' prose, outside addresses: what
+        # two words typed apart ("mål bilden") may be joined into.
+        self.compounds = frozenset(compounds)
 
         # The compound parts of a stem, as expand() finds them, once per stem.
         parts_of = functools.cache(

@@ -82,12 +82,57 @@ class TypoCorrector:
         return self._typo_cache[key]
 
     def split_joined(self, weighted: list[tuple[str, float]]) -> list[tuple[str, float]]:
-        """Split words typed without a space ("naravard", "vadär") into known words."""
+        """Split words typed without a space ("naravard", "vadär") into known words, and
+        join what was split apart: an abbreviation spelt out letter by letter, as dictation
+        writes it ("g n h h", "hs u"), and a compound written in two words ("mål bilden",
+        "färd planen")."""
         out: list[tuple[str, float]] = []
-        for word, weight in weighted:
+        for word, weight in self._join_split(weighted):
             parts = self._joined_parts(word)
             out.extend((p, weight) for p in parts or [word])
         return out
+
+    def _join_split(self, weighted: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Neighbouring words that together make one known word, as that word.
+
+        Only towards the knowledge's own vocabulary: letters of two or fewer characters
+        join into an abbreviation the entries use, and two words of three letters or more
+        into a compound the entries write, when neither is a function word.
+        """
+        out: list[tuple[str, float]] = []
+        i = 0
+        while i < len(weighted):
+            joined = self._letters_at(weighted, i) or self._compound_at(weighted, i)
+            if joined is None:
+                out.append(weighted[i])
+                i += 1
+                continue
+            end, word = joined
+            out.append((word, max(weight for _, weight in weighted[i:end])))
+            i = end
+        return out
+
+    def _letters_at(self, weighted: list[tuple[str, float]], i: int) -> tuple[int, str] | None:
+        """(end, abbreviation) for the longest run of short words from i that spells one."""
+        end = i
+        while end < len(weighted) and len(weighted[end][0]) <= 2:
+            end += 1
+        while end - i >= 2:
+            run = [word for word, _ in weighted[i:end]]
+            if any(len(word) == 1 for word in run) and "".join(run) in self._index.acronyms:
+                return end, "".join(run)
+            end -= 1
+        return None
+
+    def _compound_at(self, weighted: list[tuple[str, float]], i: int) -> tuple[int, str] | None:
+        """(i + 2, compound) when word i and the next are one compound of the entries."""
+        if i + 1 >= len(weighted):
+            return None
+        head, tail = weighted[i][0], weighted[i + 1][0]
+        if len(head) < 3 or len(tail) < 3 or head in STOPWORDS or tail in STOPWORDS:
+            return None
+        compound = head + tail
+        return (i + 2, compound) if compound in self._index.compounds else None
 
     def _joined_parts(self, word: str) -> list[str] | None:
         """Known words that word is made of, synonym-mapped; None if it is no such join."""

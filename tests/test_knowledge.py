@@ -411,6 +411,32 @@ def test_joined_words_and_context_clauses(kb: KnowledgeBase, question: str, expe
 
 
 @pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # Dictation spells abbreviations out and writes compounds apart.
+        ("vad gör r u g egentligen", "rug"),
+        ("berätta om framgångs faktorerna", "framgangsfaktorer"),
+    ],
+)
+def test_words_split_apart_are_joined_into_the_knowledges_own(
+    kb: KnowledgeBase, question: str, expected: str
+) -> None:
+    answer = kb.answer(question)
+    assert (answer.answered, answer.topic) == (True, expected)
+
+
+def test_only_the_knowledges_own_words_are_joined(kb: KnowledgeBase) -> None:
+    typos = kb._typos
+    joined = typos.split_joined([("g", 1.0), ("n", 1.0), ("h", 1.0), ("h", 0.5), ("i", 1.0)])
+    assert joined == [("gnhh", 1.0), ("i", 1.0)]
+    # Words of an address are no compound ("regionhalland.se"); letters that spell nothing
+    # known, and function words, stay apart.
+    for words in (["region", "halland"], ["i", "a"], ["och", "planen"], ["x", "y", "z"]):
+        weighted = [(w, 1.0) for w in words]
+        assert typos.split_joined(weighted) == weighted
+
+
+@pytest.mark.parametrize(
     "question",
     ["vad är hemtjänsttaxan", "hur hög är patientavgiften", "vad är priset för hembesök"],
 )
