@@ -180,8 +180,6 @@ class _DirectConversations(ConversationsOperations):
     operation go the SDK's way.
     """
 
-    _USER_AGENT = "User-Agent"
-
     def __init__(self, client: ConnectorClient, driver: _AiohttpDriver) -> None:
         super().__init__(client._client, client.config, client._serialize, client._deserialize)
         self._driver = driver
@@ -221,7 +219,7 @@ class _DirectConversations(ConversationsOperations):
         headers = {
             "Accept": "application/json",
             "Content-Type": "application/json; charset=utf-8",
-            self._USER_AGENT: self._user_agent,
+            "User-Agent": self._user_agent,
             **extra,
         }
         await _sign(headers, self.config.credentials)
