@@ -637,13 +637,13 @@ async function rugSide(employeePage, summary) {
     const card = messageAt(endorsePost.i);
     await mark(endorsePost.i, 'endorse-card');
     await card.getByRole('button', { name: 'Förankra', exact: true }).first().click({ timeout: STAGE_MS });
-    const updated = await waitForPost(new RegExp(`${pid}[\\s\\S]*Förankrat av Megan Bowen`), 'the endorsement card marked "Förankrat av Megan Bowen"', { not: /Nytt förslag till RUG/ });
+    // The card is updated in place and the thanks is a reply in its thread: two messages,
+    // which may show one after the other, so wait until both are there.
+    const updated = await waitForPost(new RegExp(`^(?=[\\s\\S]*Tack! \\S+ är förankrat)[\\s\\S]*${pid}[\\s\\S]*Förankrat av Megan Bowen`), 'the endorsement card marked "Förankrat av Megan Bowen" with the "Tack! … är förankrat" reply in its thread', { not: /Nytt förslag till RUG/ });
     const same = await marked('endorse-card');
     if (!same || same.i !== updated.i) fail('the endorsement was not shown on the request card itself (updated in place)');
     const buttons = await buttonNames(messageAt(updated.i));
     if (buttons.includes('Förankra')) fail(`the endorsed request card still offers "Förankra": ${JSON.stringify(buttons)}`);
-    const reply = /Tack! \S+ är förankrat/.test(updated.text);
-    if (!reply) fail(`no "Tack! … är förankrat" reply in the request's thread: ${updated.text.slice(-400)}`);
     await messageAt(updated.i).scrollIntoViewIfNeeded();
     return { message: updated.i, buttons, state: (updated.text.match(/Förankrat av Megan Bowen[^\n]*/) || [''])[0], text: updated.text.slice(0, 400), screenshot: await screenshot('endorsed') };
   });
