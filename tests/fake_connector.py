@@ -17,6 +17,8 @@ class Recorded:
     method: str
     path: str
     body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    raw_path: str = ""  # as sent, percent-encoding included
 
 
 @dataclass
@@ -25,6 +27,8 @@ class FakeConnector:
 
     calls: list[Recorded] = field(default_factory=list)
     fail_with: int | None = None
+    # Raw body to answer every call with, instead of a new id (an odd or empty answer).
+    answer: bytes | None = None
     _runner: web.AppRunner | None = None
     url: str = ""
     _event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -51,12 +55,15 @@ class FakeConnector:
             body = await request.json() if request.can_read_body else {}
         except ValueError:
             body = {}
-        self.calls.append(Recorded(request.method, request.path, body))
+        self.calls.append(Recorded(request.method, request.path, body, dict(request.headers),
+                                   request.raw_path))
         self._event.set()
         if self.fail_with is not None:
             return web.json_response(
                 {"error": {"code": "Fail", "message": "down"}}, status=self.fail_with
             )
+        if self.answer is not None:
+            return web.Response(body=self.answer, content_type="application/json")
         if request.method == "POST" and request.path.rstrip("/").endswith("/v3/conversations"):
             return web.json_response(
                 {"id": f"conv-{uuid.uuid4()}", "activityId": str(uuid.uuid4())}

@@ -3,13 +3,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
-from aiohttp import web
 from botbuilder.core import ConversationState, MemoryStorage, MessageFactory
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from botframework.connector.aio import ConnectorClient
@@ -19,54 +15,20 @@ from bot.adapter import ConnectorError, create_adapter
 from bot.settings import Settings
 from dialogs.wire import outgoing
 from presentation.texts import Texts
+from tests.fake_connector import FakeConnector
 
 COMPARED_HEADERS = ("Accept", "Content-Type", "x-ms-conversation-id", "User-Agent")
 
 
-@dataclass
-class Seen:
-    """What the connector received."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-
-
-@dataclass
-class Connector:
-    """A connector on 127.0.0.1 that records each request and answers `status`."""
-
-    url: str = ""
-    status: int = 201
-    answer: bytes = b'{"id": "reply-1"}'
-    seen: list[Seen] = field(default_factory=list)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        raw = await request.read()
-        self.seen.append(
-            Seen(request.method, request.path_qs, dict(request.headers), json.loads(raw or b"null"))
-        )
-        return web.Response(status=self.status, body=self.answer,
-                            content_type="application/json")
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    fake = await FakeConnector(answer=b'{"id": "reply-1"}').start()
+    yield fake
+    await fake.stop()
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[Connector]:
-    recorder = Connector()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", recorder.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    recorder.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
-    yield recorder
-    await runner.cleanup()
-
-
-@pytest.fixture
-async def client(connector: Connector) -> AsyncIterator[ConnectorClient]:
+async def client(connector: FakeConnector) -> AsyncIterator[ConnectorClient]:
     adapter = create_adapter(Settings.from_env({}), Texts.load(),
                              ConversationState(MemoryStorage()))
     auth = adapter.bot_framework_authentication
@@ -88,7 +50,7 @@ def reply() -> Activity:
 
 
 async def test_a_reply_is_the_request_the_sdk_would_send(
-    connector: Connector, client: ConnectorClient
+    connector: FakeConnector, client: ConnectorClient
 ) -> None:
     conversations = client.conversations
     assert type(conversations) is not ConversationsOperations  # the direct path is in use
@@ -97,9 +59,9 @@ async def test_a_reply_is_the_request_the_sdk_would_send(
         conversations, "a:1/conv;messageid=7", "act 1", reply()
     )
     assert ours is not None and theirs is not None and ours.id == theirs.id == "reply-1"
-    direct, sdk = connector.seen
-    assert (direct.method, direct.path, direct.body) == (sdk.method, sdk.path, sdk.body)
-    assert direct.path == "/v3/conversations/a:1%2Fconv;messageid=7/activities/act%201"
+    direct, sdk = connector.calls
+    assert (direct.method, direct.raw_path, direct.body) == (sdk.method, sdk.raw_path, sdk.body)
+    assert direct.raw_path == "/v3/conversations/a:1%2Fconv;messageid=7/activities/act%201"
     assert direct.body["text"] == "Hej – åäö ✓"
     for name in COMPARED_HEADERS:
         assert direct.headers.get(name) == sdk.headers.get(name), name
@@ -107,18 +69,18 @@ async def test_a_reply_is_the_request_the_sdk_would_send(
 
 
 async def test_a_message_to_a_conversation_is_the_request_the_sdk_would_send(
-    connector: Connector, client: ConnectorClient
+    connector: FakeConnector, client: ConnectorClient
 ) -> None:
     await client.conversations.send_to_conversation("conv-2", reply())
     await ConversationsOperations.send_to_conversation(client.conversations, "conv-2", reply())
-    direct, sdk = connector.seen
-    assert (direct.method, direct.path, direct.body) == (sdk.method, sdk.path, sdk.body)
-    assert direct.path == "/v3/conversations/conv-2/activities"
+    direct, sdk = connector.calls
+    assert (direct.method, direct.raw_path, direct.body) == (sdk.method, sdk.raw_path, sdk.body)
+    assert direct.raw_path == "/v3/conversations/conv-2/activities"
 
 
 @pytest.mark.parametrize("answer", [b"", b"[]", b"not json", b'{"id": 5}'])
 async def test_an_accepted_reply_without_an_id_is_not_an_error(
-    connector: Connector, client: ConnectorClient, answer: bytes
+    connector: FakeConnector, client: ConnectorClient, answer: bytes
 ) -> None:
     connector.answer = answer
     response = await client.conversations.reply_to_activity("c", "a", reply())
@@ -127,9 +89,9 @@ async def test_an_accepted_reply_without_an_id_is_not_an_error(
 
 @pytest.mark.parametrize("status", [400, 403, 404, 429, 500, 503])
 async def test_a_refused_reply_raises_with_the_status(
-    connector: Connector, client: ConnectorClient, status: int
+    connector: FakeConnector, client: ConnectorClient, status: int
 ) -> None:
-    connector.status = status
+    connector.fail_with = status
     with pytest.raises(ConnectorError) as raised:
         await client.conversations.reply_to_activity("c", "a", reply())
     assert raised.value.status == status
@@ -138,8 +100,8 @@ async def test_a_refused_reply_raises_with_the_status(
 
 
 async def test_a_raw_reply_goes_the_sdks_way(
-    connector: Connector, client: ConnectorClient
+    connector: FakeConnector, client: ConnectorClient
 ) -> None:
     raw = await client.conversations.reply_to_activity("c", "a", reply(), raw=True)
-    assert raw.output.id == "reply-1" and raw.response.status == 201
-    assert len(connector.seen) == 1
+    assert raw.output.id == "reply-1" and raw.response.status == 200
+    assert len(connector.calls) == 1
